@@ -1,0 +1,1 @@
+//! hc_connection: connections and requests.

@@ -1,0 +1,1 @@
+//! hc_response: responses.

@@ -1,0 +1,13 @@
+//! httpclient: an HTTP/1.1 and HTTPS client with Python httplib's API.
+//!
+//! The core (everything outside `ffi`) is a safe Rust library usable on its own; `ffi` is the
+//! C face, and the only place where `unsafe` is allowed.
+
+#![deny(unsafe_code)]
+
+pub mod error;
+pub mod status;
+
+mod ffi;
+
+pub use error::{Error, ErrorKind, Result};
