@@ -72,6 +72,8 @@ URL paths on every nginx port (plain, IPv6, HTTPS, mTLS and each bad-cert port)
   /status/404       404 (nginx's HTML error page); also /status/204, /status/500
   /redirect         302 to /small.txt
   /close            200 "closing\\n" with `Connection: close`; nginx closes after it
+  /__hcservers_probe  200 with a random token: hcservers checks with it that the port is
+                    really its own nginx (not someone else's listener) before going on
   /missing          (anything not listed) 404
   Keep-alive: keepalive_requests 100000, keepalive_timeout 60s; request bodies unlimited.
 
@@ -84,12 +86,14 @@ The echo server (HC_TEST_ECHO_PORT, also behind TLS on HC_TEST_MTLS_STRICT_PORT)
 """
 
 import argparse
+import functools
 import hashlib
 import os
 import random
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -123,18 +127,39 @@ def ipv6_available():
         return False
 
 
-def wait_ports(addrs, timeout, proc=None):
-    """True once every (host, port) accepts a TCP connection; False on timeout or if `proc`
-    exits first."""
+def probe(host, port, token, tls=None, via_proxy_to=None):
+    """True if the server on (host, port) answers GET /__hcservers_probe with `token`: a
+    listener of somebody else's that took the port first answers something else or nothing.
+    `tls`: an SSLContext to speak TLS; `via_proxy_to`: ask the proxy at (host, port) for the
+    probe URL on that plain-HTTP port."""
+    target = "/__hcservers_probe"
+    if via_proxy_to:
+        target = "http://127.0.0.1:%d/__hcservers_probe" % via_proxy_to
+    try:
+        with socket.create_connection((host, port), timeout=2) as raw:
+            s = tls.wrap_socket(raw, server_hostname="localhost") if tls else raw
+            s.sendall(b"GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n" % target.encode())
+            reply = b""
+            while len(reply) < 65536:
+                data = s.recv(65536)
+                if not data:
+                    break
+                reply += data
+            return reply.startswith(b"HTTP/1.") and reply.endswith(token.encode())
+    except (OSError, ValueError):
+        return False
+
+
+def wait_until(checks, timeout, proc):
+    """True once every check() is true; False on timeout or when `proc` exits first."""
     deadline = time.monotonic() + timeout
-    pending = list(addrs)
+    pending = list(checks)
     while pending:
-        if time.monotonic() > deadline or (proc is not None and proc.poll() is not None):
+        if time.monotonic() > deadline or proc.poll() is not None:
             return False
-        try:
-            with socket.create_connection(pending[0], timeout=1):
-                pending.pop(0)
-        except OSError:
+        if pending[0]():
+            pending.pop(0)
+        else:
             time.sleep(0.05)
     return True
 
@@ -179,6 +204,7 @@ location = /status/404 {{ return 404; }}
 location = /status/204 {{ return 204; }}
 location = /status/500 {{ return 500; }}
 location = /redirect {{ return 302 /small.txt; }}
+location = /__hcservers_probe {{ return 200 "{token}"; }}
 location = /close {{
     keepalive_timeout 0;
     default_type text/plain;
@@ -288,6 +314,7 @@ class Servers:
         self.nginx = None
         self.tinyproxy = None
         self.py = []
+        self.token = None
 
     def __enter__(self):
         self.start()
@@ -325,7 +352,7 @@ class Servers:
 
         ipv6 = ipv6_available()
         ports = self._start_nginx(pki_dir, docroot, echo.port, ipv6)
-        proxy_port = self._start_tinyproxy()
+        proxy_port = self._start_tinyproxy(ports["http"])
 
         self.env = {
             "HC_TEST_HTTP_PORT": ports["http"],
@@ -360,10 +387,18 @@ class Servers:
     def _start_nginx(self, pki_dir, docroot, echo_port, ipv6, attempts=6):
         d = self.dir
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-        with open(os.path.join(d, "common.conf"), "w") as f:
-            f.write(_COMMON_CONF.format(docroot=docroot, echo_port=echo_port))
+        probe_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        probe_tls.check_hostname = False
+        probe_tls.verify_mode = ssl.CERT_NONE
+        probe_tls.load_cert_chain(os.path.join(pki_dir, "client.pem"),
+                                  os.path.join(pki_dir, "client.key"))
         last_error = ""
         for _ in range(attempts):
+            # A fresh token per attempt: a leftover server cannot pass for this one.
+            self.token = os.urandom(8).hex()
+            with open(os.path.join(d, "common.conf"), "w") as f:
+                f.write(_COMMON_CONF.format(docroot=docroot, echo_port=echo_port,
+                                            token=self.token))
             names = ["http", "https", "mtls", *BAD_CERTS]
             ports = {n: free_port() for n in names}
             if ipv6:
@@ -385,8 +420,12 @@ class Servers:
             self.nginx = subprocess.Popen(
                 [*_pdeathsig_prefix(), nginx, "-p", d, "-c", conf_path, "-e", log],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            addrs = [("::1" if n == "http6" else "127.0.0.1", p) for n, p in ports.items()]
-            if wait_ports(addrs, 15, self.nginx):
+            checks = []
+            for name, port in ports.items():
+                host = "::1" if name == "http6" else "127.0.0.1"
+                tls = None if name in ("http", "http6") else probe_tls
+                checks.append(functools.partial(probe, host, port, self.token, tls))
+            if wait_until(checks, 15, self.nginx):
                 return ports
             _stop_process(self.nginx)
             self.nginx = None
@@ -395,7 +434,7 @@ class Servers:
         raise RuntimeError("nginx did not start after %d attempts; last error log:\n%s"
                            % (attempts, last_error))
 
-    def _start_tinyproxy(self, attempts=5):
+    def _start_tinyproxy(self, http_port, attempts=5):
         exe = shutil.which("tinyproxy") or (
             "/usr/sbin/tinyproxy" if os.path.exists("/usr/sbin/tinyproxy") else None)
         if exe is None:
@@ -408,7 +447,9 @@ class Servers:
             self.tinyproxy = subprocess.Popen(
                 [*_pdeathsig_prefix(), exe, "-d", "-c", conf_path],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            if wait_ports([("127.0.0.1", port)], 10, self.tinyproxy):
+            check = functools.partial(probe, "127.0.0.1", port, self.token,
+                                      via_proxy_to=http_port)
+            if wait_until([check], 10, self.tinyproxy):
                 return port
             _stop_process(self.tinyproxy)
             self.tinyproxy = None
