@@ -175,7 +175,9 @@ impl Body {
                         r => Framing::Chunked(Chunk::Data(r)),
                     };
                     if rem == n as u64 {
-                        self.advance_buffered(wire)?;
+                        // A bad boundary after this chunk must not lose the bytes already
+                        // placed in `out`: the state stays put, so the next read reports it.
+                        let _ = self.advance_buffered(wire);
                     }
                     return Ok(n);
                 }
