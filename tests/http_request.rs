@@ -449,13 +449,15 @@ fn control_characters_are_refused_on_an_open_connection_with_nothing_sent() {
 
 // ----- debugging -----
 
+type Events = Arc<Mutex<Vec<(DebugKind, Vec<u8>)>>>;
+
 #[test]
 fn debug_callback_gets_typed_events() {
     let srv = ScriptedServer::reply_each(vec![
         b"HTTP/1.1 200 OK\r\nX-A: 1\r\nContent-Length: 2\r\n\r\nhi".to_vec(),
     ]);
     let mut c = Connection::new("127.0.0.1", srv.port()).unwrap();
-    let events: Arc<Mutex<Vec<(DebugKind, Vec<u8>)>>> = Arc::default();
+    let events: Events = Arc::default();
     let ev = events.clone();
     c.set_debug_callback(Some(Box::new(move |k, d| {
         ev.lock().unwrap().push((k, d.to_vec()))
