@@ -285,7 +285,9 @@ fn http11_keeps_the_connection() {
 #[test]
 fn connection_close_closes_and_next_request_reopens() {
     let close = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nhi".to_vec();
-    let srv = ScriptedServer::reply_by_conn(vec![vec![close], vec![OK_YO.to_vec()]]);
+    // Connection 0 would answer a second request with "hi": it must not get one.
+    let srv =
+        ScriptedServer::reply_by_conn(vec![vec![close, OK_HI.to_vec()], vec![OK_YO.to_vec()]]);
     let mut c = conn_to(&srv);
     let mut r = send(&mut c, "GET", "/1", None);
     assert!(r.will_close());
@@ -301,7 +303,7 @@ fn connection_close_closes_and_next_request_reopens() {
 #[test]
 fn http10_closes_without_keep_alive() {
     let r10 = b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nhi".to_vec();
-    let srv = ScriptedServer::reply_by_conn(vec![vec![r10.clone()], vec![r10]]);
+    let srv = ScriptedServer::reply_by_conn(vec![vec![r10, OK_YO.to_vec()], vec![OK_HI.to_vec()]]);
     let mut c = conn_to(&srv);
     assert_eq!(get_body(&mut c, "/1"), b"hi");
     assert_eq!(get_body(&mut c, "/2"), b"hi");

@@ -265,15 +265,26 @@ fn chunked_with_extensions_and_trailers() {
 
 #[test]
 fn chunked_wins_over_content_length_and_stops_reuse() {
-    let (srv, mut c) = serve(&[
-        b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    // Connection 0 would answer a second request with "yo": it must not get one.
+    let srv = ScriptedServer::reply_by_conn(vec![
+        vec![
+            b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n".to_vec(),
+            OK_YO.to_vec(),
+        ],
+        vec![OK_HI.to_vec()],
     ]);
+    let mut c = Connection::new("127.0.0.1", srv.port()).unwrap();
     let mut r = get(&mut c).unwrap();
     assert_eq!(body(&mut r), b"hello");
     let mut r2 = get(&mut c).unwrap();
-    assert_eq!(body(&mut r2), b"hello");
+    assert_eq!(body(&mut r2), b"hi");
     drop(c);
-    assert_eq!(srv.connections(), 2);
+    let one_get = format!(
+        "GET / HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nAccept-Encoding: identity\r\n\r\n",
+        srv.port()
+    );
+    assert_eq!(String::from_utf8_lossy(&srv.received_when_done(0)), one_get);
+    assert_eq!(String::from_utf8_lossy(&srv.received_when_done(1)), one_get);
 }
 
 #[test]
