@@ -19,9 +19,10 @@
 //! ```
 //!
 //! Connections are accepted on 127.0.0.1 (or the address given to `start_on`), each handled
-//! in its own thread with a 60 s read timeout. The closure gets a [`Conn`]: it reads and writes like the `TcpStream` it derefs to (so
-//! `set_read_timeout`, `shutdown`, `peer_addr` ... all work), and every byte read through it is
-//! recorded for [`ScriptedServer::received`]. When the closure returns, the connection is closed.
+//! in its own thread with a 60 s read timeout. The closure gets a [`Conn`]: it reads and
+//! writes like the `TcpStream` it derefs to (so `set_read_timeout`, `shutdown`, `peer_addr`
+//! ... all work), and every byte read through it is recorded for
+//! [`ScriptedServer::received`]. When the closure returns, the connection is closed.
 //! Write errors are normal when the client gives up early: prefer `let _ = conn.write_all(..)`
 //! to `unwrap()` in handlers for hostile cases. A panic in a handler is printed by the test
 //! harness but does not fail the test by itself; assert on `received()` in the test instead.

@@ -308,8 +308,9 @@ class Servers:
                 user="user root;" if os.geteuid() == 0 else "",
                 d=d, pki=pki_dir,
                 listen6="listen [::1]:%d;" % ports["http6"] if ipv6 else "",
-                bad_servers="".join(hc_configs.BAD_SERVER.format(port=ports[n], name=n, pki=pki_dir, d=d)
-                                    for n in BAD_CERTS),
+                bad_servers="".join(
+                    hc_configs.BAD_SERVER.format(port=ports[n], name=n, pki=pki_dir, d=d)
+                    for n in BAD_CERTS),
                 **{k: v for k, v in ports.items() if k in ("http", "https", "mtls")})
             conf_path = os.path.join(d, "nginx.conf")
             with open(conf_path, "w") as f:
