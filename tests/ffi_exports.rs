@@ -14,8 +14,10 @@ use std::process::Command;
 /// The guard helpers an exported body may start with (see src/ffi/mod.rs).
 const GUARDS: &[&str] = &["guard", "guard_value"];
 
-struct Export {
+#[derive(Clone)]
+struct Function {
     name: String,
+    exported: bool,
     file: String,
     line: usize,
     first_statement: String,
@@ -68,8 +70,8 @@ fn is_ident(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
 }
 
-/// The `extern "C"` functions of one source file that are exported under their own name.
-fn exports_in(file: &Path) -> Vec<Export> {
+/// Every function with a body in one source file, exported or not.
+fn functions_in(file: &Path) -> Vec<Function> {
     let text = strip_comments(&fs::read_to_string(file).unwrap());
     let rel = file
         .strip_prefix(manifest_dir())
@@ -77,36 +79,48 @@ fn exports_in(file: &Path) -> Vec<Export> {
         .display()
         .to_string();
     let mut found = Vec::new();
-    let mut search_from = 0;
-    while let Some(pos) = text[search_from..].find("extern \"C\" fn ") {
-        let at = search_from + pos;
-        search_from = at + 1;
-        // The attributes before the item decide whether it is exported unmangled.
-        let item_start = text[..at].rfind([';', '}', '{']).map_or(0, |p| p + 1);
-        let attrs = &text[item_start..at];
-        let exported = attrs.contains("no_mangle") || attrs.contains("export_name");
-        let name: String = text[at + "extern \"C\" fn ".len()..]
+    for (at, _) in text.match_indices("fn ") {
+        if at > 0 && is_ident(text[..at].chars().next_back().unwrap()) {
+            continue;
+        }
+        let name: String = text[at + 3..]
             .chars()
             .take_while(|&c| is_ident(c))
             .collect();
-        if !exported {
+        if name.is_empty() {
             continue;
         }
-        // The body starts at the first `{` after the signature (signatures hold no braces).
-        let body_open = at + text[at..].find('{').expect("a function body");
-        let first_statement: String = text[body_open + 1..]
-            .trim_start()
-            .chars()
-            .take(80)
-            .collect();
-        found.push(Export {
+        // The body starts at the first `{` after the signature (signatures hold no braces); a
+        // `;` first means a declaration without a body.
+        let Some(open) = text[at..].find(['{', ';']).map(|p| at + p) else {
+            continue;
+        };
+        if text.as_bytes()[open] == b';' {
+            continue;
+        }
+        // The item's attributes and qualifiers: from the end of the previous item to `fn`.
+        let item_start = text[..at].rfind([';', '}', '{']).map_or(0, |p| p + 1);
+        let head = &text[item_start..at];
+        let exported = head.contains("extern \"C\"")
+            && (head.contains("no_mangle") || head.contains("export_name"));
+        let first_statement: String = text[open + 1..].trim_start().chars().take(8000).collect();
+        found.push(Function {
             name,
+            exported,
             file: rel.clone(),
             line: text[..at].matches('\n').count() + 1,
             first_statement,
         });
     }
     found
+}
+
+/// The exported functions of one source file.
+fn exports_in(file: &Path) -> Vec<Function> {
+    functions_in(file)
+        .into_iter()
+        .filter(|f| f.exported)
+        .collect()
 }
 
 fn starts_with_guard(statement: &str) -> bool {
@@ -122,7 +136,81 @@ fn starts_with_guard(statement: &str) -> bool {
     })
 }
 
-fn source_exports() -> Vec<Export> {
+/// Skips leading `const NAME: &str = "literal";` items (a function's name for its messages):
+/// they run no code, so the guard may follow them.
+fn skip_str_consts(mut body: &str) -> &str {
+    loop {
+        body = body.trim_start();
+        let Some(rest) = body.strip_prefix("const ") else {
+            return body;
+        };
+        let Some(end) = rest.find(';') else {
+            return body;
+        };
+        let item = rest[..end].trim_end();
+        let is_str_literal = item.split_once("= \"").is_some_and(|(decl, lit)| {
+            decl.contains(": &str") && lit.ends_with('"') && !lit[..lit.len() - 1].contains('"')
+        });
+        if !is_str_literal {
+            return body;
+        }
+        body = &rest[end + 1..];
+    }
+}
+
+/// The arguments of the call `statement` starts with, if it starts with `name(`.
+fn call_arguments<'a>(statement: &'a str, name: &str) -> Option<&'a str> {
+    let rest = statement
+        .strip_prefix(name)?
+        .trim_start()
+        .strip_prefix('(')?;
+    let mut depth = 1;
+    for (i, c) in rest.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(&rest[..i]);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A body is guarded when its first statement enters `guard`/`guard_value`, or calls a
+/// non-exported helper of src/ffi whose own body is guarded (as `with_conn` is for the
+/// setters). The arguments of such a call are evaluated before the helper's guard, so outside
+/// closures (which the helper runs inside its guard) they must not hold `unsafe` code: plain
+/// names and literals only.
+fn is_guarded(statement: &str, helpers: &[Function], depth: usize) -> bool {
+    let statement = skip_str_consts(statement);
+    if starts_with_guard(statement) {
+        return true;
+    }
+    if depth > 4 {
+        return false;
+    }
+    let s = statement
+        .trim_start_matches("crate::ffi::")
+        .trim_start_matches("super::");
+    let callee: String = s.chars().take_while(|&c| is_ident(c)).collect();
+    let Some(args) = call_arguments(s, &callee) else {
+        return false;
+    };
+    let defs: Vec<&Function> = helpers.iter().filter(|f| f.name == callee).collect();
+    let eager_args = args.split('|').next().unwrap_or(args);
+    !callee.is_empty()
+        && !eager_args.contains("unsafe")
+        && !defs.is_empty()
+        && defs
+            .iter()
+            .all(|f| is_guarded(&f.first_statement, helpers, depth + 1))
+}
+
+fn ffi_sources() -> Vec<PathBuf> {
     let dir = manifest_dir().join("src").join("ffi");
     let mut files: Vec<PathBuf> = fs::read_dir(&dir)
         .unwrap()
@@ -130,7 +218,19 @@ fn source_exports() -> Vec<Export> {
         .filter(|p| p.extension().is_some_and(|e| e == "rs"))
         .collect();
     files.sort();
-    files.iter().flat_map(|f| exports_in(f)).collect()
+    files
+}
+
+fn source_exports() -> Vec<Function> {
+    ffi_sources().iter().flat_map(|f| exports_in(f)).collect()
+}
+
+fn ffi_helpers() -> Vec<Function> {
+    ffi_sources()
+        .iter()
+        .flat_map(|f| functions_in(f))
+        .filter(|f| !f.exported)
+        .collect()
 }
 
 /// Every `extern "C"` item anywhere in src/ outside src/ffi/ is a mistake: the C face lives in
@@ -219,18 +319,17 @@ fn library_symbols(so: &Path) -> BTreeSet<String> {
 #[test]
 fn every_export_starts_with_a_guard() {
     let exports = source_exports();
+    let helpers = ffi_helpers();
     assert!(
         exports.iter().any(|e| e.name == "hc_last_error_message"),
         "the source scan found no exports; did the layout of src/ffi change?"
     );
     let unguarded: Vec<String> = exports
         .iter()
-        .filter(|e| !starts_with_guard(&e.first_statement))
+        .filter(|e| !is_guarded(&e.first_statement, &helpers, 0))
         .map(|e| {
-            format!(
-                "{}:{}: {} starts with `{}`",
-                e.file, e.line, e.name, e.first_statement
-            )
+            let first: String = e.first_statement.chars().take(80).collect();
+            format!("{}:{}: {} starts with `{first}`", e.file, e.line, e.name)
         })
         .collect();
     assert!(
@@ -303,25 +402,80 @@ fn the_checker_rejects_an_unguarded_export() {
     let file = dir.join("bad.rs");
     fs::write(
         &file,
-        "/// Doc.\n#[no_mangle]\npub extern \"C\" fn hc_good(x: c_int) -> c_int {\n    guard_value(0, || x)\n}\n\
-         // #[no_mangle] in a comment does not count\n\
-         #[no_mangle]\npub unsafe extern \"C\" fn hc_bad(p: *const c_char) -> hc_error {\n    let _ = p; guard(|| Ok(()))\n}\n\
-         #[no_mangle]\npub extern \"C\" fn hc_turbo() -> i32 {\n    super::guard_value::<i32>(0, || 1)\n}\n\
-         extern \"C\" fn not_exported() {}\n",
+        r#"
+/// Doc.
+#[no_mangle]
+pub extern "C" fn hc_good(x: c_int) -> c_int {
+    guard_value(0, || x)
+}
+// #[no_mangle] in a comment does not count
+#[no_mangle]
+pub unsafe extern "C" fn hc_bad(p: *const c_char) -> hc_error {
+    let _ = p; guard(|| Ok(()))
+}
+#[no_mangle]
+pub extern "C" fn hc_turbo() -> i32 {
+    super::guard_value::<i32>(0, || 1)
+}
+fn guarded_helper(func: &str, p: *const u8) -> hc_error {
+    guard(|| Ok(()))
+}
+fn unguarded_helper(p: *const u8) -> hc_error {
+    0
+}
+#[no_mangle]
+pub extern "C" fn hc_via_helper(p: *const u8) -> hc_error {
+    guarded_helper("hc_via_helper", p)
+}
+#[no_mangle]
+pub extern "C" fn hc_via_bad_helper(p: *const u8) -> hc_error {
+    unguarded_helper(p)
+}
+#[no_mangle]
+pub extern "C" fn hc_named(p: *const u8) -> hc_error {
+    const F: &str = "hc_named";
+    guarded_helper(F, p)
+}
+#[no_mangle]
+pub extern "C" fn hc_code_before_guard(p: *const u8) -> hc_error {
+    const F: &str = "x"; let v = unsafe { *p };
+    guard(|| Ok(()))
+}
+#[no_mangle]
+pub extern "C" fn hc_unsafe_argument(p: *const u8) -> hc_error {
+    guarded_helper("x", unsafe { p.add(1) })
+}
+#[no_mangle]
+pub extern "C" fn hc_closure(p: *const u8) -> hc_error {
+    guarded_helper("x", p, |c| {
+        let v = unsafe { *p };
+        Ok(())
+    })
+}
+extern "C" fn not_exported() {}
+"#,
     )
     .unwrap();
-    let found = exports_in(&file);
+    let all = functions_in(&file);
     fs::remove_dir_all(&dir).unwrap();
-    let verdicts: Vec<(String, bool)> = found
+    let helpers: Vec<Function> = all.iter().filter(|f| !f.exported).cloned().collect();
+    let verdicts: Vec<(&str, bool)> = all
         .iter()
-        .map(|e| (e.name.clone(), starts_with_guard(&e.first_statement)))
+        .filter(|f| f.exported)
+        .map(|e| (e.name.as_str(), is_guarded(&e.first_statement, &helpers, 0)))
         .collect();
     assert_eq!(
         verdicts,
         vec![
-            ("hc_good".to_string(), true),
-            ("hc_bad".to_string(), false),
-            ("hc_turbo".to_string(), true),
+            ("hc_good", true),
+            ("hc_bad", false),
+            ("hc_turbo", true),
+            ("hc_via_helper", true),
+            ("hc_via_bad_helper", false),
+            ("hc_named", true),
+            ("hc_code_before_guard", false),
+            ("hc_unsafe_argument", false),
+            ("hc_closure", true),
         ]
     );
 }
