@@ -223,6 +223,7 @@ struct server {
 static char self_exe[PATH_MAX];
 static char server_exe[PATH_MAX];
 static char ca_path[PATH_MAX];
+static const char *strace_dir; /* --strace DIR: run clients under strace -c -f, count syscalls */
 
 static int start_server(struct server *s, const struct scenario *sc, uint64_t body, int cpu)
 {
@@ -289,6 +290,38 @@ struct sample {
     int ok;
 };
 
+/* Prints the syscalls per request from an `strace -c` summary (setup included, so large
+   counts give the per-request figure). */
+static void print_syscalls(const char *path, const char *scen, const char *client, uint64_t requests)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    char line[256], top[1024] = "";
+    double total = 0;
+    size_t tl = 0;
+    while (fgets(line, sizeof line, f)) {
+        double pct, secs;
+        unsigned long usecs, calls, errs;
+        char name[64];
+        int n = sscanf(line, "%lf %lf %lu %lu %lu %63s", &pct, &secs, &usecs, &calls, &errs, name);
+        if (n != 6) {
+            n = sscanf(line, "%lf %lf %lu %lu %63s", &pct, &secs, &usecs, &calls, name);
+            if (n != 5)
+                continue;
+        }
+        if (!strcmp(name, "total")) {
+            total = (double)calls;
+            continue;
+        }
+        double per = (double)calls / (double)requests;
+        if (per >= 0.01 && tl < sizeof top - 64)
+            tl += (size_t)snprintf(top + tl, sizeof top - tl, " %s=%.2f", name, per);
+    }
+    fclose(f);
+    printf("\n  syscalls/request %-10s %-10s %.2f:%s", scen, client, total / (double)requests, top);
+}
+
 static int spawn_client(const char *name, const struct scenario *sc, int port, uint64_t body,
                         uint64_t count, uint64_t warmup, size_t bufsz, int cpu, struct sample *out)
 {
@@ -302,8 +335,17 @@ static int spawn_client(const char *name, const struct scenario *sc, int port, u
     snprintf(warms, sizeof warms, "%llu", (unsigned long long)warmup);
     snprintf(bufs, sizeof bufs, "%zu", bufsz);
     snprintf(modes, sizeof modes, "%s", sc->mode == KEEP ? "keep" : sc->mode == NEWCONN ? "newconn" : "idle");
-    const char *argv[24];
+    const char *argv[32];
     int a = 0;
+    char trace_path[PATH_MAX];
+    snprintf(trace_path, sizeof trace_path, "%s/%s-%s.txt", strace_dir ? strace_dir : ".", sc->name, name);
+    if (strace_dir) {
+        argv[a++] = "strace";
+        argv[a++] = "-f";
+        argv[a++] = "-c";
+        argv[a++] = "-o";
+        argv[a++] = trace_path;
+    }
     argv[a++] = self_exe;
     argv[a++] = "--client";
     argv[a++] = name;
@@ -333,7 +375,8 @@ static int spawn_client(const char *name, const struct scenario *sc, int port, u
         dup2(p[1], 1);
         close(p[0]);
         close(p[1]);
-        execv(self_exe, (char *const *)argv);
+        execvp(argv[0], (char *const *)argv);
+        perror("hcbench: exec");
         _exit(127);
     }
     close(p[1]);
@@ -355,6 +398,8 @@ static int spawn_client(const char *name, const struct scenario *sc, int port, u
     waitpid(pid, &st, 0);
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
         out->ok = 0;
+    if (strace_dir && out->ok)
+        print_syscalls(trace_path, sc->name, name, count + warmup);
     return out->ok ? 0 : -1;
 }
 
@@ -396,6 +441,7 @@ static void usage(void)
     fprintf(stderr,
             "usage: hcbench [--scale F] [--runs N] [--scenarios a,b,...] [--clients a,b,...]\n"
             "               [--server PATH] [--server-cpu N] [--client-cpu N] [--bufsize BYTES]\n"
+            "               [--strace DIR]  (count syscalls per request; CPU figures then meaningless)\n"
             "scenarios:");
     for (size_t i = 0; i < N_SCEN; i++)
         fprintf(stderr, " %s", scenarios[i].name);
@@ -469,6 +515,8 @@ int main(int argc, char **argv)
             snprintf(server_exe, sizeof server_exe, "%s", v);
         else if (ARG("--server-cpu"))
             server_cpu = atoi(v);
+        else if (ARG("--strace"))
+            strace_dir = v;
         else if (ARG("--client-cpu"))
             client_cpu = atoi(v);
         else
