@@ -12,9 +12,18 @@ use std::path::PathBuf;
 fn main() {
     let crate_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     let version = env::var("CARGO_PKG_VERSION").expect("CARGO_PKG_VERSION");
-    let major: u32 = env::var("CARGO_PKG_VERSION_MAJOR").unwrap().parse().unwrap();
-    let minor: u32 = env::var("CARGO_PKG_VERSION_MINOR").unwrap().parse().unwrap();
-    let patch: u32 = env::var("CARGO_PKG_VERSION_PATCH").unwrap().parse().unwrap();
+    let major: u32 = env::var("CARGO_PKG_VERSION_MAJOR")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let minor: u32 = env::var("CARGO_PKG_VERSION_MINOR")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let patch: u32 = env::var("CARGO_PKG_VERSION_PATCH")
+        .unwrap()
+        .parse()
+        .unwrap();
 
     // cargo gives a cdylib no SONAME of its own; C users link against libhttpclient.so.0.
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libhttpclient.so.{major}");

@@ -30,6 +30,16 @@
 
 
 /**
+ * hc_putrequest flag: do not add the automatic `Host` header.
+ */
+#define HC_SKIP_HOST 1
+
+/**
+ * hc_putrequest flag: do not add the automatic `Accept-Encoding: identity` header.
+ */
+#define HC_SKIP_ACCEPT_ENCODING 2
+
+/**
  * The default port for HTTP.
  */
 #define HC_HTTP_PORT 80
@@ -40,9 +50,35 @@
 #define HC_HTTPS_PORT 443
 
 /**
+ * What a debug event carries (the `kind` argument of an hc_debug_callback).
+ */
+typedef enum hc_debug_kind {
+  /**
+   * Informational text from the library.
+   */
+  HC_DEBUG_TEXT = 0,
+  /**
+   * The status line or one header line received (with its line ending).
+   */
+  HC_DEBUG_HEADER_IN = 1,
+  /**
+   * The request head sent.
+   */
+  HC_DEBUG_HEADER_OUT = 2,
+  /**
+   * Body bytes received, after de-framing.
+   */
+  HC_DEBUG_DATA_IN = 3,
+  /**
+   * Body bytes sent.
+   */
+  HC_DEBUG_DATA_OUT = 4,
+} hc_debug_kind;
+
+/**
  * The values an `hc_error` takes. New codes may be appended; none is ever renumbered.
  */
-typedef enum {
+typedef enum hc_error_code {
   /**
    * Success.
    */
@@ -149,7 +185,7 @@ typedef enum {
  * HTTP status codes: every constant of Python 2.6 httplib's table with the same name and
  * value, followed by codes registered since (RFC 9110 and the IANA registry).
  */
-typedef enum {
+typedef enum hc_status {
   HC_STATUS_CONTINUE = 100,
   HC_STATUS_SWITCHING_PROTOCOLS = 101,
   HC_STATUS_PROCESSING = 102,
@@ -214,13 +250,293 @@ typedef enum {
 } hc_status;
 
 /**
+ * An HTTP or HTTPS connection to one host (httplib's HTTPConnection). Opaque; made by
+ * hc_connection_new or hc_https_connection_new, freed by hc_connection_free.
+ */
+typedef struct hc_connection hc_connection;
+
+/**
+ * A response (httplib's HTTPResponse). Opaque; got from hc_getresponse, freed by
+ * hc_response_free. It stays readable after its connection handle was freed.
+ */
+typedef struct hc_response hc_response;
+
+/**
  * An error code: `HC_OK` (0) or one of the `HC_ERR_*` values of `hc_error_code`.
  */
 typedef int hc_error;
 
+/**
+ * A debug callback: receives `len` bytes at `data` (not NUL-terminated, valid only during
+ * the call) of the given kind, and the `userdata` given to hc_connection_set_debug_callback.
+ * It is called on the thread that is using the connection or one of its responses, and
+ * must not call back into httpclient with the same connection or response.
+ */
+typedef void (*hc_debug_callback)(enum hc_debug_kind kind, const uint8_t *data, size_t len, void *userdata);
+
+/**
+ * A request header: NUL-terminated name and value, borrowed for the duration of the call.
+ */
+typedef struct hc_header {
+  const char *name;
+  const char *value;
+} hc_header;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Creates an HTTP connection to `host` (a name, an IPv4 address, or an IPv6 address in
+ * brackets) on `port`. `port == 0` takes the port from `host` when it has the form
+ * `host:port` or `[v6addr]:port`, else 80. No network I/O happens here: the connection opens
+ * on hc_connection_connect or on the first request.
+ *
+ * `host` is borrowed for the call. On success `*out` receives a new handle that the caller
+ * frees with hc_connection_free; on failure `*out` is untouched.
+ *
+ * Returns HC_OK; HC_ERR_INVALID_URL for a host holding a control character, space or `@`,
+ * an empty host, or a bad port after `:` (empty, not digits, 0, over 65535);
+ * HC_ERR_INVALID_ARGUMENT for a NULL `host` or `out`.
+ */
+hc_error hc_connection_new(const char *host, uint16_t port, struct hc_connection **out);
+
+/**
+ * Creates an HTTPS connection, as hc_connection_new (default port 443). The server's
+ * certificate chain is verified against the system's trust store (OpenSSL's default paths,
+ * honouring SSL_CERT_FILE and SSL_CERT_DIR) and its name against `host` (IP addresses
+ * against IP SANs); TLS 1.2 or newer; SNI for names, never for IP literals.
+ * hc_connection_set_ca_file, hc_connection_set_ca_path, hc_connection_set_client_cert and
+ * hc_connection_set_verify change this before the first connect.
+ *
+ * Returns as hc_connection_new.
+ */
+hc_error hc_https_connection_new(const char *host, uint16_t port, struct hc_connection **out);
+
+/**
+ * Closes and frees a connection. NULL is a no-op. A response got from it stays readable
+ * after this (it keeps the socket it reads from until it ends or is freed).
+ */
+void hc_connection_free(struct hc_connection *conn);
+
+/**
+ * Sets the limit, in seconds, for connecting and for each later read and write (Python's
+ * `timeout`); `seconds <= 0` means none (the default). Applies to every later (re)connect
+ * and at once to an open connection.
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a NaN or too large value.
+ */
+hc_error hc_connection_set_timeout(struct hc_connection *conn, double seconds);
+
+/**
+ * Sets a limit, in seconds, for connecting alone (each address tried), separate from the
+ * read/write timeout; `seconds <= 0` means: use the timeout of hc_connection_set_timeout.
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a NaN or too large value.
+ */
+hc_error hc_connection_set_connect_timeout(struct hc_connection *conn, double seconds);
+
+/**
+ * Strict (true, the default): a reply that is not an HTTP/1.x status line is
+ * HC_ERR_BAD_STATUS_LINE. Lenient (false): such a reply, as the first response on a fresh
+ * connection, is taken as an HTTP/0.9 body (status 200, version 9, read until close).
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn`.
+ */
+hc_error hc_connection_set_strict(struct hc_connection *conn, bool strict);
+
+/**
+ * `level > 0` prints httplib's trace to stderr ("send: ...", "reply: ...", "header: ...";
+ * level 2 adds body byte counts), unless a debug callback is set, which then receives the
+ * events instead.
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn`.
+ */
+hc_error hc_connection_set_debuglevel(struct hc_connection *conn, int level);
+
+/**
+ * Sends typed debug events (hc_debug_kind) to `callback` with `userdata`, whatever the
+ * debug level, instead of the stderr trace; NULL removes it. Responses of this connection
+ * report to it too. `userdata` is not touched by the library; it must stay valid while the
+ * connection or any of its responses exists, or until the callback is replaced.
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn`.
+ */
+hc_error hc_connection_set_debug_callback(struct hc_connection *conn, hc_debug_callback callback, void *userdata);
+
+/**
+ * HTTPS: trust the certificates of the PEM file `pem_path` instead of the system's roots.
+ * The file is read and checked now; `pem_path` is borrowed for the call.
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or `pem_path`, or a plain HTTP
+ * connection; HC_ERR_OS when the file can't be read; HC_ERR_TLS when OpenSSL can't load it.
+ */
+hc_error hc_connection_set_ca_file(struct hc_connection *conn, const char *pem_path);
+
+/**
+ * HTTPS: trust the certificates of the hashed directory `dir` (as made by `openssl rehash`)
+ * instead of the system's roots (together with a CA file if one is set). `dir` is borrowed
+ * for the call.
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or `dir`, or a plain HTTP
+ * connection; HC_ERR_OS when the directory does not exist; HC_ERR_TLS when OpenSSL refuses it.
+ */
+hc_error hc_connection_set_ca_path(struct hc_connection *conn, const char *dir);
+
+/**
+ * HTTPS: present the client certificate (chain) of the PEM file `cert_file` with the PEM
+ * private key `key_file` (httplib's cert_file/key_file). Both are read and checked now; both
+ * paths are borrowed for the call.
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL argument or a plain HTTP connection;
+ * HC_ERR_OS when a file can't be read; HC_ERR_TLS when a file can't be loaded or the key
+ * does not match the certificate.
+ */
+hc_error hc_connection_set_client_cert(struct hc_connection *conn, const char *cert_file, const char *key_file);
+
+/**
+ * HTTPS: `verify` true (the default) checks the certificate chain and the host name; false
+ * accepts any certificate (the seed's HTTPSConnection), and is only for when you mean it.
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a plain HTTP connection.
+ */
+hc_error hc_connection_set_verify(struct hc_connection *conn, bool verify);
+
+/**
+ * Binds the connection's socket to the local address `ip` (IPv4 or IPv6 text) and `port`
+ * (0: any) before connecting; NULL `ip` removes the setting. Applies to later connects.
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or an `ip` that is not an address.
+ */
+hc_error hc_connection_set_source_address(struct hc_connection *conn, const char *ip, uint16_t port);
+
+/**
+ * Opens the connection now (resolving the host and trying each address until one answers,
+ * then the TLS handshake for HTTPS), unless it is open already.
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn`; HC_ERR_HOST_NOT_FOUND,
+ * HC_ERR_CONNECTION_REFUSED, HC_ERR_TIMEOUT, HC_ERR_OS; for HTTPS also
+ * HC_ERR_CERTIFICATE_VERIFY (the message holds OpenSSL's reason) and HC_ERR_TLS.
+ */
+hc_error hc_connection_connect(struct hc_connection *conn);
+
+/**
+ * Closes the connection and any response still being read from it; the handle stays valid
+ * and the next request opens a new connection. Closing a closed connection is HC_OK.
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn`.
+ */
+hc_error hc_connection_close(struct hc_connection *conn);
+
+/**
+ * The file descriptor of the open connection's socket, for poll()/select() (wait for
+ * POLLIN before hc_getresponse or hc_response_read to avoid blocking; data already
+ * buffered by the library does not show there, so read until a call would block), or -1
+ * when it is not open (or `conn` is NULL). The descriptor stays owned by the library: do not
+ * close it or read from it.
+ */
+int hc_connection_fileno(const struct hc_connection *conn);
+
+/**
+ * Sends a whole request (httplib's request()): the request line, `Host` (from an absolute
+ * URL, else the connection's host, with the port when not the default) and
+ * `Accept-Encoding: identity` unless `headers` gives them, then `headers` in order, then
+ * `Content-Length` for a body (`Content-Length: 0` for a POST, PUT or PATCH without one)
+ * unless `headers` gives Content-Length or Transfer-Encoding (with `Transfer-Encoding:
+ * chunked` the body is sent chunk-encoded), then the body. Opens (or reopens) the connection
+ * as needed. Nothing is sent when an argument is refused.
+ *
+ * `body == NULL` means no body (`body_len` must then be 0); `headers` may be NULL when
+ * `n_headers == 0`. Every pointer is borrowed for the call only.
+ *
+ * An idempotent request (GET, HEAD, OPTIONS, TRACE, PUT, DELETE) of at most 1 MiB on a
+ * reused connection that the server had closed is sent once more on a fresh connection,
+ * here or in hc_getresponse; a POST or PATCH never is.
+ *
+ * Returns HC_OK; HC_ERR_CANNOT_SEND_REQUEST when a request is already being built or its
+ * response was not yet got; HC_ERR_INVALID_URL for a URL with a control character or a
+ * space; HC_ERR_INVALID_ARGUMENT for a NULL `conn`, `method` or `url`, a method that is not a
+ * token, a bad header name or value (CR, LF, NUL, other controls), or both Content-Length and
+ * Transfer-Encoding; the connect errors of hc_connection_connect; HC_ERR_CONNECTION_RESET,
+ * HC_ERR_TIMEOUT or HC_ERR_OS when writing fails.
+ */
+hc_error hc_request(struct hc_connection *conn, const char *method, const char *url, const uint8_t *body, size_t body_len, const struct hc_header *headers, size_t n_headers);
+
+/**
+ * Sends a request whose body is read from the open file descriptor `fd` (httplib's file
+ * body): for a regular file, `Content-Length` is the bytes from the current offset to its end
+ * (from fstat) and exactly those are sent; for a pipe or socket the body is sent with
+ * `Transfer-Encoding: chunked` until end of file. The bytes are streamed, never loaded whole.
+ * `fd` stays the caller's (not closed); it is read from its current offset. Otherwise as
+ * hc_request; such a request is never sent again by the library.
+ *
+ * Returns as hc_request, and HC_ERR_INVALID_ARGUMENT for a negative `fd`, HC_ERR_OS when it
+ * can't be read (the connection is then closed, since a partial request went out), and
+ * HC_ERR_INCOMPLETE_READ when a regular file shrank while it was sent.
+ */
+hc_error hc_request_fd(struct hc_connection *conn, const char *method, const char *url, int fd, const struct hc_header *headers, size_t n_headers);
+
+/**
+ * Starts a request step by step (httplib's putrequest): writes the request line into the
+ * request being built, then `Host` and `Accept-Encoding: identity` unless `flags` holds
+ * HC_SKIP_HOST or HC_SKIP_ACCEPT_ENCODING. Nothing is sent until hc_endheaders. `method` and
+ * `url` are borrowed for the call.
+ *
+ * Returns HC_OK; HC_ERR_CANNOT_SEND_REQUEST when the connection is not idle (a request is
+ * being built, or its response was not got); HC_ERR_INVALID_URL for a bad URL;
+ * HC_ERR_INVALID_ARGUMENT for a NULL argument or a method that is not a token.
+ */
+hc_error hc_putrequest(struct hc_connection *conn, const char *method, const char *url, unsigned int flags);
+
+/**
+ * Adds a header to the request being built (httplib's putheader). Both strings are
+ * borrowed for the call.
+ *
+ * Returns HC_OK; HC_ERR_CANNOT_SEND_HEADER outside a request started by hc_putrequest and
+ * not yet ended; HC_ERR_INVALID_ARGUMENT for a NULL argument, a name that is not a token, or
+ * a value holding CR, LF, NUL or another control character (tab is allowed).
+ */
+hc_error hc_putheader(struct hc_connection *conn, const char *name, const char *value);
+
+/**
+ * Ends the headers and sends the request, followed by `body_len` bytes of `body` when
+ * `body` is not NULL (httplib's endheaders(message_body); no Content-Length is added here:
+ * give it with hc_putheader). With a `Transfer-Encoding: chunked` header, the body is sent
+ * chunk-encoded and ended. Opens (or reopens) the connection as needed. `body` is borrowed
+ * for the call.
+ *
+ * Returns HC_OK; HC_ERR_CANNOT_SEND_HEADER outside a started request;
+ * HC_ERR_INVALID_ARGUMENT for a NULL `conn`, or a NULL `body` with a non-zero `body_len`;
+ * connect and write errors as hc_request.
+ */
+hc_error hc_endheaders(struct hc_connection *conn, const uint8_t *body, size_t body_len);
+
+/**
+ * Sends `len` raw bytes of `data` on the connection (httplib's send), opening it if needed:
+ * for a body streamed after hc_endheaders. A request so sent is never sent again by the
+ * library. `data` is borrowed for the call.
+ *
+ * Returns HC_OK; HC_ERR_IMPROPER_CONNECTION_STATE between hc_putrequest and hc_endheaders;
+ * HC_ERR_INVALID_ARGUMENT for a NULL `conn`, or a NULL `data` with a non-zero `len`; connect
+ * and write errors as hc_request.
+ */
+hc_error hc_send(struct hc_connection *conn, const uint8_t *data, size_t len);
+
+/**
+ * Reads the response to the request sent (httplib's getresponse), skipping interim 1xx
+ * responses (at most 32). On success `*out` receives a response that the caller frees with
+ * hc_response_free, and the connection is idle again: the next request may be sent before
+ * this response is read to its end (its hc_getresponse then waits for that).
+ *
+ * Returns HC_OK; HC_ERR_RESPONSE_NOT_READY with no request sent or before the previous
+ * response was read to its end; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or `out`;
+ * HC_ERR_REMOTE_DISCONNECTED when the server closed without a status line;
+ * HC_ERR_BAD_STATUS_LINE, HC_ERR_UNKNOWN_PROTOCOL, HC_ERR_LINE_TOO_LONG,
+ * HC_ERR_TOO_MANY_HEADERS or HC_ERR_HTTP_EXCEPTION for a malformed head (the connection is
+ * then closed); HC_ERR_NOT_CONNECTED when the connection was closed after the request went
+ * out; HC_ERR_TIMEOUT, HC_ERR_CONNECTION_RESET, HC_ERR_OS and TLS errors while reading.
+ */
+hc_error hc_getresponse(struct hc_connection *conn, struct hc_response **out);
 
 /**
  * The reason phrase for `status`: Python 2.6 httplib's `responses` name for the codes it
@@ -278,6 +594,93 @@ bool hc_error_is(int code, int ancestor);
  * The message starts with the error's name: "Timeout: read from 127.0.0.1:8080: timed out".
  */
 size_t hc_last_error_message(char *buf, size_t cap);
+
+/**
+ * The status code (200, 404, ...), or -1 for a NULL `resp`.
+ */
+int hc_response_status(const struct hc_response *resp);
+
+/**
+ * The reason phrase as sent by the server ("" when it sent none; bytes 0x80-0xFF passed
+ * through), valid until hc_response_free; NULL for a NULL `resp`.
+ */
+const char *hc_response_reason(const struct hc_response *resp);
+
+/**
+ * The HTTP version of the response: 10 for HTTP/1.0, 11 for HTTP/1.1, 9 for an HTTP/0.9
+ * reply taken in lenient mode; -1 for a NULL `resp`.
+ */
+int hc_response_version(const struct hc_response *resp);
+
+/**
+ * Reads the body (httplib's read(amt)): fills `buf` with up to `cap` bytes, fewer only when
+ * the body ends first, and stores the count in `*n_read`. `HC_OK` with `*n_read == 0` means
+ * the body has ended (and every later call says so again); `cap == 0` reads nothing. The
+ * body is de-framed (Content-Length, chunked, or until close); HEAD, 1xx, 204 and 304
+ * responses have none.
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `resp` or `n_read`, or a NULL `buf` with
+ * a non-zero `cap`; HC_ERR_INCOMPLETE_READ when the body was cut short (`*n_read` still
+ * holds the bytes placed in `buf`; the message says how many were read and expected);
+ * HC_ERR_HTTP_EXCEPTION for a malformed chunked body; HC_ERR_NOT_CONNECTED when the
+ * connection was closed by hc_connection_close; HC_ERR_TIMEOUT, HC_ERR_CONNECTION_RESET,
+ * HC_ERR_OS and TLS errors. After an error the connection is closed and every later read
+ * returns the same error.
+ */
+hc_error hc_response_read(struct hc_response *resp, uint8_t *buf, size_t cap, size_t *n_read);
+
+/**
+ * Reads the rest of the body into a new buffer: `*out` receives it (NUL-terminated for
+ * convenience; the NUL is not counted) and `*out_len` its length. The caller frees it with
+ * hc_buffer_free(*out, *out_len).
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL argument; the errors of
+ * hc_response_read. On HC_ERR_INCOMPLETE_READ, `*out` and `*out_len` still receive the
+ * partial body, which the caller frees; on other errors they are untouched.
+ */
+hc_error hc_response_read_all(struct hc_response *resp, uint8_t **out, size_t *out_len);
+
+/**
+ * Frees a buffer from hc_response_read_all; `len` is the length it gave. NULL is a no-op.
+ */
+void hc_buffer_free(uint8_t *buf, size_t len);
+
+/**
+ * The value of the header `name` (case-insensitive), repeated fields joined with ", ", or
+ * NULL when absent (or for a NULL argument). Valid until hc_response_free.
+ */
+const char *hc_response_getheader(const struct hc_response *resp, const char *name);
+
+/**
+ * The number of header fields (0 for a NULL `resp`).
+ */
+size_t hc_response_header_count(const struct hc_response *resp);
+
+/**
+ * The header field at `index` in wire order (httplib's getheaders()): `*name` and `*value`
+ * receive strings valid until hc_response_free (an obsolete line fold is one space).
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL argument or `index >=
+ * hc_response_header_count(resp)`.
+ */
+hc_error hc_response_header(const struct hc_response *resp, size_t index, const char **name, const char **value);
+
+/**
+ * The body bytes still to come when known (from Content-Length; 0 once the body ended and
+ * for a response without body), else -1 (chunked, until close, or a NULL `resp`).
+ */
+int64_t hc_response_length(const struct hc_response *resp);
+
+/**
+ * True once the body was read to its end (or failed); true for a NULL `resp`.
+ */
+bool hc_response_isclosed(const struct hc_response *resp);
+
+/**
+ * Frees a response. NULL is a no-op. Freeing it before its body ended closes the
+ * connection underneath (the next request on that connection opens a new one).
+ */
+void hc_response_free(struct hc_response *resp);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -51,30 +51,150 @@ use ErrorKind::*;
 
 /// The hierarchy, defined once.
 pub const KINDS: &[KindInfo] = &[
-    KindInfo { kind: HttpException, name: c"HTTPException", parent: None, description: c"HTTP protocol error" },
-    KindInfo { kind: NotConnected, name: c"NotConnected", parent: Some(HttpException), description: c"not connected" },
-    KindInfo { kind: InvalidUrl, name: c"InvalidURL", parent: Some(HttpException), description: c"invalid URL, host or port" },
-    KindInfo { kind: UnknownProtocol, name: c"UnknownProtocol", parent: Some(HttpException), description: c"unknown protocol version in status line" },
-    KindInfo { kind: UnknownTransferEncoding, name: c"UnknownTransferEncoding", parent: Some(HttpException), description: c"unknown transfer encoding" },
-    KindInfo { kind: UnimplementedFileMode, name: c"UnimplementedFileMode", parent: Some(HttpException), description: c"unimplemented file mode" },
-    KindInfo { kind: IncompleteRead, name: c"IncompleteRead", parent: Some(HttpException), description: c"response body ended before its announced end" },
-    KindInfo { kind: ImproperConnectionState, name: c"ImproperConnectionState", parent: Some(HttpException), description: c"improper connection state" },
-    KindInfo { kind: CannotSendRequest, name: c"CannotSendRequest", parent: Some(ImproperConnectionState), description: c"cannot send request: a request is already in progress" },
-    KindInfo { kind: CannotSendHeader, name: c"CannotSendHeader", parent: Some(ImproperConnectionState), description: c"cannot send header: no request started, or headers already ended" },
-    KindInfo { kind: ResponseNotReady, name: c"ResponseNotReady", parent: Some(ImproperConnectionState), description: c"response not ready: no request sent, or the previous response is unread" },
-    KindInfo { kind: BadStatusLine, name: c"BadStatusLine", parent: Some(HttpException), description: c"bad status line" },
-    KindInfo { kind: LineTooLong, name: c"LineTooLong", parent: Some(HttpException), description: c"status or header line too long" },
-    KindInfo { kind: RemoteDisconnected, name: c"RemoteDisconnected", parent: Some(BadStatusLine), description: c"remote end closed connection without response" },
-    KindInfo { kind: TooManyHeaders, name: c"TooManyHeaders", parent: Some(HttpException), description: c"got more than 100 headers" },
-    KindInfo { kind: Os, name: c"OSError", parent: None, description: c"operating system error" },
-    KindInfo { kind: Timeout, name: c"Timeout", parent: Some(Os), description: c"timed out" },
-    KindInfo { kind: ConnectionRefused, name: c"ConnectionRefused", parent: Some(Os), description: c"connection refused" },
-    KindInfo { kind: ConnectionReset, name: c"ConnectionReset", parent: Some(Os), description: c"connection reset by peer or broken pipe" },
-    KindInfo { kind: HostNotFound, name: c"HostNotFound", parent: Some(Os), description: c"host name could not be resolved" },
-    KindInfo { kind: Tls, name: c"TLSError", parent: Some(Os), description: c"TLS error" },
-    KindInfo { kind: CertificateVerify, name: c"CertificateVerifyError", parent: Some(Tls), description: c"TLS certificate verification failed" },
-    KindInfo { kind: InvalidArgument, name: c"InvalidArgument", parent: None, description: c"invalid argument" },
-    KindInfo { kind: Internal, name: c"InternalError", parent: None, description: c"internal error (a bug in httpclient)" },
+    KindInfo {
+        kind: HttpException,
+        name: c"HTTPException",
+        parent: None,
+        description: c"HTTP protocol error",
+    },
+    KindInfo {
+        kind: NotConnected,
+        name: c"NotConnected",
+        parent: Some(HttpException),
+        description: c"not connected",
+    },
+    KindInfo {
+        kind: InvalidUrl,
+        name: c"InvalidURL",
+        parent: Some(HttpException),
+        description: c"invalid URL, host or port",
+    },
+    KindInfo {
+        kind: UnknownProtocol,
+        name: c"UnknownProtocol",
+        parent: Some(HttpException),
+        description: c"unknown protocol version in status line",
+    },
+    KindInfo {
+        kind: UnknownTransferEncoding,
+        name: c"UnknownTransferEncoding",
+        parent: Some(HttpException),
+        description: c"unknown transfer encoding",
+    },
+    KindInfo {
+        kind: UnimplementedFileMode,
+        name: c"UnimplementedFileMode",
+        parent: Some(HttpException),
+        description: c"unimplemented file mode",
+    },
+    KindInfo {
+        kind: IncompleteRead,
+        name: c"IncompleteRead",
+        parent: Some(HttpException),
+        description: c"response body ended before its announced end",
+    },
+    KindInfo {
+        kind: ImproperConnectionState,
+        name: c"ImproperConnectionState",
+        parent: Some(HttpException),
+        description: c"improper connection state",
+    },
+    KindInfo {
+        kind: CannotSendRequest,
+        name: c"CannotSendRequest",
+        parent: Some(ImproperConnectionState),
+        description: c"cannot send request: a request is already in progress",
+    },
+    KindInfo {
+        kind: CannotSendHeader,
+        name: c"CannotSendHeader",
+        parent: Some(ImproperConnectionState),
+        description: c"cannot send header: no request started, or headers already ended",
+    },
+    KindInfo {
+        kind: ResponseNotReady,
+        name: c"ResponseNotReady",
+        parent: Some(ImproperConnectionState),
+        description: c"response not ready: no request sent, or the previous response is unread",
+    },
+    KindInfo {
+        kind: BadStatusLine,
+        name: c"BadStatusLine",
+        parent: Some(HttpException),
+        description: c"bad status line",
+    },
+    KindInfo {
+        kind: LineTooLong,
+        name: c"LineTooLong",
+        parent: Some(HttpException),
+        description: c"status or header line too long",
+    },
+    KindInfo {
+        kind: RemoteDisconnected,
+        name: c"RemoteDisconnected",
+        parent: Some(BadStatusLine),
+        description: c"remote end closed connection without response",
+    },
+    KindInfo {
+        kind: TooManyHeaders,
+        name: c"TooManyHeaders",
+        parent: Some(HttpException),
+        description: c"got more than 100 headers",
+    },
+    KindInfo {
+        kind: Os,
+        name: c"OSError",
+        parent: None,
+        description: c"operating system error",
+    },
+    KindInfo {
+        kind: Timeout,
+        name: c"Timeout",
+        parent: Some(Os),
+        description: c"timed out",
+    },
+    KindInfo {
+        kind: ConnectionRefused,
+        name: c"ConnectionRefused",
+        parent: Some(Os),
+        description: c"connection refused",
+    },
+    KindInfo {
+        kind: ConnectionReset,
+        name: c"ConnectionReset",
+        parent: Some(Os),
+        description: c"connection reset by peer or broken pipe",
+    },
+    KindInfo {
+        kind: HostNotFound,
+        name: c"HostNotFound",
+        parent: Some(Os),
+        description: c"host name could not be resolved",
+    },
+    KindInfo {
+        kind: Tls,
+        name: c"TLSError",
+        parent: Some(Os),
+        description: c"TLS error",
+    },
+    KindInfo {
+        kind: CertificateVerify,
+        name: c"CertificateVerifyError",
+        parent: Some(Tls),
+        description: c"TLS certificate verification failed",
+    },
+    KindInfo {
+        kind: InvalidArgument,
+        name: c"InvalidArgument",
+        parent: None,
+        description: c"invalid argument",
+    },
+    KindInfo {
+        kind: Internal,
+        name: c"InternalError",
+        parent: None,
+        description: c"internal error (a bug in httpclient)",
+    },
 ];
 
 impl ErrorKind {
@@ -107,7 +227,10 @@ impl ErrorKind {
 
     /// A static one-line description.
     pub fn description(self) -> &'static str {
-        self.info().description.to_str().expect("descriptions are ASCII")
+        self.info()
+            .description
+            .to_str()
+            .expect("descriptions are ASCII")
     }
 
     /// [`ErrorKind::description`] as a NUL-terminated string.
@@ -145,7 +268,10 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
-        Error { kind, message: message.into() }
+        Error {
+            kind,
+            message: message.into(),
+        }
     }
 
     pub fn kind(&self) -> ErrorKind {
@@ -167,10 +293,10 @@ impl Error {
             | io::ErrorKind::BrokenPipe => ConnectionReset,
             _ => Os,
         };
-        let msg = match (kind, e.raw_os_error()) {
-            (Timeout, _) => format!("{context}: timed out"),
-            (_, Some(errno)) => format!("{context}: {e} (errno {errno})"),
-            (_, None) => format!("{context}: {e}"),
+        // io::Error's Display already names the errno ("... (os error 111)").
+        let msg = match kind {
+            Timeout => format!("{context}: timed out"),
+            _ => format!("{context}: {e}"),
         };
         Error::new(kind, msg)
     }

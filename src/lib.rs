@@ -8,6 +8,17 @@
 pub mod error;
 pub mod status;
 
-mod ffi;
+#[doc(hidden)]
+pub mod ffi;
 
 pub use error::{Error, ErrorKind, Result};
+pub mod connection;
+pub mod debug;
+pub mod request;
+pub mod response;
+pub mod transport;
+pub mod url;
+mod wire;
+
+pub use connection::Connection;
+pub use response::Response;

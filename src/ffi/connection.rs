@@ -1,1 +1,613 @@
-//! hc_connection: connections and requests.
+//! hc_connection: connections, their options, and requests.
+
+use std::ffi::{c_char, c_int, c_uint, c_void};
+use std::fs::File;
+use std::io::Read;
+use std::mem::ManuallyDrop;
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::FromRawFd;
+
+use super::response::hc_response;
+use super::{
+    arg_bytes, arg_slice, arg_str, guard, guard_value, handle_mut, handle_ref, hc_error, null_arg,
+    out_write,
+};
+use crate::connection::Connection;
+use crate::debug::DebugKind;
+use crate::error::{Error, ErrorKind};
+
+/// An HTTP or HTTPS connection to one host (httplib's HTTPConnection). Opaque; made by
+/// hc_connection_new or hc_https_connection_new, freed by hc_connection_free.
+pub struct hc_connection {
+    inner: Connection,
+}
+
+/// A request header: NUL-terminated name and value, borrowed for the duration of the call.
+#[repr(C)]
+pub struct hc_header {
+    pub name: *const c_char,
+    pub value: *const c_char,
+}
+
+/// hc_putrequest flag: do not add the automatic `Host` header.
+pub const HC_SKIP_HOST: c_uint = 1;
+/// hc_putrequest flag: do not add the automatic `Accept-Encoding: identity` header.
+pub const HC_SKIP_ACCEPT_ENCODING: c_uint = 2;
+
+/// What a debug event carries (the `kind` argument of an hc_debug_callback).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum hc_debug_kind {
+    /// Informational text from the library.
+    HC_DEBUG_TEXT = 0,
+    /// The status line or one header line received (with its line ending).
+    HC_DEBUG_HEADER_IN = 1,
+    /// The request head sent.
+    HC_DEBUG_HEADER_OUT = 2,
+    /// Body bytes received, after de-framing.
+    HC_DEBUG_DATA_IN = 3,
+    /// Body bytes sent.
+    HC_DEBUG_DATA_OUT = 4,
+}
+
+/// A debug callback: receives `len` bytes at `data` (not NUL-terminated, valid only during
+/// the call) of the given kind, and the `userdata` given to hc_connection_set_debug_callback.
+/// It is called on the thread that is using the connection or one of its responses, and
+/// must not call back into httpclient with the same connection or response.
+pub type hc_debug_callback = Option<
+    unsafe extern "C" fn(kind: hc_debug_kind, data: *const u8, len: usize, userdata: *mut c_void),
+>;
+
+struct UserData(*mut c_void);
+// SAFETY: the caller promised (header docs) that the callback and its userdata may be used
+// from whichever thread uses the connection; we never use them from two threads at once.
+unsafe impl Send for UserData {}
+
+fn new_connection(
+    func: &str,
+    host: *const c_char,
+    port: u16,
+    out: *mut *mut hc_connection,
+    make: fn(&str, u16) -> crate::Result<Connection>,
+) -> hc_error {
+    guard(|| {
+        if out.is_null() {
+            return Err(null_arg(func, "out"));
+        }
+        let host_bytes = unsafe { arg_bytes(host, func, "host") }?;
+        let host = std::str::from_utf8(host_bytes).map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidUrl,
+                format!("{func}: host is not valid UTF-8"),
+            )
+        })?;
+        let conn = make(host, port)?;
+        let raw = Box::into_raw(Box::new(hc_connection { inner: conn }));
+        unsafe { out_write(out, raw) };
+        Ok(())
+    })
+}
+
+/// Creates an HTTP connection to `host` (a name, an IPv4 address, or an IPv6 address in
+/// brackets) on `port`. `port == 0` takes the port from `host` when it has the form
+/// `host:port` or `[v6addr]:port`, else 80. No network I/O happens here: the connection opens
+/// on hc_connection_connect or on the first request.
+///
+/// `host` is borrowed for the call. On success `*out` receives a new handle that the caller
+/// frees with hc_connection_free; on failure `*out` is untouched.
+///
+/// Returns HC_OK; HC_ERR_INVALID_URL for a host holding a control character, space or `@`,
+/// an empty host, or a bad port after `:` (empty, not digits, 0, over 65535);
+/// HC_ERR_INVALID_ARGUMENT for a NULL `host` or `out`.
+#[no_mangle]
+pub extern "C" fn hc_connection_new(
+    host: *const c_char,
+    port: u16,
+    out: *mut *mut hc_connection,
+) -> hc_error {
+    new_connection("hc_connection_new", host, port, out, Connection::new)
+}
+
+/// Creates an HTTPS connection, as hc_connection_new (default port 443). The server's
+/// certificate chain is verified against the system's trust store (OpenSSL's default paths,
+/// honouring SSL_CERT_FILE and SSL_CERT_DIR) and its name against `host` (IP addresses
+/// against IP SANs); TLS 1.2 or newer; SNI for names, never for IP literals.
+/// hc_connection_set_ca_file, hc_connection_set_ca_path, hc_connection_set_client_cert and
+/// hc_connection_set_verify change this before the first connect.
+///
+/// Returns as hc_connection_new.
+#[no_mangle]
+pub extern "C" fn hc_https_connection_new(
+    host: *const c_char,
+    port: u16,
+    out: *mut *mut hc_connection,
+) -> hc_error {
+    new_connection(
+        "hc_https_connection_new",
+        host,
+        port,
+        out,
+        Connection::new_https,
+    )
+}
+
+/// Closes and frees a connection. NULL is a no-op. A response got from it stays readable
+/// after this (it keeps the socket it reads from until it ends or is freed).
+#[no_mangle]
+pub extern "C" fn hc_connection_free(conn: *mut hc_connection) {
+    guard_value((), || {
+        if !conn.is_null() {
+            // SAFETY: a handle made by Box::into_raw in new_connection, freed once (contract).
+            drop(unsafe { Box::from_raw(conn) });
+        }
+    })
+}
+
+/// Runs `f` on the connection behind `conn`.
+fn with_conn(
+    func: &str,
+    conn: *mut hc_connection,
+    f: impl FnOnce(&mut Connection) -> crate::Result<()>,
+) -> hc_error {
+    guard(|| {
+        let c = unsafe { handle_mut(conn, func, "conn") }?;
+        f(&mut c.inner)
+    })
+}
+
+/// Sets the limit, in seconds, for connecting and for each later read and write (Python's
+/// `timeout`); `seconds <= 0` means none (the default). Applies to every later (re)connect
+/// and at once to an open connection.
+///
+/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a NaN or too large value.
+#[no_mangle]
+pub extern "C" fn hc_connection_set_timeout(conn: *mut hc_connection, seconds: f64) -> hc_error {
+    with_conn("hc_connection_set_timeout", conn, |c| {
+        c.set_timeout(seconds)
+    })
+}
+
+/// Sets a limit, in seconds, for connecting alone (each address tried), separate from the
+/// read/write timeout; `seconds <= 0` means: use the timeout of hc_connection_set_timeout.
+///
+/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a NaN or too large value.
+#[no_mangle]
+pub extern "C" fn hc_connection_set_connect_timeout(
+    conn: *mut hc_connection,
+    seconds: f64,
+) -> hc_error {
+    with_conn("hc_connection_set_connect_timeout", conn, |c| {
+        c.set_connect_timeout(seconds)
+    })
+}
+
+/// Strict (true, the default): a reply that is not an HTTP/1.x status line is
+/// HC_ERR_BAD_STATUS_LINE. Lenient (false): such a reply, as the first response on a fresh
+/// connection, is taken as an HTTP/0.9 body (status 200, version 9, read until close).
+///
+/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn`.
+#[no_mangle]
+pub extern "C" fn hc_connection_set_strict(conn: *mut hc_connection, strict: bool) -> hc_error {
+    with_conn("hc_connection_set_strict", conn, |c| {
+        c.set_strict(strict);
+        Ok(())
+    })
+}
+
+/// `level > 0` prints httplib's trace to stderr ("send: ...", "reply: ...", "header: ...";
+/// level 2 adds body byte counts), unless a debug callback is set, which then receives the
+/// events instead.
+///
+/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn`.
+#[no_mangle]
+pub extern "C" fn hc_connection_set_debuglevel(conn: *mut hc_connection, level: c_int) -> hc_error {
+    with_conn("hc_connection_set_debuglevel", conn, |c| {
+        c.set_debuglevel(level);
+        Ok(())
+    })
+}
+
+/// Sends typed debug events (hc_debug_kind) to `callback` with `userdata`, whatever the
+/// debug level, instead of the stderr trace; NULL removes it. Responses of this connection
+/// report to it too. `userdata` is not touched by the library; it must stay valid while the
+/// connection or any of its responses exists, or until the callback is replaced.
+///
+/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn`.
+#[no_mangle]
+pub extern "C" fn hc_connection_set_debug_callback(
+    conn: *mut hc_connection,
+    callback: hc_debug_callback,
+    userdata: *mut c_void,
+) -> hc_error {
+    with_conn("hc_connection_set_debug_callback", conn, |c| {
+        let cb = callback.map(|f| {
+            let ud = UserData(userdata);
+            let b: crate::debug::DebugCallback = Box::new(move |kind: DebugKind, data: &[u8]| {
+                let k = match kind {
+                    DebugKind::Text => hc_debug_kind::HC_DEBUG_TEXT,
+                    DebugKind::HeaderIn => hc_debug_kind::HC_DEBUG_HEADER_IN,
+                    DebugKind::HeaderOut => hc_debug_kind::HC_DEBUG_HEADER_OUT,
+                    DebugKind::DataIn => hc_debug_kind::HC_DEBUG_DATA_IN,
+                    DebugKind::DataOut => hc_debug_kind::HC_DEBUG_DATA_OUT,
+                };
+                let ud = &ud;
+                // SAFETY: the caller's function, called as documented.
+                unsafe { f(k, data.as_ptr(), data.len(), ud.0) }
+            });
+            b
+        });
+        c.set_debug_callback(cb);
+        Ok(())
+    })
+}
+
+fn tls_path<'a>(p: *const c_char, func: &str, name: &str) -> crate::Result<&'a str> {
+    unsafe { arg_str(p, func, name) }
+}
+
+/// HTTPS: trust the certificates of the PEM file `pem_path` instead of the system's roots.
+/// The file is read and checked now; `pem_path` is borrowed for the call.
+///
+/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or `pem_path`, or a plain HTTP
+/// connection; HC_ERR_OS when the file can't be read; HC_ERR_TLS when OpenSSL can't load it.
+#[no_mangle]
+pub extern "C" fn hc_connection_set_ca_file(
+    conn: *mut hc_connection,
+    pem_path: *const c_char,
+) -> hc_error {
+    const F: &str = "hc_connection_set_ca_file";
+    with_conn(F, conn, |c| {
+        c.set_ca_file(tls_path(pem_path, F, "pem_path")?)
+    })
+}
+
+/// HTTPS: trust the certificates of the hashed directory `dir` (as made by `openssl rehash`)
+/// instead of the system's roots (together with a CA file if one is set). `dir` is borrowed
+/// for the call.
+///
+/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or `dir`, or a plain HTTP
+/// connection; HC_ERR_OS when the directory does not exist; HC_ERR_TLS when OpenSSL refuses it.
+#[no_mangle]
+pub extern "C" fn hc_connection_set_ca_path(
+    conn: *mut hc_connection,
+    dir: *const c_char,
+) -> hc_error {
+    const F: &str = "hc_connection_set_ca_path";
+    with_conn(F, conn, |c| c.set_ca_path(tls_path(dir, F, "dir")?))
+}
+
+/// HTTPS: present the client certificate (chain) of the PEM file `cert_file` with the PEM
+/// private key `key_file` (httplib's cert_file/key_file). Both are read and checked now; both
+/// paths are borrowed for the call.
+///
+/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL argument or a plain HTTP connection;
+/// HC_ERR_OS when a file can't be read; HC_ERR_TLS when a file can't be loaded or the key
+/// does not match the certificate.
+#[no_mangle]
+pub extern "C" fn hc_connection_set_client_cert(
+    conn: *mut hc_connection,
+    cert_file: *const c_char,
+    key_file: *const c_char,
+) -> hc_error {
+    const F: &str = "hc_connection_set_client_cert";
+    with_conn(F, conn, |c| {
+        let cert = tls_path(cert_file, F, "cert_file")?;
+        let key = tls_path(key_file, F, "key_file")?;
+        c.set_client_cert(cert, key)
+    })
+}
+
+/// HTTPS: `verify` true (the default) checks the certificate chain and the host name; false
+/// accepts any certificate (the seed's HTTPSConnection), and is only for when you mean it.
+///
+/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a plain HTTP connection.
+#[no_mangle]
+pub extern "C" fn hc_connection_set_verify(conn: *mut hc_connection, verify: bool) -> hc_error {
+    with_conn("hc_connection_set_verify", conn, |c| c.set_verify(verify))
+}
+
+/// Binds the connection's socket to the local address `ip` (IPv4 or IPv6 text) and `port`
+/// (0: any) before connecting; NULL `ip` removes the setting. Applies to later connects.
+///
+/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or an `ip` that is not an address.
+#[no_mangle]
+pub extern "C" fn hc_connection_set_source_address(
+    conn: *mut hc_connection,
+    ip: *const c_char,
+    port: u16,
+) -> hc_error {
+    const F: &str = "hc_connection_set_source_address";
+    with_conn(F, conn, |c| {
+        if ip.is_null() {
+            c.set_source_address(None);
+            return Ok(());
+        }
+        let s = unsafe { arg_str(ip, F, "ip") }?;
+        let addr: IpAddr = s.parse().map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidArgument,
+                format!("{F}: not an IP address: {s:?}"),
+            )
+        })?;
+        c.set_source_address(Some(SocketAddr::new(addr, port)));
+        Ok(())
+    })
+}
+
+/// Opens the connection now (resolving the host and trying each address until one answers,
+/// then the TLS handshake for HTTPS), unless it is open already.
+///
+/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn`; HC_ERR_HOST_NOT_FOUND,
+/// HC_ERR_CONNECTION_REFUSED, HC_ERR_TIMEOUT, HC_ERR_OS; for HTTPS also
+/// HC_ERR_CERTIFICATE_VERIFY (the message holds OpenSSL's reason) and HC_ERR_TLS.
+#[no_mangle]
+pub extern "C" fn hc_connection_connect(conn: *mut hc_connection) -> hc_error {
+    with_conn("hc_connection_connect", conn, Connection::connect)
+}
+
+/// Closes the connection and any response still being read from it; the handle stays valid
+/// and the next request opens a new connection. Closing a closed connection is HC_OK.
+///
+/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn`.
+#[no_mangle]
+pub extern "C" fn hc_connection_close(conn: *mut hc_connection) -> hc_error {
+    with_conn("hc_connection_close", conn, |c| {
+        c.close();
+        Ok(())
+    })
+}
+
+/// The file descriptor of the open connection's socket, for poll()/select() (wait for
+/// POLLIN before hc_getresponse or hc_response_read to avoid blocking; data already
+/// buffered by the library does not show there, so read until a call would block), or -1
+/// when it is not open (or `conn` is NULL). The descriptor stays owned by the library: do not
+/// close it or read from it.
+#[no_mangle]
+pub extern "C" fn hc_connection_fileno(conn: *const hc_connection) -> c_int {
+    guard_value(-1, || {
+        match unsafe { handle_ref(conn, "hc_connection_fileno", "conn") } {
+            Ok(c) => c.inner.fileno().unwrap_or(-1),
+            Err(_) => -1,
+        }
+    })
+}
+
+/// Borrows the caller's header array.
+unsafe fn headers_arg<'a>(
+    func: &str,
+    headers: *const hc_header,
+    n: usize,
+) -> crate::Result<Vec<(&'a [u8], &'a [u8])>> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    if headers.is_null() {
+        return Err(null_arg(func, "headers"));
+    }
+    // SAFETY: the caller gives `n` headers at `headers`.
+    let hs = unsafe { std::slice::from_raw_parts(headers, n) };
+    hs.iter()
+        .map(|h| {
+            Ok((
+                unsafe { arg_bytes(h.name, func, "headers[i].name") }?,
+                unsafe { arg_bytes(h.value, func, "headers[i].value") }?,
+            ))
+        })
+        .collect()
+}
+
+/// Sends a whole request (httplib's request()): the request line, `Host` (from an absolute
+/// URL, else the connection's host, with the port when not the default) and
+/// `Accept-Encoding: identity` unless `headers` gives them, then `headers` in order, then
+/// `Content-Length` for a body (`Content-Length: 0` for a POST, PUT or PATCH without one)
+/// unless `headers` gives Content-Length or Transfer-Encoding (with `Transfer-Encoding:
+/// chunked` the body is sent chunk-encoded), then the body. Opens (or reopens) the connection
+/// as needed. Nothing is sent when an argument is refused.
+///
+/// `body == NULL` means no body (`body_len` must then be 0); `headers` may be NULL when
+/// `n_headers == 0`. Every pointer is borrowed for the call only.
+///
+/// An idempotent request (GET, HEAD, OPTIONS, TRACE, PUT, DELETE) of at most 1 MiB on a
+/// reused connection that the server had closed is sent once more on a fresh connection,
+/// here or in hc_getresponse; a POST or PATCH never is.
+///
+/// Returns HC_OK; HC_ERR_CANNOT_SEND_REQUEST when a request is already being built or its
+/// response was not yet got; HC_ERR_INVALID_URL for a URL with a control character or a
+/// space; HC_ERR_INVALID_ARGUMENT for a NULL `conn`, `method` or `url`, a method that is not a
+/// token, a bad header name or value (CR, LF, NUL, other controls), or both Content-Length and
+/// Transfer-Encoding; the connect errors of hc_connection_connect; HC_ERR_CONNECTION_RESET,
+/// HC_ERR_TIMEOUT or HC_ERR_OS when writing fails.
+#[no_mangle]
+pub extern "C" fn hc_request(
+    conn: *mut hc_connection,
+    method: *const c_char,
+    url: *const c_char,
+    body: *const u8,
+    body_len: usize,
+    headers: *const hc_header,
+    n_headers: usize,
+) -> hc_error {
+    const F: &str = "hc_request";
+    with_conn(F, conn, |c| {
+        let method = unsafe { arg_bytes(method, F, "method") }?;
+        let url = unsafe { arg_bytes(url, F, "url") }?;
+        let body = if body.is_null() {
+            if body_len != 0 {
+                return Err(null_arg(F, "body"));
+            }
+            None
+        } else {
+            Some(unsafe { arg_slice(body, body_len, F, "body") }?)
+        };
+        let hs = unsafe { headers_arg(F, headers, n_headers) }?;
+        c.request(method, url, body, &hs)
+    })
+}
+
+/// Sends a request whose body is read from the open file descriptor `fd` (httplib's file
+/// body): for a regular file, `Content-Length` is the bytes from the current offset to its end
+/// (from fstat) and exactly those are sent; for a pipe or socket the body is sent with
+/// `Transfer-Encoding: chunked` until end of file. The bytes are streamed, never loaded whole.
+/// `fd` stays the caller's (not closed); it is read from its current offset. Otherwise as
+/// hc_request; such a request is never sent again by the library.
+///
+/// Returns as hc_request, and HC_ERR_INVALID_ARGUMENT for a negative `fd`, HC_ERR_OS when it
+/// can't be read (the connection is then closed, since a partial request went out), and
+/// HC_ERR_INCOMPLETE_READ when a regular file shrank while it was sent.
+#[no_mangle]
+pub extern "C" fn hc_request_fd(
+    conn: *mut hc_connection,
+    method: *const c_char,
+    url: *const c_char,
+    fd: c_int,
+    headers: *const hc_header,
+    n_headers: usize,
+) -> hc_error {
+    const F: &str = "hc_request_fd";
+    with_conn(F, conn, |c| {
+        let method = unsafe { arg_bytes(method, F, "method") }?;
+        let url = unsafe { arg_bytes(url, F, "url") }?;
+        if fd < 0 {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                format!("{F}: negative file descriptor {fd}"),
+            ));
+        }
+        let hs = unsafe { headers_arg(F, headers, n_headers) }?;
+        // SAFETY: the caller's open descriptor; ManuallyDrop keeps it open.
+        let mut file = ManuallyDrop::new(unsafe { File::from_raw_fd(fd) });
+        let meta = file
+            .metadata()
+            .map_err(|e| Error::io(&format!("{F}: fstat({fd})"), &e))?;
+        let length = if meta.is_file() {
+            use std::io::Seek;
+            let pos = file.stream_position().unwrap_or(0);
+            Some(meta.len().saturating_sub(pos))
+        } else {
+            None
+        };
+        let reader: &mut File = &mut file;
+        c.request_stream(
+            method,
+            url,
+            &mut |buf: &mut [u8]| reader.read(buf),
+            length,
+            &hs,
+        )
+    })
+}
+
+/// Starts a request step by step (httplib's putrequest): writes the request line into the
+/// request being built, then `Host` and `Accept-Encoding: identity` unless `flags` holds
+/// HC_SKIP_HOST or HC_SKIP_ACCEPT_ENCODING. Nothing is sent until hc_endheaders. `method` and
+/// `url` are borrowed for the call.
+///
+/// Returns HC_OK; HC_ERR_CANNOT_SEND_REQUEST when the connection is not idle (a request is
+/// being built, or its response was not got); HC_ERR_INVALID_URL for a bad URL;
+/// HC_ERR_INVALID_ARGUMENT for a NULL argument or a method that is not a token.
+#[no_mangle]
+pub extern "C" fn hc_putrequest(
+    conn: *mut hc_connection,
+    method: *const c_char,
+    url: *const c_char,
+    flags: c_uint,
+) -> hc_error {
+    const F: &str = "hc_putrequest";
+    with_conn(F, conn, |c| {
+        let method = unsafe { arg_bytes(method, F, "method") }?;
+        let url = unsafe { arg_bytes(url, F, "url") }?;
+        c.putrequest(
+            method,
+            url,
+            flags & HC_SKIP_HOST != 0,
+            flags & HC_SKIP_ACCEPT_ENCODING != 0,
+        )
+    })
+}
+
+/// Adds a header to the request being built (httplib's putheader). Both strings are
+/// borrowed for the call.
+///
+/// Returns HC_OK; HC_ERR_CANNOT_SEND_HEADER outside a request started by hc_putrequest and
+/// not yet ended; HC_ERR_INVALID_ARGUMENT for a NULL argument, a name that is not a token, or
+/// a value holding CR, LF, NUL or another control character (tab is allowed).
+#[no_mangle]
+pub extern "C" fn hc_putheader(
+    conn: *mut hc_connection,
+    name: *const c_char,
+    value: *const c_char,
+) -> hc_error {
+    const F: &str = "hc_putheader";
+    with_conn(F, conn, |c| {
+        let name = unsafe { arg_bytes(name, F, "name") }?;
+        let value = unsafe { arg_bytes(value, F, "value") }?;
+        c.putheader(name, value)
+    })
+}
+
+/// Ends the headers and sends the request, followed by `body_len` bytes of `body` when
+/// `body` is not NULL (httplib's endheaders(message_body); no Content-Length is added here:
+/// give it with hc_putheader). With a `Transfer-Encoding: chunked` header, the body is sent
+/// chunk-encoded and ended. Opens (or reopens) the connection as needed. `body` is borrowed
+/// for the call.
+///
+/// Returns HC_OK; HC_ERR_CANNOT_SEND_HEADER outside a started request;
+/// HC_ERR_INVALID_ARGUMENT for a NULL `conn`, or a NULL `body` with a non-zero `body_len`;
+/// connect and write errors as hc_request.
+#[no_mangle]
+pub extern "C" fn hc_endheaders(
+    conn: *mut hc_connection,
+    body: *const u8,
+    body_len: usize,
+) -> hc_error {
+    const F: &str = "hc_endheaders";
+    with_conn(F, conn, |c| {
+        let body = if body.is_null() && body_len == 0 {
+            None
+        } else {
+            Some(unsafe { arg_slice(body, body_len, F, "body") }?)
+        };
+        c.endheaders(body)
+    })
+}
+
+/// Sends `len` raw bytes of `data` on the connection (httplib's send), opening it if needed:
+/// for a body streamed after hc_endheaders. A request so sent is never sent again by the
+/// library. `data` is borrowed for the call.
+///
+/// Returns HC_OK; HC_ERR_IMPROPER_CONNECTION_STATE between hc_putrequest and hc_endheaders;
+/// HC_ERR_INVALID_ARGUMENT for a NULL `conn`, or a NULL `data` with a non-zero `len`; connect
+/// and write errors as hc_request.
+#[no_mangle]
+pub extern "C" fn hc_send(conn: *mut hc_connection, data: *const u8, len: usize) -> hc_error {
+    const F: &str = "hc_send";
+    with_conn(F, conn, |c| {
+        let data = unsafe { arg_slice(data, len, F, "data") }?;
+        c.send(data)
+    })
+}
+
+/// Reads the response to the request sent (httplib's getresponse), skipping interim 1xx
+/// responses (at most 32). On success `*out` receives a response that the caller frees with
+/// hc_response_free, and the connection is idle again: the next request may be sent before
+/// this response is read to its end (its hc_getresponse then waits for that).
+///
+/// Returns HC_OK; HC_ERR_RESPONSE_NOT_READY with no request sent or before the previous
+/// response was read to its end; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or `out`;
+/// HC_ERR_REMOTE_DISCONNECTED when the server closed without a status line;
+/// HC_ERR_BAD_STATUS_LINE, HC_ERR_UNKNOWN_PROTOCOL, HC_ERR_LINE_TOO_LONG,
+/// HC_ERR_TOO_MANY_HEADERS or HC_ERR_HTTP_EXCEPTION for a malformed head (the connection is
+/// then closed); HC_ERR_NOT_CONNECTED when the connection was closed after the request went
+/// out; HC_ERR_TIMEOUT, HC_ERR_CONNECTION_RESET, HC_ERR_OS and TLS errors while reading.
+#[no_mangle]
+pub extern "C" fn hc_getresponse(conn: *mut hc_connection, out: *mut *mut hc_response) -> hc_error {
+    const F: &str = "hc_getresponse";
+    with_conn(F, conn, |c| {
+        if out.is_null() {
+            return Err(null_arg(F, "out"));
+        }
+        let resp = c.getresponse()?;
+        unsafe { out_write(out, super::response::into_raw(resp)) };
+        Ok(())
+    })
+}

@@ -87,9 +87,11 @@ pub enum hc_status {
 /// Returns a static string (never freed), or NULL for an unknown or unregistered code.
 #[no_mangle]
 pub extern "C" fn hc_status_reason(status: c_int) -> *const c_char {
-    guard_value(std::ptr::null(), || match crate::status::reason_cstr(status) {
-        Some(s) => s.as_ptr(),
-        None => std::ptr::null(),
+    guard_value(std::ptr::null(), || {
+        match crate::status::reason_cstr(status) {
+            Some(s) => s.as_ptr(),
+            None => std::ptr::null(),
+        }
     })
 }
 

@@ -9,6 +9,8 @@
 
 #![allow(unsafe_code)]
 #![allow(non_camel_case_types)]
+// Exported functions take raw pointers from C by design; their contracts are in the header.
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 pub mod connection;
 pub mod constants;
@@ -97,7 +99,11 @@ pub(crate) fn null_arg(func: &str, name: &str) -> Error {
 ///
 /// # Safety
 /// `p` is NULL or points to a NUL-terminated string that outlives the returned slice.
-pub(crate) unsafe fn arg_bytes<'a>(p: *const c_char, func: &str, name: &str) -> Result<&'a [u8], Error> {
+pub(crate) unsafe fn arg_bytes<'a>(
+    p: *const c_char,
+    func: &str,
+    name: &str,
+) -> Result<&'a [u8], Error> {
     if p.is_null() {
         return Err(null_arg(func, name));
     }
@@ -109,7 +115,11 @@ pub(crate) unsafe fn arg_bytes<'a>(p: *const c_char, func: &str, name: &str) -> 
 ///
 /// # Safety
 /// As [`arg_bytes`].
-pub(crate) unsafe fn arg_str<'a>(p: *const c_char, func: &str, name: &str) -> Result<&'a str, Error> {
+pub(crate) unsafe fn arg_str<'a>(
+    p: *const c_char,
+    func: &str,
+    name: &str,
+) -> Result<&'a str, Error> {
     let bytes = unsafe { arg_bytes(p, func, name) }?;
     std::str::from_utf8(bytes).map_err(|e| {
         Error::new(
@@ -123,7 +133,12 @@ pub(crate) unsafe fn arg_str<'a>(p: *const c_char, func: &str, name: &str) -> Re
 ///
 /// # Safety
 /// `p` is NULL or points to `len` readable bytes that outlive the returned slice.
-pub(crate) unsafe fn arg_slice<'a>(p: *const u8, len: usize, func: &str, name: &str) -> Result<&'a [u8], Error> {
+pub(crate) unsafe fn arg_slice<'a>(
+    p: *const u8,
+    len: usize,
+    func: &str,
+    name: &str,
+) -> Result<&'a [u8], Error> {
     if p.is_null() {
         if len == 0 {
             return Ok(&[]);
@@ -138,7 +153,11 @@ pub(crate) unsafe fn arg_slice<'a>(p: *const u8, len: usize, func: &str, name: &
 ///
 /// # Safety
 /// `p` is NULL or a live handle made by this library, not used by another thread right now.
-pub(crate) unsafe fn handle_mut<'a, T>(p: *mut T, func: &str, name: &str) -> Result<&'a mut T, Error> {
+pub(crate) unsafe fn handle_mut<'a, T>(
+    p: *mut T,
+    func: &str,
+    name: &str,
+) -> Result<&'a mut T, Error> {
     // SAFETY: as promised by the caller.
     unsafe { p.as_mut() }.ok_or_else(|| null_arg(func, name))
 }
@@ -147,7 +166,11 @@ pub(crate) unsafe fn handle_mut<'a, T>(p: *mut T, func: &str, name: &str) -> Res
 ///
 /// # Safety
 /// As [`handle_mut`].
-pub(crate) unsafe fn handle_ref<'a, T>(p: *const T, func: &str, name: &str) -> Result<&'a T, Error> {
+pub(crate) unsafe fn handle_ref<'a, T>(
+    p: *const T,
+    func: &str,
+    name: &str,
+) -> Result<&'a T, Error> {
     // SAFETY: as promised by the caller.
     unsafe { p.as_ref() }.ok_or_else(|| null_arg(func, name))
 }

@@ -1,1 +1,237 @@
-//! hc_response: responses.
+//! hc_response: status, headers and the body read in pieces.
+
+use std::ffi::{c_char, c_int};
+
+use super::{arg_bytes, guard, guard_value, handle_mut, handle_ref, hc_error, null_arg, out_write};
+use crate::error::{Error, ErrorKind};
+use crate::response::Response;
+
+/// A response (httplib's HTTPResponse). Opaque; got from hc_getresponse, freed by
+/// hc_response_free. It stays readable after its connection handle was freed.
+pub struct hc_response {
+    inner: Response,
+}
+
+pub(crate) fn into_raw(resp: Response) -> *mut hc_response {
+    Box::into_raw(Box::new(hc_response { inner: resp }))
+}
+
+fn resp_ref<'a>(resp: *const hc_response, func: &str) -> crate::Result<&'a Response> {
+    unsafe { handle_ref(resp, func, "resp") }.map(|r| &r.inner)
+}
+
+/// The status code (200, 404, ...), or -1 for a NULL `resp`.
+#[no_mangle]
+pub extern "C" fn hc_response_status(resp: *const hc_response) -> c_int {
+    guard_value(-1, || {
+        resp_ref(resp, "hc_response_status").map_or(-1, |r| c_int::from(r.status()))
+    })
+}
+
+/// The reason phrase as sent by the server ("" when it sent none; bytes 0x80-0xFF passed
+/// through), valid until hc_response_free; NULL for a NULL `resp`.
+#[no_mangle]
+pub extern "C" fn hc_response_reason(resp: *const hc_response) -> *const c_char {
+    guard_value(std::ptr::null(), || {
+        resp_ref(resp, "hc_response_reason").map_or(std::ptr::null(), |r| r.reason_cstr().as_ptr())
+    })
+}
+
+/// The HTTP version of the response: 10 for HTTP/1.0, 11 for HTTP/1.1, 9 for an HTTP/0.9
+/// reply taken in lenient mode; -1 for a NULL `resp`.
+#[no_mangle]
+pub extern "C" fn hc_response_version(resp: *const hc_response) -> c_int {
+    guard_value(-1, || {
+        resp_ref(resp, "hc_response_version").map_or(-1, |r| c_int::from(r.version()))
+    })
+}
+
+/// Reads the body (httplib's read(amt)): fills `buf` with up to `cap` bytes, fewer only when
+/// the body ends first, and stores the count in `*n_read`. `HC_OK` with `*n_read == 0` means
+/// the body has ended (and every later call says so again); `cap == 0` reads nothing. The
+/// body is de-framed (Content-Length, chunked, or until close); HEAD, 1xx, 204 and 304
+/// responses have none.
+///
+/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `resp` or `n_read`, or a NULL `buf` with
+/// a non-zero `cap`; HC_ERR_INCOMPLETE_READ when the body was cut short (`*n_read` still
+/// holds the bytes placed in `buf`; the message says how many were read and expected);
+/// HC_ERR_HTTP_EXCEPTION for a malformed chunked body; HC_ERR_NOT_CONNECTED when the
+/// connection was closed by hc_connection_close; HC_ERR_TIMEOUT, HC_ERR_CONNECTION_RESET,
+/// HC_ERR_OS and TLS errors. After an error the connection is closed and every later read
+/// returns the same error.
+#[no_mangle]
+pub extern "C" fn hc_response_read(
+    resp: *mut hc_response,
+    buf: *mut u8,
+    cap: usize,
+    n_read: *mut usize,
+) -> hc_error {
+    const F: &str = "hc_response_read";
+    guard(|| {
+        let r = unsafe { handle_mut(resp, F, "resp") }?;
+        if n_read.is_null() {
+            return Err(null_arg(F, "n_read"));
+        }
+        if buf.is_null() && cap != 0 {
+            return Err(null_arg(F, "buf"));
+        }
+        let out: &mut [u8] = if cap == 0 {
+            &mut []
+        } else {
+            // SAFETY: the caller gives `cap` writable bytes at `buf`.
+            unsafe { std::slice::from_raw_parts_mut(buf, cap) }
+        };
+        let (n, result) = r.inner.read_fill(out);
+        unsafe { out_write(n_read, n) };
+        result
+    })
+}
+
+/// Reads the rest of the body into a new buffer: `*out` receives it (NUL-terminated for
+/// convenience; the NUL is not counted) and `*out_len` its length. The caller frees it with
+/// hc_buffer_free(*out, *out_len).
+///
+/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL argument; the errors of
+/// hc_response_read. On HC_ERR_INCOMPLETE_READ, `*out` and `*out_len` still receive the
+/// partial body, which the caller frees; on other errors they are untouched.
+#[no_mangle]
+pub extern "C" fn hc_response_read_all(
+    resp: *mut hc_response,
+    out: *mut *mut u8,
+    out_len: *mut usize,
+) -> hc_error {
+    const F: &str = "hc_response_read_all";
+    guard(|| {
+        let r = unsafe { handle_mut(resp, F, "resp") }?;
+        if out.is_null() {
+            return Err(null_arg(F, "out"));
+        }
+        if out_len.is_null() {
+            return Err(null_arg(F, "out_len"));
+        }
+        let mut body = Vec::new();
+        let result = r.inner.read_to_end(&mut body);
+        if let Err(e) = &result {
+            if e.kind() != ErrorKind::IncompleteRead {
+                return result;
+            }
+        }
+        let len = body.len();
+        body.push(0);
+        let ptr = Box::into_raw(body.into_boxed_slice()).cast::<u8>();
+        unsafe {
+            out_write(out, ptr);
+            out_write(out_len, len);
+        }
+        result
+    })
+}
+
+/// Frees a buffer from hc_response_read_all; `len` is the length it gave. NULL is a no-op.
+#[no_mangle]
+pub extern "C" fn hc_buffer_free(buf: *mut u8, len: usize) {
+    guard_value((), || {
+        if !buf.is_null() {
+            // SAFETY: made by Box::into_raw of a boxed slice of len + 1 bytes in read_all.
+            drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(buf, len + 1)) });
+        }
+    })
+}
+
+/// The value of the header `name` (case-insensitive), repeated fields joined with ", ", or
+/// NULL when absent (or for a NULL argument). Valid until hc_response_free.
+#[no_mangle]
+pub extern "C" fn hc_response_getheader(
+    resp: *const hc_response,
+    name: *const c_char,
+) -> *const c_char {
+    const F: &str = "hc_response_getheader";
+    guard_value(std::ptr::null(), || {
+        let Ok(r) = resp_ref(resp, F) else {
+            return std::ptr::null();
+        };
+        let Ok(name) = (unsafe { arg_bytes(name, F, "name") }) else {
+            return std::ptr::null();
+        };
+        r.getheader(name).map_or(std::ptr::null(), |v| v.as_ptr())
+    })
+}
+
+/// The number of header fields (0 for a NULL `resp`).
+#[no_mangle]
+pub extern "C" fn hc_response_header_count(resp: *const hc_response) -> usize {
+    guard_value(0, || {
+        resp_ref(resp, "hc_response_header_count").map_or(0, |r| r.headers().len())
+    })
+}
+
+/// The header field at `index` in wire order (httplib's getheaders()): `*name` and `*value`
+/// receive strings valid until hc_response_free (an obsolete line fold is one space).
+///
+/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL argument or `index >=
+/// hc_response_header_count(resp)`.
+#[no_mangle]
+pub extern "C" fn hc_response_header(
+    resp: *const hc_response,
+    index: usize,
+    name: *mut *const c_char,
+    value: *mut *const c_char,
+) -> hc_error {
+    const F: &str = "hc_response_header";
+    guard(|| {
+        let r = resp_ref(resp, F)?;
+        if name.is_null() {
+            return Err(null_arg(F, "name"));
+        }
+        if value.is_null() {
+            return Err(null_arg(F, "value"));
+        }
+        let (n, v) = r.headers().field_cstr(index).ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidArgument,
+                format!(
+                    "{F}: index {index} out of range ({} fields)",
+                    r.headers().len()
+                ),
+            )
+        })?;
+        unsafe {
+            out_write(name, n.as_ptr());
+            out_write(value, v.as_ptr());
+        }
+        Ok(())
+    })
+}
+
+/// The body bytes still to come when known (from Content-Length; 0 once the body ended and
+/// for a response without body), else -1 (chunked, until close, or a NULL `resp`).
+#[no_mangle]
+pub extern "C" fn hc_response_length(resp: *const hc_response) -> i64 {
+    guard_value(-1, || {
+        resp_ref(resp, "hc_response_length")
+            .ok()
+            .and_then(|r| r.length())
+            .and_then(|n| i64::try_from(n).ok())
+            .unwrap_or(-1)
+    })
+}
+
+/// True once the body was read to its end (or failed); true for a NULL `resp`.
+#[no_mangle]
+pub extern "C" fn hc_response_isclosed(resp: *const hc_response) -> bool {
+    guard_value(true, || {
+        resp_ref(resp, "hc_response_isclosed").map_or(true, |r| r.isclosed())
+    })
+}
+
+/// Frees a response. NULL is a no-op. Freeing it before its body ended closes the
+/// connection underneath (the next request on that connection opens a new one).
+#[no_mangle]
+pub extern "C" fn hc_response_free(resp: *mut hc_response) {
+    guard_value((), || {
+        if !resp.is_null() {
+            // SAFETY: made by into_raw, freed once (contract).
+            drop(unsafe { Box::from_raw(resp) });
+        }
+    })
+}

@@ -1,0 +1,337 @@
+//! The response head: status line and header fields, parsed line by line with httplib's
+//! limits, under the parsing policy of the C contract.
+
+use std::ffi::CStr;
+
+use crate::error::{escape_bytes, Error, ErrorKind, Result};
+use crate::request::trim;
+use crate::wire::{Line, Wire, MAX_LINE};
+
+/// The most header lines in one head (httplib's `_MAXHEADERS`).
+pub const MAX_HEADERS: usize = 100;
+/// The most interim (1xx) responses skipped before a final one.
+pub const MAX_INTERIM: usize = 32;
+
+/// A parsed status line and its header fields. The strings live in one buffer, each followed
+/// by a NUL so that the C face can hand them out without copying.
+#[derive(Debug, Clone, Default)]
+pub struct Head {
+    pub version: u8,
+    pub status: u16,
+    store: Vec<u8>,
+    reason: (u32, u32),
+    fields: Vec<[u32; 4]>,
+}
+
+fn protocol_error(msg: String) -> Error {
+    Error::new(ErrorKind::HttpException, msg)
+}
+
+/// Strips the line terminator (LF or CRLF).
+fn strip_eol(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+impl Head {
+    fn push_str(&mut self, s: &[u8]) -> (u32, u32) {
+        let start = self.store.len() as u32;
+        self.store.extend_from_slice(s);
+        let end = self.store.len() as u32;
+        self.store.push(0);
+        (start, end)
+    }
+
+    pub fn reason(&self) -> &[u8] {
+        &self.store[self.reason.0 as usize..self.reason.1 as usize]
+    }
+
+    pub fn reason_cstr(&self) -> &CStr {
+        cstr_at(&self.store, self.reason)
+    }
+
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    /// The field at `i` in wire order.
+    pub fn field(&self, i: usize) -> Option<(&[u8], &[u8])> {
+        let f = self.fields.get(i)?;
+        Some((
+            &self.store[f[0] as usize..f[1] as usize],
+            &self.store[f[2] as usize..f[3] as usize],
+        ))
+    }
+
+    /// The field at `i` as NUL-terminated strings.
+    pub fn field_cstr(&self, i: usize) -> Option<(&CStr, &CStr)> {
+        let f = self.fields.get(i)?;
+        Some((
+            cstr_at(&self.store, (f[0], f[1])),
+            cstr_at(&self.store, (f[2], f[3])),
+        ))
+    }
+
+    /// The values of every field named `name` (case-insensitive), in wire order.
+    pub fn values<'a>(&'a self, name: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 'a {
+        (0..self.fields.len()).filter_map(move |i| {
+            let (n, v) = self.field(i)?;
+            n.eq_ignore_ascii_case(name).then_some(v)
+        })
+    }
+
+    /// The index of the first field named `name`, and whether another follows.
+    pub fn find(&self, name: &[u8]) -> Option<(usize, bool)> {
+        let mut it = (0..self.fields.len()).filter(|&i| {
+            self.field(i)
+                .map(|(n, _)| n.eq_ignore_ascii_case(name))
+                .unwrap_or(false)
+        });
+        let first = it.next()?;
+        Some((first, it.next().is_some()))
+    }
+
+    /// Adds a field (used for trailers as well as headers).
+    fn push_field(&mut self, name: &[u8], value: &[u8]) {
+        let n = self.push_str(name);
+        let v = self.push_str(value);
+        self.fields.push([n.0, n.1, v.0, v.1]);
+    }
+
+    /// Appends an obsolete line fold to the last field's value, as one space.
+    fn fold_into_last(&mut self, more: &[u8]) {
+        let Some(last) = self.fields.last_mut() else {
+            return;
+        };
+        // The last value is the last string in the store: drop its NUL, extend, re-add.
+        debug_assert_eq!(last[3] as usize + 1, self.store.len());
+        self.store.pop();
+        if last[3] > last[2] && !more.is_empty() {
+            self.store.push(b' ');
+        }
+        self.store.extend_from_slice(more);
+        last[3] = self.store.len() as u32;
+        self.store.push(0);
+    }
+
+    /// A head for an HTTP/0.9 reply.
+    pub fn http09() -> Head {
+        let mut h = Head {
+            version: 9,
+            status: 200,
+            ..Head::default()
+        };
+        h.reason = h.push_str(b"");
+        h
+    }
+}
+
+fn cstr_at(store: &[u8], (start, end): (u32, u32)) -> &CStr {
+    CStr::from_bytes_with_nul(&store[start as usize..end as usize + 1])
+        .expect("stored strings hold no NUL and end with one")
+}
+
+/// Parses a status line (terminator stripped) into version, status and reason.
+pub fn parse_status_line(line: &[u8]) -> Result<(u8, u16, &[u8])> {
+    let bad = |why: &str| {
+        Error::new(
+            ErrorKind::BadStatusLine,
+            format!("{why}: {}", escape_bytes(line, 200)),
+        )
+    };
+    if line.contains(&0) || line.contains(&b'\r') {
+        return Err(bad("NUL or bare CR in status line"));
+    }
+    let is_ws = |b: &u8| *b == b' ' || *b == b'\t';
+    let rest = &line[line.iter().position(|b| !is_ws(b)).unwrap_or(line.len())..];
+    let vend = rest.iter().position(is_ws).unwrap_or(rest.len());
+    let version = &rest[..vend];
+    if !version.starts_with(b"HTTP/") {
+        return Err(bad("status line does not start with HTTP/"));
+    }
+    let v = match version {
+        b"HTTP/1.0" => 10,
+        [b'H', b'T', b'T', b'P', b'/', b'1', b'.', d] if d.is_ascii_digit() => 11,
+        _ => {
+            return Err(Error::new(
+                ErrorKind::UnknownProtocol,
+                format!("unknown protocol version: {}", escape_bytes(version, 100)),
+            ))
+        }
+    };
+    let rest = &rest[vend..];
+    let rest = &rest[rest.iter().position(|b| !is_ws(b)).unwrap_or(rest.len())..];
+    let send = rest.iter().position(is_ws).unwrap_or(rest.len());
+    let status = &rest[..send];
+    if status.len() != 3 || !status.iter().all(u8::is_ascii_digit) {
+        return Err(bad("status code is not three digits"));
+    }
+    let code = status
+        .iter()
+        .fold(0u16, |a, &d| a * 10 + u16::from(d - b'0'));
+    if code < 100 {
+        return Err(bad("status code below 100"));
+    }
+    let reason = trim(&rest[send..]);
+    Ok((v, code, reason))
+}
+
+/// Reads header (or trailer) lines up to the empty line into `head`. `what` names the
+/// section in messages.
+pub fn read_fields(wire: &mut Wire, head: &mut Head, what: &str, max_bytes: usize) -> Result<()> {
+    let mut lines = 0usize;
+    let mut bytes = 0usize;
+    loop {
+        let (start, end) = match wire.line(MAX_LINE)? {
+            Line::Complete(s, e) => (s, e),
+            Line::Eof(..) => {
+                return Err(protocol_error(format!(
+                    "the server closed the connection inside the response {what}"
+                )))
+            }
+        };
+        bytes += end - start;
+        let line = strip_eol(wire.slice(start, end));
+        if line.is_empty() {
+            wire.consume_to(end);
+            return Ok(());
+        }
+        wire.debug(crate::debug::DebugKind::HeaderIn, wire.slice(start, end));
+        lines += 1;
+        if lines > MAX_HEADERS {
+            return Err(Error::new(
+                ErrorKind::TooManyHeaders,
+                format!("got more than {MAX_HEADERS} {what} lines"),
+            ));
+        }
+        if bytes > max_bytes {
+            return Err(protocol_error(format!(
+                "the {what} section is larger than {max_bytes} bytes"
+            )));
+        }
+        if line.contains(&0) || line.contains(&b'\r') {
+            return Err(protocol_error(format!(
+                "NUL or bare CR in a {what} line: {}",
+                escape_bytes(line, 200)
+            )));
+        }
+        if line[0] == b' ' || line[0] == b'\t' {
+            // An obsolete fold continues the previous field; before any field it is skipped.
+            head.fold_into_last(trim(line));
+        } else if let Some(colon) = line.iter().position(|&b| b == b':') {
+            let name = &line[..colon];
+            if name.iter().any(|&b| b == b' ' || b == b'\t') {
+                return Err(protocol_error(format!(
+                    "white space in a {what} field name: {}",
+                    escape_bytes(line, 200)
+                )));
+            }
+            if !name.is_empty() {
+                head.push_field(name, trim(&line[colon + 1..]));
+            }
+        }
+        // A line without a colon is skipped; the fields after it still count.
+        wire.consume_to(end);
+    }
+}
+
+/// Reads one status line and its headers. `lenient_09`: the first response on a fresh
+/// connection in lenient mode, where a reply that does not start with "HTTP/" is HTTP/0.9.
+pub fn read_head(wire: &mut Wire, lenient_09: bool) -> Result<Head> {
+    if lenient_09 {
+        // Enough bytes to tell "HTTP/" from anything else, or the end of the stream.
+        while wire.available().len() < 5 && !wire.available().contains(&b'\n') {
+            if wire.fill(MAX_LINE + 1)? == 0 {
+                break;
+            }
+        }
+        let avail = wire.available();
+        if !avail.is_empty() && !avail.starts_with(&b"HTTP/"[..avail.len().min(5)]) {
+            return Ok(Head::http09());
+        }
+    }
+    let (start, end) = match wire.line(MAX_LINE)? {
+        Line::Complete(s, e) => (s, e),
+        Line::Eof(s, e) if s == e => {
+            return Err(Error::new(
+                ErrorKind::RemoteDisconnected,
+                format!(
+                    "remote end closed connection without response ({})",
+                    wire.peer
+                ),
+            ))
+        }
+        Line::Eof(s, e) => {
+            return Err(Error::new(
+                ErrorKind::BadStatusLine,
+                format!(
+                    "the server closed the connection inside the status line: {}",
+                    escape_bytes(wire.slice(s, e), 200)
+                ),
+            ))
+        }
+    };
+    wire.debug(crate::debug::DebugKind::HeaderIn, wire.slice(start, end));
+    let line = strip_eol(wire.slice(start, end));
+    let (version, status, reason) = parse_status_line(line)?;
+    let mut head = Head {
+        version,
+        status,
+        ..Head::default()
+    };
+    head.store.reserve(end - start + 256);
+    head.reason = head.push_str(reason);
+    wire.consume_to(end);
+    read_fields(wire, &mut head, "header", usize::MAX)?;
+    Ok(head)
+}
+
+/// Reads chunked trailers: capped in count and bytes, kept apart from the headers.
+pub fn read_trailers(wire: &mut Wire) -> Result<Head> {
+    let mut t = Head::default();
+    t.reason = t.push_str(b"");
+    read_fields(wire, &mut t, "trailer", MAX_TRAILER_BYTES)?;
+    Ok(t)
+}
+
+/// The most bytes of a trailer section.
+pub const MAX_TRAILER_BYTES: usize = 64 * 1024;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_lines() {
+        assert_eq!(
+            parse_status_line(b"HTTP/1.1 200 OK").unwrap(),
+            (11, 200, &b"OK"[..])
+        );
+        assert_eq!(
+            parse_status_line(b"HTTP/1.0 404").unwrap(),
+            (10, 404, &b""[..])
+        );
+        assert_eq!(parse_status_line(b"HTTP/1.1 200 ").unwrap().2, b"");
+        assert_eq!(
+            parse_status_line(b"HTTP/1.2 200 x y").unwrap(),
+            (11, 200, &b"x y"[..])
+        );
+        assert_eq!(parse_status_line(b"HTTP/1.1 999 z").unwrap().1, 999);
+        let k = |l: &[u8]| parse_status_line(l).unwrap_err().kind();
+        assert_eq!(k(b"HTTP/2.0 200 OK"), ErrorKind::UnknownProtocol);
+        assert_eq!(k(b"HTTP/1.10 200 OK"), ErrorKind::UnknownProtocol);
+        assert_eq!(k(b"HTTP/0.9 200 OK"), ErrorKind::UnknownProtocol);
+        assert_eq!(k(b"ICY 200 OK"), ErrorKind::BadStatusLine);
+        assert_eq!(k(b"HTTP/1.1 20 OK"), ErrorKind::BadStatusLine);
+        assert_eq!(k(b"HTTP/1.1 2000 OK"), ErrorKind::BadStatusLine);
+        assert_eq!(k(b"HTTP/1.1 099 OK"), ErrorKind::BadStatusLine);
+        assert_eq!(k(b"HTTP/1.1 -20 OK"), ErrorKind::BadStatusLine);
+        assert_eq!(k(b"HTTP/1.1 200 O\0K"), ErrorKind::BadStatusLine);
+        assert_eq!(k(b"HTTP/1.1 200 O\rK"), ErrorKind::BadStatusLine);
+        assert_eq!(k(b""), ErrorKind::BadStatusLine);
+    }
+}

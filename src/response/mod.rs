@@ -1,0 +1,369 @@
+//! A response: its head, and its body read in pieces from the connection underneath.
+
+pub mod body;
+pub mod head;
+
+use std::cell::OnceCell;
+use std::ffi::{CStr, CString};
+use std::time::Instant;
+
+use crate::debug::DebugKind;
+use crate::error::{Error, ErrorKind, Result};
+use crate::request::trim;
+use crate::wire::{lock, SharedWire, Wire};
+use body::{Body, Chunk, Framing};
+use head::{read_head, Head, MAX_INTERIM};
+
+/// An HTTP response (httplib's HTTPResponse).
+pub struct Response {
+    head: Head,
+    body: Body,
+    /// The connection the body comes from; None once the body ended or failed.
+    wire: Option<SharedWire>,
+    will_close: bool,
+    /// The error that stopped the body, returned again by every later read.
+    error: Option<Error>,
+    /// `getheader` values of repeated fields joined with ", ", built on first use, one slot
+    /// per field index.
+    joined: OnceCell<Vec<OnceCell<CString>>>,
+}
+
+/// What `begin` learned from the head about the body and the connection.
+fn framing_of(head: &Head, head_request: bool) -> Result<(Framing, Option<u64>, bool)> {
+    // Content-Length: digits only; repeated identical values are one value.
+    let mut length: Option<u64> = None;
+    for v in head.values(b"content-length") {
+        for part in v.split(|&b| b == b',') {
+            let part = trim(part);
+            let bad = || {
+                Error::new(
+                    ErrorKind::HttpException,
+                    format!(
+                        "invalid Content-Length: {}",
+                        crate::error::escape_bytes(v, 100)
+                    ),
+                )
+            };
+            if part.is_empty() || !part.iter().all(u8::is_ascii_digit) {
+                return Err(bad());
+            }
+            let n = part.iter().try_fold(0u64, |a, &d| {
+                a.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+            });
+            let n = n.ok_or_else(bad)?;
+            match length {
+                Some(prev) if prev != n => {
+                    return Err(Error::new(
+                        ErrorKind::HttpException,
+                        format!("conflicting Content-Length values: {prev} and {n}"),
+                    ))
+                }
+                _ => length = Some(n),
+            }
+        }
+    }
+    let mut te_present = false;
+    let mut chunked_last = false;
+    for v in head.values(b"transfer-encoding") {
+        for coding in v.split(|&b| b == b',') {
+            let coding = trim(coding);
+            if coding.is_empty() {
+                continue;
+            }
+            te_present = true;
+            chunked_last = coding.eq_ignore_ascii_case(b"chunked");
+        }
+    }
+    let mut will_close = match head.version {
+        11 => head.values(b"connection").any(|v| has_token(v, b"close")),
+        10 => {
+            !(head.find(b"keep-alive").is_some()
+                || head
+                    .values(b"connection")
+                    .any(|v| has_token(v, b"keep-alive"))
+                || head
+                    .values(b"proxy-connection")
+                    .any(|v| has_token(v, b"keep-alive")))
+        }
+        _ => true,
+    };
+    let status = head.status;
+    if head_request || (100..200).contains(&status) || status == 204 || status == 304 {
+        return Ok((Framing::Done, Some(0), will_close || status == 101));
+    }
+    if te_present {
+        if chunked_last {
+            // Transfer-Encoding wins over Content-Length, but such a message is suspect:
+            // the connection is not reused.
+            return Ok((
+                Framing::Chunked(Chunk::Size),
+                None,
+                will_close || length.is_some(),
+            ));
+        }
+        return Ok((Framing::UntilClose, None, true));
+    }
+    match length {
+        Some(0) => Ok((Framing::Done, Some(0), will_close)),
+        Some(n) => Ok((Framing::Length(n), Some(n), will_close)),
+        None => {
+            will_close = true;
+            Ok((Framing::UntilClose, None, will_close))
+        }
+    }
+}
+
+/// True if the comma-separated list `v` holds `token` (case-insensitive).
+fn has_token(v: &[u8], token: &[u8]) -> bool {
+    v.split(|&b| b == b',')
+        .any(|t| trim(t).eq_ignore_ascii_case(token))
+}
+
+impl Response {
+    /// Reads the head of the next response from `shared` (skipping interim 1xx responses),
+    /// for a request that was `head_request` or not.
+    pub(crate) fn begin(shared: SharedWire, strict: bool) -> Result<Response> {
+        let mut wire = lock(&shared);
+        let sent = wire.outstanding.pop_front();
+        let head_request = sent.map(|s| s.head).unwrap_or(false);
+        let result = Self::read_final_head(&mut wire, strict, head_request);
+        let (head, framing, declared, will_close) = match result {
+            Ok(v) => v,
+            Err(e) => {
+                wire.close("a response head could not be read");
+                return Err(e);
+            }
+        };
+        wire.responses += 1;
+        wire.response_active = true;
+        drop(wire);
+        let mut resp = Response {
+            head,
+            body: Body::new(framing, declared),
+            wire: Some(shared),
+            will_close,
+            error: None,
+            joined: OnceCell::new(),
+        };
+        if resp.body.is_done() {
+            resp.finish();
+        } else if let Framing::Chunked(_) = resp.body.framing {
+            let shared = resp.wire.clone().unwrap();
+            let mut wire = lock(&shared);
+            if let Err(e) = resp.body.advance_buffered(&mut wire) {
+                drop(wire);
+                resp.fail(e.clone());
+            } else if resp.body.is_done() {
+                drop(wire);
+                resp.finish();
+            }
+        }
+        Ok(resp)
+    }
+
+    fn read_final_head(
+        wire: &mut Wire,
+        strict: bool,
+        head_request: bool,
+    ) -> Result<(Head, Framing, Option<u64>, bool)> {
+        let lenient_09 = !strict && wire.responses == 0;
+        let mut interim = 0;
+        loop {
+            let head = read_head(wire, lenient_09 && interim == 0)?;
+            if head.version == 9 {
+                return Ok((head, Framing::UntilClose, None, true));
+            }
+            if (100..200).contains(&head.status) && head.status != 101 {
+                interim += 1;
+                if interim > MAX_INTERIM {
+                    return Err(Error::new(
+                        ErrorKind::HttpException,
+                        format!("more than {MAX_INTERIM} interim (1xx) responses"),
+                    ));
+                }
+                continue;
+            }
+            let (framing, declared, will_close) = framing_of(&head, head_request)?;
+            return Ok((head, framing, declared, will_close));
+        }
+    }
+
+    /// The body ended: the connection is free for the next response, or closed when the
+    /// response said so or sent bytes nobody asked for.
+    fn finish(&mut self) {
+        if let Some(shared) = self.wire.take() {
+            let mut wire = lock(&shared);
+            wire.response_active = false;
+            wire.last_used = Instant::now();
+            if self.will_close {
+                wire.close("the server said it would close the connection");
+            } else if !wire.available().is_empty() && wire.outstanding.is_empty() {
+                wire.close("the server sent bytes after the end of a response");
+            }
+        }
+    }
+
+    /// The body failed: the connection can't be trusted any more.
+    fn fail(&mut self, e: Error) {
+        if let Some(shared) = self.wire.take() {
+            let mut wire = lock(&shared);
+            wire.response_active = false;
+            wire.close("a response body failed");
+        }
+        self.error = Some(e);
+    }
+
+    pub fn status(&self) -> u16 {
+        self.head.status
+    }
+
+    /// 9, 10 or 11.
+    pub fn version(&self) -> u8 {
+        self.head.version
+    }
+
+    pub fn reason(&self) -> &[u8] {
+        self.head.reason()
+    }
+
+    pub fn reason_cstr(&self) -> &CStr {
+        self.head.reason_cstr()
+    }
+
+    /// The header fields in wire order.
+    pub fn headers(&self) -> &Head {
+        &self.head
+    }
+
+    /// The value of `name` (case-insensitive), repeated fields joined with ", ".
+    pub fn getheader(&self, name: &[u8]) -> Option<&CStr> {
+        let (first, more) = self.head.find(name)?;
+        if !more {
+            return self.head.field_cstr(first).map(|(_, v)| v);
+        }
+        let slots = self
+            .joined
+            .get_or_init(|| (0..self.head.len()).map(|_| OnceCell::new()).collect());
+        Some(slots[first].get_or_init(|| {
+            let parts: Vec<&[u8]> = self.head.values(name).collect();
+            CString::new(parts.join(&b", "[..])).expect("header values hold no NUL")
+        }))
+    }
+
+    /// Body bytes still to come when known (Content-Length), else None.
+    pub fn length(&self) -> Option<u64> {
+        self.body.remaining()
+    }
+
+    /// True once the body was read to its end (or failed, or the response was closed).
+    pub fn isclosed(&self) -> bool {
+        self.wire.is_none()
+    }
+
+    /// The server said the connection closes after this response.
+    pub fn will_close(&self) -> bool {
+        self.will_close
+    }
+
+    /// Body bytes delivered so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.body.received
+    }
+
+    /// The trailers of a chunked body, once it ended.
+    pub fn trailers(&self) -> Option<&Head> {
+        self.body.trailers.as_ref()
+    }
+
+    /// Reads the next body bytes into `buf`: at least one, or 0 at the end of the body.
+    pub fn read_some(&mut self, buf: &mut [u8]) -> Result<usize> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        let Some(shared) = self.wire.clone() else {
+            return Ok(0);
+        };
+        let mut wire = lock(&shared);
+        if wire.closed {
+            drop(wire);
+            let e = Error::new(
+                ErrorKind::NotConnected,
+                format!(
+                    "the connection was closed before the body ended ({} bytes read): {}",
+                    self.body.received,
+                    lock(&shared).closed_why
+                ),
+            );
+            self.fail(e.clone());
+            return Err(e);
+        }
+        match self.body.read(&mut wire, buf) {
+            Ok(n) => {
+                if n > 0 {
+                    wire.debug(DebugKind::DataIn, &buf[..n]);
+                }
+                drop(wire);
+                if self.body.is_done() {
+                    self.finish();
+                }
+                Ok(n)
+            }
+            Err(e) => {
+                drop(wire);
+                self.fail(e.clone());
+                Err(e)
+            }
+        }
+    }
+
+    /// httplib's `read(amt)`: fills `buf` unless the body ends first. Returns the count and
+    /// the outcome; on an error the count still says how many bytes were placed in `buf`.
+    pub fn read_fill(&mut self, buf: &mut [u8]) -> (usize, Result<()>) {
+        let mut total = 0;
+        while total < buf.len() {
+            match self.read_some(&mut buf[total..]) {
+                Ok(0) => break,
+                Ok(n) => total += n,
+                Err(e) => return (total, Err(e)),
+            }
+        }
+        (total, Ok(()))
+    }
+
+    /// Reads the rest of the body into `out`; on an error `out` still holds what arrived.
+    pub fn read_to_end(&mut self, out: &mut Vec<u8>) -> Result<()> {
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            match self.read_some(&mut chunk)? {
+                0 => return Ok(()),
+                n => out.extend_from_slice(&chunk[..n]),
+            }
+        }
+    }
+
+    /// Stops reading: an unfinished body closes the connection underneath.
+    pub fn close(&mut self) {
+        if self.wire.is_some() {
+            self.fail(Error::new(
+                ErrorKind::NotConnected,
+                "the response was closed before its body ended",
+            ));
+        }
+    }
+}
+
+impl Drop for Response {
+    fn drop(&mut self) {
+        if let Some(shared) = self.wire.take() {
+            let mut wire = lock(&shared);
+            wire.response_active = false;
+            wire.close("a response was freed before its body ended");
+        }
+    }
+}
+
+impl std::io::Read for Response {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.read_some(buf).map_err(std::io::Error::other)
+    }
+}

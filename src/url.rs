@@ -1,0 +1,192 @@
+//! Host and port as `hc_connection_new` takes them: `host`, `host:port`, `[v6addr]`,
+//! `[v6addr]:port`, with httplib's rules and the checks of the parsing policy.
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// A parsed connection target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The host without brackets: a name, an IPv4 literal or an IPv6 literal.
+    pub host: String,
+    pub port: u16,
+    /// The scheme's default port (80 or 443), to know when `Host` needs the port.
+    pub default_port: u16,
+}
+
+impl Target {
+    /// Parses `host` as `hc_connection_new` takes it. `port == 0` means: from `host` when it
+    /// ends in `:port`, else `default_port`.
+    pub fn parse(host: &str, port: u16, default_port: u16) -> Result<Target> {
+        let bad = |why: &str| {
+            Error::new(
+                ErrorKind::InvalidUrl,
+                format!(
+                    "{why}: {:?}",
+                    crate::error::escape_bytes(host.as_bytes(), 200)
+                ),
+            )
+        };
+        if host.is_empty() {
+            return Err(bad("empty host"));
+        }
+        if host.bytes().any(|b| b <= b' ' || b == 0x7f || b == b'@') {
+            return Err(bad("host holds a control character, space or '@'"));
+        }
+        let (mut name, mut parsed_port) = (host, None);
+        if let Some(rest) = host.strip_prefix('[') {
+            let close = rest
+                .find(']')
+                .ok_or_else(|| bad("'[' without ']' in host"))?;
+            name = &rest[..close];
+            let after = &rest[close + 1..];
+            if !after.is_empty() {
+                let p = after
+                    .strip_prefix(':')
+                    .ok_or_else(|| bad("junk after ']' in host"))?;
+                parsed_port = Some(p);
+            }
+            if name.parse::<std::net::Ipv6Addr>().is_err() {
+                return Err(bad("not an IPv6 address between brackets"));
+            }
+        } else if host.bytes().filter(|&b| b == b':').count() == 1 {
+            let i = host.rfind(':').unwrap();
+            name = &host[..i];
+            parsed_port = Some(&host[i + 1..]);
+        }
+        // More than one ':' without brackets is a bare IPv6 literal, which has no port.
+        if name.is_empty() {
+            return Err(bad("empty host"));
+        }
+        let port = match (port, parsed_port) {
+            (0, Some(p)) => parse_port(p).ok_or_else(|| bad("bad port"))?,
+            (0, None) => default_port,
+            (p, _) => p,
+        };
+        Ok(Target {
+            host: name.to_string(),
+            port,
+            default_port,
+        })
+    }
+
+    /// True when the host is an IPv6 literal (it needs brackets in `Host` and URLs).
+    pub fn is_ipv6(&self) -> bool {
+        self.host.contains(':')
+    }
+
+    /// The value of the `Host` header: the port only when it is not the default.
+    pub fn host_header(&self) -> String {
+        let h = if self.is_ipv6() {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        if self.port == self.default_port {
+            h
+        } else {
+            format!("{h}:{}", self.port)
+        }
+    }
+
+    /// `host:port` for messages.
+    pub fn display(&self) -> String {
+        if self.is_ipv6() {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// A port of 1 to 65535 written in decimal digits only.
+fn parse_port(p: &str) -> Option<u16> {
+    if p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    match p.parse::<u32>() {
+        Ok(n @ 1..=65535) => Some(n as u16),
+        _ => None,
+    }
+}
+
+/// The authority of an absolute `http://` or `https://` URL, for the `Host` header (as
+/// Python's putrequest does), or None for any other URL.
+pub fn absolute_url_authority(url: &[u8]) -> Option<&[u8]> {
+    let lower = |n: usize| url.get(..n).map(|p| p.to_ascii_lowercase());
+    let rest = if lower(7).as_deref() == Some(b"http://") {
+        &url[7..]
+    } else if lower(8).as_deref() == Some(b"https://") {
+        &url[8..]
+    } else {
+        return None;
+    };
+    let end = rest
+        .iter()
+        .position(|&b| b == b'/' || b == b'?' || b == b'#')
+        .unwrap_or(rest.len());
+    let authority = &rest[..end];
+    // Drop userinfo, which never goes into Host.
+    let authority = match authority.iter().rposition(|&b| b == b'@') {
+        Some(i) => &authority[i + 1..],
+        None => authority,
+    };
+    (!authority.is_empty()).then_some(authority)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(h: &str, p: u16) -> Result<Target> {
+        Target::parse(h, p, 80)
+    }
+
+    #[test]
+    fn forms() {
+        assert_eq!(t("example.com", 0).unwrap().port, 80);
+        assert_eq!(t("example.com:8080", 0).unwrap().port, 8080);
+        assert_eq!(t("example.com:8080", 0).unwrap().host, "example.com");
+        assert_eq!(t("example.com", 81).unwrap().port, 81);
+        let v6 = t("[::1]:8080", 0).unwrap();
+        assert_eq!((v6.host.as_str(), v6.port), ("::1", 8080));
+        assert_eq!(v6.host_header(), "[::1]:8080");
+        assert_eq!(t("[::1]", 0).unwrap().port, 80);
+        assert_eq!(t("[::1]", 0).unwrap().host_header(), "[::1]");
+        assert_eq!(t("::1", 0).unwrap().host, "::1");
+        assert_eq!(t("a", 0).unwrap().host_header(), "a");
+        assert_eq!(t("a:99", 0).unwrap().host_header(), "a:99");
+    }
+
+    #[test]
+    fn bad() {
+        for h in [
+            "",
+            "a b",
+            "a\r\nb",
+            "user@host",
+            "a:",
+            "a:x",
+            "a:0",
+            "a:65536",
+            "a:-1",
+            "a:+80",
+            "[::1",
+            "[::1]x",
+            "[::1]:",
+            "[zz]",
+            ":80",
+            "a\x7f",
+        ] {
+            let e = t(h, 0).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidUrl, "{h:?}");
+        }
+    }
+
+    #[test]
+    fn absolute() {
+        assert_eq!(absolute_url_authority(b"http://h:1/p"), Some(&b"h:1"[..]));
+        assert_eq!(absolute_url_authority(b"HTTPS://u@h?q"), Some(&b"h"[..]));
+        assert_eq!(absolute_url_authority(b"/p"), None);
+        assert_eq!(absolute_url_authority(b"http:///p"), None);
+    }
+}

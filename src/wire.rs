@@ -1,0 +1,246 @@
+//! One open connection: the transport and its read buffer, shared by the connection handle
+//! and the response being read from it.
+
+use std::collections::VecDeque;
+use std::io;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use crate::debug::{DebugKind, DebugSink};
+use crate::error::{Error, ErrorKind, Result};
+use crate::transport::Transport;
+
+/// The read buffer's usual size. It grows only to hold one long head line, and shrinks back.
+pub const BUF_SIZE: usize = 16 * 1024;
+/// The longest status, header, chunk-size or trailer line, terminator included (httplib's
+/// `_MAXLINE`).
+pub const MAX_LINE: usize = 65536;
+
+/// A request sent whose response has not been read yet.
+#[derive(Debug, Clone, Copy)]
+pub struct Sent {
+    pub head: bool,
+}
+
+/// Where a line search ended.
+pub enum Line {
+    /// `buf[start..end]` is a line, its terminator (LF) included.
+    Complete(usize, usize),
+    /// The stream ended; `buf[start..end]` holds what came before the end, maybe nothing.
+    Eof(usize, usize),
+}
+
+pub struct Wire {
+    pub io: Box<dyn Transport>,
+    buf: Vec<u8>,
+    pos: usize,
+    end: usize,
+    /// Host and port, for messages.
+    pub peer: String,
+    /// No further use: closed by us, or not reusable.
+    pub closed: bool,
+    /// Why it was closed, for the message of a later use.
+    pub closed_why: &'static str,
+    /// A response is being read from it.
+    pub response_active: bool,
+    /// Requests written whose responses have not begun.
+    pub outstanding: VecDeque<Sent>,
+    /// Responses begun on it (0 on a fresh connection).
+    pub responses: u64,
+    /// When it last carried bytes.
+    pub last_used: Instant,
+    pub debug: Option<Arc<DebugSink>>,
+    pub is_tls: bool,
+    /// The stream ended without the protocol's clean close (TLS without close_notify).
+    pub unclean_eof: bool,
+}
+
+pub type SharedWire = Arc<Mutex<Wire>>;
+
+/// Locks a wire; a poisoned lock (a panic while it was held) gives the wire back closed.
+pub fn lock(w: &SharedWire) -> MutexGuard<'_, Wire> {
+    match w.lock() {
+        Ok(g) => g,
+        Err(p) => {
+            let mut g = p.into_inner();
+            g.close("an earlier call failed inside httpclient");
+            g
+        }
+    }
+}
+
+impl Wire {
+    pub fn new(io: Box<dyn Transport>, peer: String, is_tls: bool) -> Wire {
+        Wire {
+            io,
+            buf: vec![0; BUF_SIZE],
+            pos: 0,
+            end: 0,
+            peer,
+            closed: false,
+            closed_why: "",
+            response_active: false,
+            outstanding: VecDeque::new(),
+            responses: 0,
+            last_used: Instant::now(),
+            debug: None,
+            is_tls,
+            unclean_eof: false,
+        }
+    }
+
+    /// Closes the stream; the wire is never used again.
+    pub fn close(&mut self, why: &'static str) {
+        if !self.closed {
+            self.closed = true;
+            self.closed_why = why;
+            self.io.shutdown();
+        }
+        self.pos = 0;
+        self.end = 0;
+    }
+
+    pub fn debug(&self, kind: DebugKind, data: &[u8]) {
+        if let Some(d) = &self.debug {
+            d.event(kind, data);
+        }
+    }
+
+    /// The bytes received and not yet consumed.
+    pub fn available(&self) -> &[u8] {
+        &self.buf[self.pos..self.end]
+    }
+
+    pub fn slice(&self, start: usize, end: usize) -> &[u8] {
+        &self.buf[start..end]
+    }
+
+    pub fn consume(&mut self, n: usize) {
+        debug_assert!(self.pos + n <= self.end);
+        self.pos += n;
+        if self.pos == self.end {
+            self.pos = 0;
+            self.end = 0;
+            if self.buf.len() > BUF_SIZE {
+                self.buf.truncate(BUF_SIZE);
+                self.buf.shrink_to_fit();
+            }
+        }
+    }
+
+    /// Sets the start of unconsumed bytes to `pos` (a position returned by a line search).
+    pub fn consume_to(&mut self, pos: usize) {
+        let n = pos - self.pos;
+        self.consume(n);
+    }
+
+    fn io_error(&self, what: &str, e: &io::Error) -> Error {
+        Error::io(&format!("{what} {}", self.peer), e)
+    }
+
+    /// Reads from the transport into `out`, mapping errors; `Ok(0)` is a clean end.
+    pub fn read_raw(&mut self, out: &mut [u8]) -> Result<usize> {
+        loop {
+            match self.io.read(out) {
+                Ok(n) => {
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    self.unclean_eof = true;
+                    return Ok(0);
+                }
+                Err(e) => return Err(self.io_error("read from", &e)),
+            }
+        }
+    }
+
+    /// Reads more bytes into the buffer, making room (at most `limit` bytes unconsumed).
+    /// Returns the count read, 0 at the end of the stream.
+    pub fn fill(&mut self, limit: usize) -> Result<usize> {
+        if self.pos > 0 && self.end == self.buf.len() {
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.end -= self.pos;
+            self.pos = 0;
+        }
+        if self.end == self.buf.len() {
+            let want = (self.buf.len() * 2).min(limit.max(BUF_SIZE));
+            if want <= self.buf.len() {
+                return Err(Error::new(ErrorKind::Internal, "read buffer full"));
+            }
+            self.buf.resize(want, 0);
+        }
+        let mut end = self.end;
+        let n = {
+            let (io, buf) = (&mut self.io, &mut self.buf);
+            loop {
+                match io.read(&mut buf[end..]) {
+                    Ok(n) => break Ok(n),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => break Err(e),
+                }
+            }
+        };
+        match n {
+            Ok(n) => {
+                end += n;
+                self.end = end;
+                Ok(n)
+            }
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                self.unclean_eof = true;
+                Ok(0)
+            }
+            Err(e) => Err(self.io_error("read from", &e)),
+        }
+    }
+
+    /// Finds the next line (up to LF) of at most `max` bytes, reading as needed.
+    /// A longer line is `LineTooLong`. Does not consume.
+    pub fn line(&mut self, max: usize) -> Result<Line> {
+        let mut searched = 0;
+        loop {
+            let avail = &self.buf[self.pos + searched..self.end];
+            if let Some(i) = avail.iter().position(|&b| b == b'\n') {
+                let end = self.pos + searched + i + 1;
+                if end - self.pos > max {
+                    return Err(line_too_long(max));
+                }
+                return Ok(Line::Complete(self.pos, end));
+            }
+            searched = self.end - self.pos;
+            if searched >= max {
+                return Err(line_too_long(max));
+            }
+            // Room for the longest line and its terminator.
+            if self.fill(max + 1)? == 0 {
+                return Ok(Line::Eof(self.pos, self.end));
+            }
+        }
+    }
+
+    /// Like [`Wire::line`] but never reads: None when no whole line is buffered.
+    pub fn buffered_line(&self, max: usize) -> Option<(usize, usize)> {
+        let avail = &self.buf[self.pos..self.end];
+        let i = avail.iter().take(max).position(|&b| b == b'\n')?;
+        Some((self.pos, self.pos + i + 1))
+    }
+
+    /// Writes all of `data`.
+    pub fn write_all(&mut self, data: &[u8]) -> Result<()> {
+        match self.io.write_all(data) {
+            Ok(()) => {
+                self.last_used = Instant::now();
+                Ok(())
+            }
+            Err(e) => Err(self.io_error("write to", &e)),
+        }
+    }
+}
+
+fn line_too_long(max: usize) -> Error {
+    Error::new(
+        ErrorKind::LineTooLong,
+        format!("got more than {max} bytes when reading a status, header or chunk line"),
+    )
+}
