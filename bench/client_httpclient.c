@@ -31,8 +31,8 @@ static int hcc_connect(struct hcc *h)
                           : hc_connection_new("127.0.0.1", (uint16_t)h->o.port, &h->conn);
     if (e != HC_OK)
         return fail("connection_new", e);
-    if ((e = hc_connection_set_timeout(h->conn, 30.0)) != HC_OK)
-        return fail("set_timeout", e);
+    /* No timeout, like the floor: a timeout costs syscalls per connection (non-blocking
+       connect + poll, SO_RCVTIMEO/SO_SNDTIMEO); the client process has an alarm instead. */
     if (h->o.tls && (e = hc_connection_set_ca_file(h->conn, h->o.ca)) != HC_OK)
         return fail("set_ca_file", e);
     return 0;
