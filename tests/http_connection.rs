@@ -17,7 +17,7 @@ const OK_HI: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
 const OK_YO: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nyo";
 
 fn conn_to(srv: &ScriptedServer) -> Connection {
-    Connection::new(&srv.addr(), 0).unwrap()
+    Connection::new(&srv.addr().to_string(), 0).unwrap()
 }
 
 fn send(c: &mut Connection, method: &str, url: &str, body: Option<&[u8]>) -> Response {

@@ -28,7 +28,7 @@ impl Drop for Conn {
 }
 
 fn connect(srv: &ScriptedServer) -> Conn {
-    let host = CString::new(srv.addr()).unwrap();
+    let host = CString::new(srv.addr().to_string()).unwrap();
     let mut c = ptr::null_mut();
     assert_eq!(hc_connection_new(host.as_ptr(), 0, &mut c), 0);
     Conn(c)
