@@ -224,21 +224,29 @@ impl Body {
                         break;
                     };
                     let line = &out[r..r + i + 1];
-                    if state == Chunk::DataEnd {
+                    let step = if state == Chunk::DataEnd {
                         if line != b"\r\n" && line != b"\n" {
-                            return Err(protocol(format!(
+                            Err(protocol(format!(
                                 "chunk data not followed by a line ending: {}",
                                 escape_bytes(line, 100)
-                            )));
+                            )))
+                        } else {
+                            Ok(Framing::Chunked(Chunk::Size))
                         }
-                        self.framing = Framing::Chunked(Chunk::Size);
                     } else {
-                        let size = parse_chunk_size(line)?;
-                        if size == 0 {
+                        parse_chunk_size(line).map(|size| match size {
                             // The last chunk and its trailers take the ordinary path.
-                            break;
-                        }
-                        self.framing = Framing::Chunked(Chunk::Data(size));
+                            0 => Framing::Done,
+                            size => Framing::Chunked(Chunk::Data(size)),
+                        })
+                    };
+                    match step {
+                        Ok(Framing::Done) => break,
+                        Ok(next) => self.framing = next,
+                        // Data already decoded into `out` is delivered first: the bad line
+                        // goes back to the buffer and the next read reports it.
+                        Err(_) if w > 0 => break,
+                        Err(e) => return Err(e),
                     }
                     r += i + 1;
                 }
@@ -248,7 +256,12 @@ impl Body {
         if r < n {
             wire.unread(&out[r..n]);
         }
-        self.advance_buffered(wire)?;
+        if w > 0 {
+            // As in `read`: an error here is reported by the next read, not lost with `w`.
+            let _ = self.advance_buffered(wire);
+        } else {
+            self.advance_buffered(wire)?;
+        }
         Ok(w)
     }
 
