@@ -536,3 +536,24 @@ fn pipelined_request_waits_for_the_first_response() {
     assert_eq!(body(&mut r2), b"second");
     assert_eq!(srv.connections(), 1);
 }
+
+#[test]
+fn bad_chunk_size_after_data_keeps_the_decoded_bytes_on_a_large_read() {
+    // The head arrives alone, so the body is read straight into the caller's large buffer.
+    let srv = ScriptedServer::start(|conn, _| {
+        let _ = conn.read_request();
+        let _ = std::io::Write::write_all(
+            conn,
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let _ = std::io::Write::write_all(conn, b"2\r\nhi\r\nzz\r\nmore\r\n0\r\n\r\n");
+        conn.drain(std::time::Duration::from_secs(5));
+    });
+    let mut c = Connection::new("127.0.0.1", srv.port()).unwrap();
+    let mut r = get(&mut c).unwrap();
+    let mut v = Vec::new();
+    let e = r.read_to_end(&mut v).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::HttpException, "{e}");
+    assert_eq!(v, b"hi");
+}
