@@ -74,8 +74,23 @@ pub fn build_connector(opts: &TlsOptions) -> Result<SslConnector> {
         need_file(key, "client key")?;
         b.set_certificate_chain_file(cert)
             .map_err(|e| tls_err(&format!("loading client certificate {}", cert.display()), e))?;
-        b.set_private_key_file(key, SslFiletype::PEM)
-            .map_err(|e| tls_err(&format!("loading client key {}", key.display()), e))?;
+        b.set_private_key_file(key, SslFiletype::PEM).map_err(|e| {
+            // OpenSSL checks the key against the certificate as it loads it.
+            let mismatch = e
+                .errors()
+                .iter()
+                .any(|x| x.reason() == Some("key values mismatch"));
+            let what = if mismatch {
+                format!(
+                    "client key {} does not match client certificate {}",
+                    key.display(),
+                    cert.display()
+                )
+            } else {
+                format!("loading client key {}", key.display())
+            };
+            tls_err(&what, e)
+        })?;
         b.check_private_key()
             .map_err(|e| tls_err("the client key does not match the client certificate", e))?;
     }
