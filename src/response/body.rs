@@ -161,6 +161,12 @@ impl Body {
                     self.received += n as u64;
                     return Ok(n);
                 }
+                Framing::Chunked(_) if wire.available().is_empty() && out.len() >= DIRECT_READ => {
+                    match self.read_chunked_direct(wire, out)? {
+                        0 => continue,
+                        n => return Ok(n),
+                    }
+                }
                 Framing::Chunked(Chunk::Data(rem)) => {
                     let n = Self::read_bounded(wire, out, rem)?;
                     if n == 0 {
@@ -182,6 +188,66 @@ impl Body {
                 Framing::Chunked(_) => self.chunk_boundary(wire, true)?,
             }
         }
+    }
+
+    /// Reads raw chunked bytes straight into `out` and removes the framing in place, so that
+    /// one system call can carry many chunks. Bytes that are not chunk data of this body (a
+    /// boundary line cut in two, the last chunk and its trailers, a next response) go back
+    /// into the connection's buffer for the ordinary path. Returns the data bytes left at the
+    /// front of `out`; 0 when only framing arrived.
+    fn read_chunked_direct(&mut self, wire: &mut Wire, out: &mut [u8]) -> Result<usize> {
+        let n = wire.read_raw(out)?;
+        if n == 0 {
+            return Err(incomplete(format!(
+                "IncompleteRead({} bytes read): the chunked body ended before its last chunk",
+                self.received
+            )));
+        }
+        let (mut r, mut w) = (0usize, 0usize);
+        while r < n {
+            match self.framing {
+                Framing::Chunked(Chunk::Data(rem)) => {
+                    let k = (rem.min((n - r) as u64)) as usize;
+                    out.copy_within(r..r + k, w);
+                    r += k;
+                    w += k;
+                    self.received += k as u64;
+                    self.framing = match rem - k as u64 {
+                        0 => Framing::Chunked(Chunk::DataEnd),
+                        left => Framing::Chunked(Chunk::Data(left)),
+                    };
+                }
+                Framing::Chunked(state) => {
+                    let Some(i) = out[r..n].iter().position(|&b| b == b'\n') else {
+                        break;
+                    };
+                    let line = &out[r..r + i + 1];
+                    if state == Chunk::DataEnd {
+                        if line != b"\r\n" && line != b"\n" {
+                            return Err(protocol(format!(
+                                "chunk data not followed by a line ending: {}",
+                                escape_bytes(line, 100)
+                            )));
+                        }
+                        self.framing = Framing::Chunked(Chunk::Size);
+                    } else {
+                        let size = parse_chunk_size(line)?;
+                        if size == 0 {
+                            // The last chunk and its trailers take the ordinary path.
+                            break;
+                        }
+                        self.framing = Framing::Chunked(Chunk::Data(size));
+                    }
+                    r += i + 1;
+                }
+                _ => break,
+            }
+        }
+        if r < n {
+            wire.unread(&out[r..n]);
+        }
+        self.advance_buffered(wire)?;
+        Ok(w)
     }
 
     /// Processes chunk boundaries that are already buffered, without reading, so that the

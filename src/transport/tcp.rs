@@ -76,8 +76,11 @@ fn connect_one(addr: &SocketAddr, opts: &TcpOptions) -> io::Result<TcpStream> {
     }
     socket.set_tcp_nodelay(true)?;
     let stream: TcpStream = socket.into();
-    stream.set_read_timeout(opts.io_timeout)?;
-    stream.set_write_timeout(opts.io_timeout)?;
+    // A new socket has no timeouts: set them only when there are some (two system calls).
+    if opts.io_timeout.is_some() {
+        stream.set_read_timeout(opts.io_timeout)?;
+        stream.set_write_timeout(opts.io_timeout)?;
+    }
     Ok(stream)
 }
 
