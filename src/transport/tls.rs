@@ -67,6 +67,12 @@ pub fn build_connector(opts: &TlsOptions) -> Result<SslConnector> {
         }
         if let Some(d) = &opts.ca_path {
             need_file(d, "CA directory")?;
+            if !d.is_dir() {
+                // OpenSSL would take it and find no certificate in it, connection after
+                // connection.
+                let e = io::Error::from_raw_os_error(libc::ENOTDIR);
+                return Err(Error::io(&format!("CA directory {}", d.display()), &e));
+            }
         }
         b.load_verify_locations(opts.ca_file.as_deref(), opts.ca_path.as_deref())
             .map_err(|e| tls_err("loading the CA certificates", e))?;
