@@ -665,6 +665,17 @@ fn missing_ca_file_or_directory_is_an_os_error() {
 }
 
 #[test]
+fn ca_path_that_is_a_file_is_an_os_error() {
+    let s = common::servers();
+    let mut c = https("localhost", s.https_port);
+    expect_err(
+        c.set_ca_path(path_str(&s.ca_file)),
+        ErrorKind::Os,
+        "Not a directory",
+    );
+}
+
+#[test]
 fn ca_file_that_is_not_pem_is_a_tls_error() {
     let s = common::servers();
     let mut c = https("localhost", s.https_port);

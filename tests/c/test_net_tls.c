@@ -289,6 +289,10 @@ static void test_option_errors(void) {
 
     e = hc_connection_set_ca_path(c, "/nonexistent/ca-dir");
     CHECK(e == HC_ERR_OS, "missing CA dir: %d %s", e, msg());
+    e = hc_connection_set_ca_path(c, env("HC_TEST_CA_FILE"));
+    msg();
+    CHECK(e == HC_ERR_OS, "CA dir that is a file: %d %s", e, last_msg);
+    CHECK(strstr(last_msg, "Not a directory") != NULL, "%s", last_msg);
 
     e = hc_connection_set_client_cert(c, "/nonexistent/client.pem", env("HC_TEST_CLIENT_KEY"));
     CHECK(e == HC_ERR_OS, "missing client cert: %d %s", e, msg());
