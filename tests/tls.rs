@@ -22,7 +22,7 @@ use httpclient::debug::DebugKind;
 use httpclient::{Connection, Error, ErrorKind};
 use openssl::ssl::{
     select_next_proto, AlpnError, NameType, SslAcceptor, SslAcceptorBuilder, SslConnector,
-    SslFiletype, SslMethod, SslStream, SslVerifyMode, SslVersion,
+    SslFiletype, SslMethod, SslOptions, SslStream, SslVerifyMode, SslVersion,
 };
 
 // ----- helpers -----
@@ -498,6 +498,8 @@ fn old_tls_server(conns: usize) -> TlsServer {
         "127.0.0.1",
         conns,
         |b| {
+            // mozilla_intermediate_v5 turns TLS 1.0/1.1 off with options as well.
+            b.clear_options(SslOptions::NO_TLSV1 | SslOptions::NO_TLSV1_1);
             b.set_security_level(0);
             b.set_cipher_list("DEFAULT:@SECLEVEL=0").unwrap();
             b.set_min_proto_version(Some(SslVersion::TLS1)).unwrap();
