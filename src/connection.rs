@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use openssl::ssl::SslConnector;
+use openssl::ssl::SslContext;
 
 use crate::debug::{DebugCallback, DebugKind, DebugSink};
 use crate::error::{Error, ErrorKind, Result};
@@ -38,7 +38,7 @@ pub type TransportFactory = Box<dyn FnMut(&Target) -> Result<Box<dyn Transport>>
 
 struct Tls {
     opts: TlsOptions,
-    connector: Option<Arc<SslConnector>>,
+    context: Option<SslContext>,
 }
 
 /// An HTTP/1.1 connection to one host (httplib's HTTPConnection / HTTPSConnection).
@@ -89,7 +89,7 @@ impl Connection {
     pub fn new_https(host: &str, port: u16) -> Result<Connection> {
         let tls = Tls {
             opts: TlsOptions::default(),
-            connector: None,
+            context: None,
         };
         Self::with_target(Target::parse(host, port, 443)?, Some(tls))
     }
@@ -195,9 +195,9 @@ impl Connection {
         let tls = self.tls_mut(what)?;
         let mut opts = tls.opts.clone();
         change(&mut opts);
-        let connector = tls::build_connector(&opts)?;
+        let context = tls::build_context(&opts)?;
         tls.opts = opts;
-        tls.connector = Some(Arc::new(connector));
+        tls.context = Some(context);
         Ok(())
     }
 
@@ -234,10 +234,10 @@ impl Connection {
             match &mut self.tls {
                 None => Box::new(TcpTransport(stream)),
                 Some(tls) => {
-                    if tls.connector.is_none() {
-                        tls.connector = Some(Arc::new(tls::build_connector(&tls.opts)?));
+                    if tls.context.is_none() {
+                        tls.context = Some(tls::build_context(&tls.opts)?);
                     }
-                    let c = tls.connector.as_ref().unwrap();
+                    let c = tls.context.as_ref().unwrap();
                     let s = tls::handshake(c, tls.opts.verify, &self.target.host, stream)?;
                     Box::new(TlsTransport(s))
                 }

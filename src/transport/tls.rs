@@ -5,13 +5,14 @@ use std::io;
 use std::net::{IpAddr, Shutdown, TcpStream};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use openssl::ssl::{
-    ErrorCode, HandshakeError, SslConnector, SslFiletype, SslMethod, SslStream, SslVerifyMode,
-    SslVersion,
+    ErrorCode, HandshakeError, Ssl, SslContext, SslContextBuilder, SslFiletype, SslMethod, SslMode,
+    SslOptions, SslStream, SslVerifyMode, SslVersion,
 };
-use openssl::x509::store::X509StoreBuilder;
+use openssl::x509::verify::X509CheckFlags;
 use openssl::x509::X509VerifyResult;
 
 use super::Transport;
@@ -47,21 +48,63 @@ fn need_file(path: &Path, what: &str) -> Result<()> {
         .map_err(|e| Error::io(&format!("{what} {}", path.display()), &e))
 }
 
-/// Builds the OpenSSL context for `opts`. Done once per set of options (loading the system's
-/// roots costs milliseconds), then shared by every (re)connect.
-pub fn build_connector(opts: &TlsOptions) -> Result<SslConnector> {
-    let mut b = SslConnector::builder(SslMethod::tls_client())
+/// The settings every context starts from: the openssl crate's SslConnector defaults (options,
+/// modes, cipher list) without loading any trust store, TLS 1.2 or newer, ALPN http/1.1, and
+/// read-ahead (without it OpenSSL reads each record with two system calls).
+fn base_builder() -> Result<SslContextBuilder> {
+    let mut b = SslContextBuilder::new(SslMethod::tls_client())
         .map_err(|e| tls_err("creating the TLS context", e))?;
+    let mut opts =
+        SslOptions::ALL | SslOptions::NO_COMPRESSION | SslOptions::NO_SSLV2 | SslOptions::NO_SSLV3;
+    opts &= !SslOptions::DONT_INSERT_EMPTY_FRAGMENTS;
+    b.set_options(opts);
+    b.set_mode(
+        SslMode::AUTO_RETRY | SslMode::ACCEPT_MOVING_WRITE_BUFFER | SslMode::ENABLE_PARTIAL_WRITE,
+    );
+    b.set_cipher_list("DEFAULT:!aNULL:!eNULL:!MD5:!3DES:!DES:!RC4:!IDEA:!SEED:!aDSS:!SRP:!PSK")
+        .map_err(|e| tls_err("setting the cipher list", e))?;
     b.set_min_proto_version(Some(SslVersion::TLS1_2))
         .map_err(|e| tls_err("setting the minimum TLS version", e))?;
     b.set_alpn_protos(b"\x08http/1.1")
         .map_err(|e| tls_err("setting ALPN", e))?;
-    // Without read-ahead OpenSSL reads each record with two system calls (header, then body).
     b.set_read_ahead(true);
-    if opts.ca_file.is_some() || opts.ca_path.is_some() {
-        // Replace the system's roots (SslConnector::builder loaded them) with the caller's.
-        let store = X509StoreBuilder::new().map_err(|e| tls_err("creating a store", e))?;
-        b.set_cert_store(store.build());
+    Ok(b)
+}
+
+/// The context for the default options (the system's trust store, verification on). Loading
+/// the system's roots costs tens of milliseconds, so it is done once per process and shared;
+/// SSL_CERT_FILE and SSL_CERT_DIR are read then.
+fn default_context() -> Result<SslContext> {
+    static DEFAULT: OnceLock<std::result::Result<SslContext, Error>> = OnceLock::new();
+    DEFAULT
+        .get_or_init(|| {
+            let mut b = base_builder()?;
+            b.set_default_verify_paths()
+                .map_err(|e| tls_err("loading the system's trust store", e))?;
+            b.set_verify(SslVerifyMode::PEER);
+            Ok(b.build())
+        })
+        .clone()
+}
+
+fn default_trust(opts: &TlsOptions) -> bool {
+    opts.ca_file.is_none() && opts.ca_path.is_none()
+}
+
+/// Builds the OpenSSL context for `opts`, checking every file now. Shared by every
+/// (re)connect of the connection.
+pub fn build_context(opts: &TlsOptions) -> Result<SslContext> {
+    if default_trust(opts) && opts.verify && opts.client_cert.is_none() {
+        return default_context();
+    }
+    let mut b = base_builder()?;
+    if default_trust(opts) {
+        // Without verification no roots are needed.
+        if opts.verify {
+            b.set_default_verify_paths()
+                .map_err(|e| tls_err("loading the system's trust store", e))?;
+        }
+    } else {
         if let Some(f) = &opts.ca_file {
             need_file(f, "CA file")?;
         }
@@ -110,22 +153,30 @@ pub fn build_connector(opts: &TlsOptions) -> Result<SslConnector> {
     Ok(b.build())
 }
 
-/// Runs the TLS handshake over `tcp`, for `host` (a name gets SNI; an IP literal none).
+/// Runs the TLS handshake over `tcp`, for `host`: a name gets SNI and is checked against the
+/// certificate's DNS names; an IP literal gets no SNI and is checked against its IP SANs.
 pub fn handshake(
-    connector: &SslConnector,
+    ctx: &SslContext,
     verify: bool,
     host: &str,
     tcp: TcpStream,
 ) -> Result<SslStream<TcpStream>> {
-    let mut config = connector
-        .configure()
-        .map_err(|e| tls_err("configuring the TLS session", e))?;
-    config.set_verify_hostname(verify);
-    // The openssl crate sends SNI only for names, never for IP literals, and checks an IP
-    // literal against the certificate's IP SANs.
-    config.set_use_server_name_indication(true);
-    let is_ip = host.parse::<IpAddr>().is_ok();
-    match config.connect(host, tcp) {
+    let setup = |e| tls_err("setting up the TLS session", e);
+    let mut ssl = Ssl::new(ctx).map_err(setup)?;
+    let ip = host.parse::<IpAddr>().ok();
+    if verify {
+        let param = ssl.param_mut();
+        param.set_hostflags(X509CheckFlags::NO_PARTIAL_WILDCARDS);
+        match ip {
+            Some(ip) => param.set_ip(ip).map_err(setup)?,
+            None => param.set_host(host).map_err(setup)?,
+        }
+    }
+    if ip.is_none() {
+        ssl.set_hostname(host).map_err(setup)?;
+    }
+    let is_ip = ip.is_some();
+    match ssl.connect(tcp) {
         Ok(s) => Ok(s),
         Err(HandshakeError::SetupFailure(e)) => Err(tls_err("setting up the TLS session", e)),
         Err(HandshakeError::WouldBlock(_)) => Err(Error::new(
