@@ -238,7 +238,21 @@ impl Connection {
                         tls.context = Some(tls::build_context(&tls.opts)?);
                     }
                     let c = tls.context.as_ref().unwrap();
+                    // The connect limit covers the handshake too, when it differs from the
+                    // read/write limit.
+                    let split = opts.connect_timeout != self.tcp.io_timeout;
+                    let set = |s: &std::net::TcpStream, t| {
+                        s.set_read_timeout(t)
+                            .and_then(|()| s.set_write_timeout(t))
+                            .map_err(|e| Error::io("setting the socket's timeout", &e))
+                    };
+                    if split {
+                        set(&stream, opts.connect_timeout)?;
+                    }
                     let s = tls::handshake(c, tls.opts.verify, &self.target.host, stream)?;
+                    if split {
+                        set(s.get_ref(), self.tcp.io_timeout)?;
+                    }
                     Box::new(TlsTransport(s))
                 }
             }

@@ -1060,3 +1060,16 @@ fn debug_trace_over_tls() {
         .collect();
     assert_eq!(data_in, s.docroot_file("small.txt"));
 }
+
+#[test]
+fn connect_timeout_alone_bounds_the_tls_handshake() {
+    // A listener that accepts (the kernel completes the TCP handshake) and never speaks TLS.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut conn = Connection::new_https("127.0.0.1", port).unwrap();
+    conn.set_connect_timeout(0.3).unwrap();
+    let e = conn.connect().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    assert!(e.message().contains("TLS handshake"), "{e}");
+    drop(listener);
+}
