@@ -329,8 +329,9 @@ void hc_connection_free(struct hc_connection *conn);
 hc_error hc_connection_set_timeout(struct hc_connection *conn, double seconds);
 
 /**
- * Sets a limit, in seconds, for connecting alone (each address tried), separate from the
- * read/write timeout; `seconds <= 0` means: use the timeout of hc_connection_set_timeout.
+ * Sets a limit, in seconds, for connecting alone (each address tried, and the TLS handshake
+ * of an HTTPS connection), separate from the read/write timeout; `seconds <= 0` means: use
+ * the timeout of hc_connection_set_timeout.
  *
  * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a NaN or too large value.
  */
