@@ -20,6 +20,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+/** The value a hc_read_callback returns to abort its request: (size_t)-1. */
+#define HC_READ_ABORT ((size_t)-1)
 /* The version of this header; hc_version() gives the library's at run time. */
 #define HTTPCLIENT_VERSION "0.1.0"
 #define HTTPCLIENT_VERSION_MAJOR 0
@@ -179,6 +181,17 @@ typedef enum hc_error_code {
    * A bug inside httpclient (a caught panic).
    */
   HC_ERR_INTERNAL = 900,
+  /**
+   * The proxy refused to open a tunnel (hc_connection_set_tunnel): it answered the CONNECT
+   * with a non-2xx status, garbage, or nothing; the message holds its status line. A child
+   * of HC_ERR_OS, as Python raises OSError("Tunnel connection failed: ...").
+   */
+  HC_ERR_TUNNEL_FAILED = 105,
+  /**
+   * A callback of the caller asked to stop (a body source of hc_request_stream returned
+   * HC_READ_ABORT). A root: neither a protocol, an OS nor an argument error.
+   */
+  HC_ERR_ABORTED_BY_CALLBACK = 400,
 } hc_error_code;
 
 /**
@@ -281,6 +294,15 @@ typedef struct hc_header {
   const char *name;
   const char *value;
 } hc_header;
+
+/**
+ * A request body source for hc_request_stream (libcurl's CURLOPT_READFUNCTION): fills up to
+ * `cap` bytes at `buf` and returns how many it wrote (1..=cap), 0 at the end of the body, or
+ * HC_READ_ABORT to abort the request. `buf` is valid only during the call; `userdata` is the
+ * pointer given to hc_request_stream. It is called on the calling thread, during
+ * hc_request_stream only, and must not call httpclient with the same connection.
+ */
+typedef size_t (*hc_read_callback)(uint8_t *buf, size_t cap, void *userdata);
 
 #ifdef __cplusplus
 extern "C" {
@@ -539,6 +561,60 @@ hc_error hc_send(struct hc_connection *conn, const uint8_t *data, size_t len);
 hc_error hc_getresponse(struct hc_connection *conn, struct hc_response **out);
 
 /**
+ * Sends a request whose body comes from `read_callback`, called with `userdata` until it
+ * returns 0 (Python's request() with an iterable body; libcurl's read callback). With
+ * `content_length >= 0` the request carries `Content-Length: content_length` and exactly
+ * that many bytes are sent (the callback is asked for no more); with `content_length == -1`
+ * it carries `Transfer-Encoding: chunked` and each piece the callback returns goes out as one
+ * chunk, then `0\r\n\r\n`. `Host` and `Accept-Encoding` are added as in hc_request unless
+ * `headers` gives them; a Content-Length or Transfer-Encoding in `headers` replaces the
+ * automatic framing (the caller then answers for it). With `Expect: 100-continue` in
+ * `headers`, the head goes first and the callback is called only once the server answered
+ * `100 Continue` or the wait of hc_connection_set_continue_timeout passed; a final response
+ * arriving first is kept for hc_getresponse and the callback is never called.
+ *
+ * `method`, `url` and `headers` are borrowed for the call; `userdata` is passed through
+ * untouched. The body is streamed, never held whole, so the request is never sent again by
+ * the library. After a failure while the body was being sent the connection is closed (a
+ * partial request went out) and the next request opens a new one.
+ *
+ * Returns HC_OK; the errors of hc_request; HC_ERR_INVALID_ARGUMENT for a NULL
+ * `read_callback`, a `content_length` below -1, or a callback that returned more than `cap`;
+ * HC_ERR_ABORTED_BY_CALLBACK when the callback returned HC_READ_ABORT;
+ * HC_ERR_INCOMPLETE_READ when it returned 0 before `content_length` bytes.
+ */
+hc_error hc_request_stream(struct hc_connection *conn, const char *method, const char *url, hc_read_callback read_callback, void *userdata, int64_t content_length, const struct hc_header *headers, size_t n_headers);
+
+/**
+ * Sends `len` bytes of `data` as one chunk of the request body (`<hex len>\r\n data \r\n`);
+ * `len == 0` ends the body with `0\r\n\r\n`. Valid after hc_endheaders was called with a
+ * NULL body for a request whose headers hold `Transfer-Encoding: chunked`: such a body stays
+ * open until ended here, or by hc_getresponse, which sends `0\r\n\r\n` itself when the caller
+ * did not. `data` is borrowed for the call (may be NULL when `len == 0`).
+ *
+ * Returns HC_OK; HC_ERR_IMPROPER_CONNECTION_STATE when no chunked body is open (no request,
+ * no chunked Transfer-Encoding, a body given to hc_endheaders, or the body already ended);
+ * HC_ERR_INVALID_ARGUMENT for a NULL `conn`, or a NULL `data` with a non-zero `len`;
+ * HC_ERR_NOT_CONNECTED when the connection was closed meanwhile; HC_ERR_CONNECTION_RESET,
+ * HC_ERR_TIMEOUT or HC_ERR_OS when the write fails (the connection is then closed and the
+ * request abandoned).
+ */
+hc_error hc_send_chunk(struct hc_connection *conn, const uint8_t *data, size_t len);
+
+/**
+ * Sets how long, in seconds, a request whose headers hold `Expect: 100-continue` (sent by
+ * hc_request with a non-empty body, or hc_request_stream) waits after its head for the
+ * server's `100 Continue` before sending the body anyway; default 1. `seconds <= 0` sends
+ * the body without waiting. A final response that arrives within the wait is returned by
+ * hc_getresponse, the body is not sent, and the connection is closed after that response.
+ * The wait is also bounded by hc_connection_set_timeout. The step-by-step API
+ * (hc_putrequest ... hc_endheaders) does not wait.
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a NaN or too large value.
+ */
+hc_error hc_connection_set_continue_timeout(struct hc_connection *conn, double seconds);
+
+/**
  * The reason phrase for `status`: Python 2.6 httplib's `responses` name for the codes it
  * listed ("Not Found", "Request-URI Too Long", "(Unused)" for 306), the registered RFC 9110
  * name for every other registered code ("Permanent Redirect", "Too Many Requests", ...).
@@ -572,7 +648,8 @@ const char *hc_strerror(int code);
 /**
  * The direct parent of `code` in the hierarchy (HC_ERR_CANNOT_SEND_REQUEST ->
  * HC_ERR_IMPROPER_CONNECTION_STATE); HC_OK for a root (HC_ERR_HTTP_EXCEPTION, HC_ERR_OS,
- * HC_ERR_INVALID_ARGUMENT, HC_ERR_INTERNAL), for HC_OK and for an unknown code.
+ * HC_ERR_INVALID_ARGUMENT, HC_ERR_INTERNAL, HC_ERR_ABORTED_BY_CALLBACK), for HC_OK and for an
+ * unknown code.
  */
 int hc_error_parent(int code);
 

@@ -3,19 +3,20 @@
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use openssl::ssl::SslConnector;
 
 use crate::debug::{DebugCallback, DebugKind, DebugSink};
 use crate::error::{Error, ErrorKind, Result};
 use crate::request::{self, GivenHeaders};
+use crate::response::head::{parse_status_line, read_head};
 use crate::response::Response;
 use crate::transport::tcp::{self, TcpOptions, TcpTransport};
 use crate::transport::tls::{self, TlsOptions, TlsTransport};
 use crate::transport::Transport;
 use crate::url::{absolute_url_authority, Target};
-use crate::wire::{lock, Sent, SharedWire, Wire};
+use crate::wire::{lock, Line, Sent, SharedWire, Wire, MAX_LINE};
 
 /// A connection that sat idle at least this long is checked, without blocking, for a close
 /// by the server before it carries another request. Checking every time would cost a system
@@ -62,7 +63,18 @@ pub struct Connection {
     /// The request went out on a connection that had already carried a response.
     sent_on_reused: bool,
     given: GivenHeaders,
+    /// A chunked body was left open by endheaders without a body: send_chunk adds to it,
+    /// and getresponse ends it if the caller did not.
+    chunk_open: bool,
+    /// How long a request with `Expect: 100-continue` waits for the go-ahead.
+    continue_timeout: Duration,
+    /// A final response came before the body of the request, which was not sent: the
+    /// connection is closed after that response.
+    body_withheld: bool,
 }
+
+/// The default wait for `100 Continue`.
+pub const CONTINUE_TIMEOUT: Duration = Duration::from_secs(1);
 
 fn secs(seconds: f64) -> Result<Option<Duration>> {
     if seconds.is_nan() {
@@ -112,6 +124,9 @@ impl Connection {
             method_idempotent: false,
             sent_on_reused: false,
             given: GivenHeaders::default(),
+            chunk_open: false,
+            continue_timeout: CONTINUE_TIMEOUT,
+            body_withheld: false,
         })
     }
 
@@ -169,6 +184,13 @@ impl Connection {
         if let Some(w) = &self.wire {
             lock(w).debug = self.debug.clone();
         }
+    }
+
+    /// How long a request carrying `Expect: 100-continue` waits for `100 Continue` (or a
+    /// final response) before sending its body anyway; `<= 0`: no wait.
+    pub fn set_continue_timeout(&mut self, seconds: f64) -> Result<()> {
+        self.continue_timeout = secs(seconds)?.unwrap_or(Duration::ZERO);
+        Ok(())
     }
 
     /// The local address to connect from.
@@ -292,6 +314,7 @@ impl Connection {
         self.state = State::Idle;
         self.out.clear();
         self.replayable = false;
+        self.chunk_open = false;
     }
 
     /// The socket's file descriptor while open.
@@ -323,6 +346,8 @@ impl Connection {
         self.method_is_head = method.eq_ignore_ascii_case(b"HEAD");
         self.method_idempotent = request::is_idempotent(method);
         self.replayable = false;
+        self.chunk_open = false;
+        self.body_withheld = false;
         self.state = State::Started;
     }
 
@@ -370,7 +395,8 @@ impl Connection {
     }
 
     /// Ends the headers and sends the request, with `body` when given (httplib's
-    /// endheaders(message_body)).
+    /// endheaders(message_body)). With `Transfer-Encoding: chunked` and no `body`, the body
+    /// stays open: [`Connection::send_chunk`] sends it, and getresponse ends it if needed.
     pub fn endheaders(&mut self, body: Option<&[u8]>) -> Result<()> {
         if self.state != State::Started {
             return Err(Error::new(
@@ -381,7 +407,56 @@ impl Connection {
         self.out.extend_from_slice(b"\r\n");
         self.state = State::Sent;
         let chunked = self.given.chunked;
+        self.chunk_open = chunked && body.is_none();
         self.send_request(body.unwrap_or(&[]), chunked)
+    }
+
+    /// Sends `data` as one chunk of the chunked body left open by endheaders; empty `data`
+    /// ends the body (`0\r\n\r\n`). A failed write closes the connection.
+    pub fn send_chunk(&mut self, data: &[u8]) -> Result<()> {
+        if self.state != State::Sent || !self.chunk_open {
+            return Err(Error::new(
+                ErrorKind::ImproperConnectionState,
+                "send_chunk needs a request with Transfer-Encoding: chunked whose headers were \
+                 ended by endheaders without a body, and whose body was not ended yet",
+            ));
+        }
+        let Some(shared) = self.wire.clone() else {
+            self.state = State::Idle;
+            self.chunk_open = false;
+            return Err(Error::new(
+                ErrorKind::NotConnected,
+                "the connection was closed after the request head was sent",
+            ));
+        };
+        let mut frame = Vec::with_capacity(data.len() + 24);
+        if data.is_empty() {
+            frame.extend_from_slice(b"0\r\n\r\n");
+        } else {
+            request::write_chunk(&mut frame, data);
+        }
+        let mut w = lock(&shared);
+        if !data.is_empty() {
+            w.debug(DebugKind::DataOut, data);
+        }
+        if let Err(e) = w.write_all(&frame) {
+            w.close("a write failed");
+            drop(w);
+            self.wire = None;
+            self.state = State::Idle;
+            self.chunk_open = false;
+            self.out.clear();
+            self.replayable = false;
+            return Err(e);
+        }
+        if data.is_empty() {
+            self.chunk_open = false;
+            self.out.extend_from_slice(&frame);
+            self.replayable = self.replayable && self.out.len() <= MAX_REPLAY;
+        } else {
+            self.replayable = false;
+        }
+        Ok(())
     }
 
     /// Sends raw bytes on the connection (httplib's send), opening it if needed. A request
@@ -441,7 +516,69 @@ impl Connection {
         }
         self.out.extend_from_slice(b"\r\n");
         self.state = State::Sent;
-        self.send_request(body.unwrap_or(&[]), given.chunked)
+        match body {
+            Some(b) if given.expect_continue && !b.is_empty() => {
+                self.send_expecting_continue(b, given.chunked)
+            }
+            _ => self.send_request(body.unwrap_or(&[]), given.chunked),
+        }
+    }
+
+    /// Sends the built head alone, then the body only once the server allows it (or the wait
+    /// passed); a final response that came first is left for getresponse.
+    fn send_expecting_continue(&mut self, body: &[u8], chunked: bool) -> Result<()> {
+        let go = self.send_head_and_wait()?;
+        self.out.clear();
+        if !go {
+            return Ok(());
+        }
+        let shared = self.wire.clone().expect("send_head_and_wait leaves a wire");
+        let mut framed = Vec::new();
+        let data = if chunked {
+            request::write_chunk(&mut framed, body);
+            framed.extend_from_slice(b"0\r\n\r\n");
+            &framed[..]
+        } else {
+            body
+        };
+        let mut w = lock(&shared);
+        w.debug(DebugKind::DataOut, body);
+        if let Err(e) = w.write_all(data) {
+            w.close("a write failed");
+            drop(w);
+            self.wire = None;
+            self.state = State::Idle;
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Writes the built head (a request with `Expect: 100-continue`) and waits for the
+    /// server's answer: true when the body may follow (`100 Continue`, or nothing within the
+    /// continue timeout), false when a final response (or the end of the stream) came first.
+    fn send_head_and_wait(&mut self) -> Result<bool> {
+        let head_len = self.out.len();
+        if let Err(e) = self.write_request(head_len, None) {
+            self.state = State::Idle;
+            self.out.clear();
+            return Err(e);
+        }
+        self.replayable = false;
+        let shared = self.wire.clone().expect("write_request leaves a wire");
+        let go = await_continue(&shared, self.continue_timeout, self.tcp.io_timeout);
+        match go {
+            Ok(go) => {
+                self.body_withheld = !go;
+                Ok(go)
+            }
+            Err(e) => {
+                lock(&shared).close("an interim response could not be read");
+                self.wire = None;
+                self.state = State::Idle;
+                self.out.clear();
+                Err(e)
+            }
+        }
     }
 
     /// Sends a request whose body comes from `read` (which fills a buffer and returns the
@@ -488,11 +625,18 @@ impl Connection {
         self.out.extend_from_slice(b"\r\n");
         self.state = State::Sent;
         self.method_idempotent = false;
-        let head_len = self.out.len();
-        if let Err(e) = self.write_request(head_len, None) {
-            self.state = State::Idle;
-            self.out.clear();
-            return Err(e);
+        if self.given.expect_continue && length != Some(0) {
+            if !self.send_head_and_wait()? {
+                self.out.clear();
+                return Ok(());
+            }
+        } else {
+            let head_len = self.out.len();
+            if let Err(e) = self.write_request(head_len, None) {
+                self.state = State::Idle;
+                self.out.clear();
+                return Err(e);
+            }
         }
         self.replayable = false;
         let shared = self.wire.clone().expect("write_request leaves a wire");
@@ -511,7 +655,7 @@ impl Connection {
     /// retrying once on a fresh one when the write fails and the request may be sent again.
     fn send_request(&mut self, body: &[u8], chunked: bool) -> Result<()> {
         let head_len = self.out.len();
-        if chunked {
+        if chunked && !self.chunk_open {
             request::write_chunk(&mut self.out, body);
             self.out.extend_from_slice(b"0\r\n\r\n");
         } else if body.len() <= COALESCE_BODY {
@@ -543,6 +687,7 @@ impl Connection {
             Err(e) => {
                 self.state = State::Idle;
                 self.out.clear();
+                self.chunk_open = false;
                 Err(e)
             }
         }
@@ -590,6 +735,10 @@ impl Connection {
                 },
             ));
         }
+        if self.chunk_open {
+            // The caller did not end the chunked body: end it now.
+            self.send_chunk(&[])?;
+        }
         let Some(shared) = self.wire.clone() else {
             self.state = State::Idle;
             return Err(Error::new(
@@ -628,8 +777,19 @@ impl Connection {
             }
         }
         self.state = State::Idle;
+        let withheld = std::mem::take(&mut self.body_withheld);
         match result {
-            Ok(resp) => {
+            Ok(mut resp) => {
+                if withheld {
+                    // The server answered before the body went out, and may still expect it:
+                    // the connection can't carry another request.
+                    resp.set_will_close();
+                    if let Some(w) = &self.wire {
+                        if resp.isclosed() {
+                            lock(w).close("the request body was not sent");
+                        }
+                    }
+                }
                 if resp.will_close() {
                     // The response owns the connection now; the next request opens another.
                     self.wire = None;
@@ -706,7 +866,7 @@ fn stream_body(
             match read(&mut buf[16..16 + want]) {
                 Ok(n) => break n.min(want),
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Error::io("reading the request body", &e)),
+                Err(e) => return Err(body_source_error(e)),
             }
         };
         if n == 0 {
@@ -735,4 +895,65 @@ fn stream_body(
         lock(shared).write_all(b"0\r\n\r\n")?;
     }
     Ok(())
+}
+
+/// The error of a failed body source: an [`Error`] carried inside the `io::Error` (a source
+/// that aborts on purpose) is returned as is; any other is an OS error.
+fn body_source_error(e: std::io::Error) -> Error {
+    if e.get_ref().is_some_and(|inner| inner.is::<Error>()) {
+        let inner = e.into_inner().expect("checked above");
+        return *inner.downcast::<Error>().expect("checked above");
+    }
+    Error::io("reading the request body", &e)
+}
+
+/// Waits, at most `wait`, for the server's answer to a request head with `Expect:
+/// 100-continue`: true on `100 Continue` (consumed, with any other interim response before
+/// it) or when nothing came in time; false when a final response (left unread for
+/// getresponse), something that is not a status line, or the end of the stream came first.
+fn await_continue(
+    shared: &SharedWire,
+    wait: Duration,
+    io_timeout: Option<Duration>,
+) -> Result<bool> {
+    let deadline = Instant::now() + wait;
+    let mut w = lock(shared);
+    loop {
+        if w.available().is_empty() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(true);
+            }
+            let limit = io_timeout.map_or(left, |t| t.min(left));
+            let _ = w.io.set_io_timeout(Some(limit));
+            let r = w.fill(MAX_LINE);
+            let _ = w.io.set_io_timeout(io_timeout);
+            match r {
+                Ok(0) => return Ok(false),
+                Ok(_) => {}
+                Err(e) if e.kind() == ErrorKind::Timeout => return Ok(true),
+                // Reported by getresponse, which reads from the same stream.
+                Err(_) => return Ok(false),
+            }
+        }
+        // Bytes came: the status line decides (read with the usual timeout).
+        let (s, e) = match w.line(MAX_LINE) {
+            Ok(Line::Complete(s, e)) => (s, e),
+            _ => return Ok(false),
+        };
+        let line = w.slice(s, e);
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let status = match parse_status_line(line) {
+            Ok((_, status, _)) => status,
+            Err(_) => return Ok(false),
+        };
+        if !(100..200).contains(&status) || status == 101 {
+            return Ok(false);
+        }
+        read_head(&mut w, false)?;
+        if status == 100 {
+            return Ok(true);
+        }
+    }
 }

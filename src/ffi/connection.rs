@@ -611,3 +611,131 @@ pub extern "C" fn hc_getresponse(conn: *mut hc_connection, out: *mut *mut hc_res
         Ok(())
     })
 }
+
+/// The value a hc_read_callback returns to abort the request: `(size_t)-1`.
+pub const HC_READ_ABORT: usize = !0;
+
+/// A request body source for hc_request_stream (libcurl's CURLOPT_READFUNCTION): fills up to
+/// `cap` bytes at `buf` and returns how many it wrote (1..=cap), 0 at the end of the body, or
+/// HC_READ_ABORT to abort the request. `buf` is valid only during the call; `userdata` is the
+/// pointer given to hc_request_stream. It is called on the calling thread, during
+/// hc_request_stream only, and must not call httpclient with the same connection.
+pub type hc_read_callback =
+    Option<unsafe extern "C" fn(buf: *mut u8, cap: usize, userdata: *mut c_void) -> usize>;
+
+/// Sends a request whose body comes from `read_callback`, called with `userdata` until it
+/// returns 0 (Python's request() with an iterable body; libcurl's read callback). With
+/// `content_length >= 0` the request carries `Content-Length: content_length` and exactly
+/// that many bytes are sent (the callback is asked for no more); with `content_length == -1`
+/// it carries `Transfer-Encoding: chunked` and each piece the callback returns goes out as one
+/// chunk, then `0\r\n\r\n`. `Host` and `Accept-Encoding` are added as in hc_request unless
+/// `headers` gives them; a Content-Length or Transfer-Encoding in `headers` replaces the
+/// automatic framing (the caller then answers for it). With `Expect: 100-continue` in
+/// `headers`, the head goes first and the callback is called only once the server answered
+/// `100 Continue` or the wait of hc_connection_set_continue_timeout passed; a final response
+/// arriving first is kept for hc_getresponse and the callback is never called.
+///
+/// `method`, `url` and `headers` are borrowed for the call; `userdata` is passed through
+/// untouched. The body is streamed, never held whole, so the request is never sent again by
+/// the library. After a failure while the body was being sent the connection is closed (a
+/// partial request went out) and the next request opens a new one.
+///
+/// Returns HC_OK; the errors of hc_request; HC_ERR_INVALID_ARGUMENT for a NULL
+/// `read_callback`, a `content_length` below -1, or a callback that returned more than `cap`;
+/// HC_ERR_ABORTED_BY_CALLBACK when the callback returned HC_READ_ABORT;
+/// HC_ERR_INCOMPLETE_READ when it returned 0 before `content_length` bytes.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn hc_request_stream(
+    conn: *mut hc_connection,
+    method: *const c_char,
+    url: *const c_char,
+    read_callback: hc_read_callback,
+    userdata: *mut c_void,
+    content_length: i64,
+    headers: *const hc_header,
+    n_headers: usize,
+) -> hc_error {
+    const F: &str = "hc_request_stream";
+    with_conn(F, conn, |c| {
+        let method = unsafe { arg_bytes(method, F, "method") }?;
+        let url = unsafe { arg_bytes(url, F, "url") }?;
+        let Some(cb) = read_callback else {
+            return Err(null_arg(F, "read_callback"));
+        };
+        let length = match content_length {
+            -1 => None,
+            n if n >= 0 => Some(n as u64),
+            n => {
+                return Err(Error::new(
+                    ErrorKind::InvalidArgument,
+                    format!("{F}: content_length must be -1 (chunked) or >= 0, not {n}"),
+                ))
+            }
+        };
+        let hs = unsafe { headers_arg(F, headers, n_headers) }?;
+        let mut source = |buf: &mut [u8]| -> std::io::Result<usize> {
+            let cap = buf.len();
+            // SAFETY: the caller's function, called as documented with `cap` writable bytes.
+            let n = unsafe { cb(buf.as_mut_ptr(), cap, userdata) };
+            if n == HC_READ_ABORT {
+                return Err(std::io::Error::other(Error::new(
+                    ErrorKind::AbortedByCallback,
+                    format!("{F}: the read callback returned HC_READ_ABORT"),
+                )));
+            }
+            if n > cap {
+                return Err(std::io::Error::other(Error::new(
+                    ErrorKind::InvalidArgument,
+                    format!("{F}: the read callback returned {n}, more than the {cap} bytes asked"),
+                )));
+            }
+            Ok(n)
+        };
+        c.request_stream(method, url, &mut source, length, &hs)
+    })
+}
+
+/// Sends `len` bytes of `data` as one chunk of the request body (`<hex len>\r\n data \r\n`);
+/// `len == 0` ends the body with `0\r\n\r\n`. Valid after hc_endheaders was called with a
+/// NULL body for a request whose headers hold `Transfer-Encoding: chunked`: such a body stays
+/// open until ended here, or by hc_getresponse, which sends `0\r\n\r\n` itself when the caller
+/// did not. `data` is borrowed for the call (may be NULL when `len == 0`).
+///
+/// Returns HC_OK; HC_ERR_IMPROPER_CONNECTION_STATE when no chunked body is open (no request,
+/// no chunked Transfer-Encoding, a body given to hc_endheaders, or the body already ended);
+/// HC_ERR_INVALID_ARGUMENT for a NULL `conn`, or a NULL `data` with a non-zero `len`;
+/// HC_ERR_NOT_CONNECTED when the connection was closed meanwhile; HC_ERR_CONNECTION_RESET,
+/// HC_ERR_TIMEOUT or HC_ERR_OS when the write fails (the connection is then closed and the
+/// request abandoned).
+#[no_mangle]
+pub extern "C" fn hc_send_chunk(conn: *mut hc_connection, data: *const u8, len: usize) -> hc_error {
+    const F: &str = "hc_send_chunk";
+    with_conn(F, conn, |c| {
+        let data: &[u8] = if len == 0 {
+            &[]
+        } else {
+            unsafe { arg_slice(data, len, F, "data") }?
+        };
+        c.send_chunk(data)
+    })
+}
+
+/// Sets how long, in seconds, a request whose headers hold `Expect: 100-continue` (sent by
+/// hc_request with a non-empty body, or hc_request_stream) waits after its head for the
+/// server's `100 Continue` before sending the body anyway; default 1. `seconds <= 0` sends
+/// the body without waiting. A final response that arrives within the wait is returned by
+/// hc_getresponse, the body is not sent, and the connection is closed after that response.
+/// The wait is also bounded by hc_connection_set_timeout. The step-by-step API
+/// (hc_putrequest ... hc_endheaders) does not wait.
+///
+/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a NaN or too large value.
+#[no_mangle]
+pub extern "C" fn hc_connection_set_continue_timeout(
+    conn: *mut hc_connection,
+    seconds: f64,
+) -> hc_error {
+    with_conn("hc_connection_set_continue_timeout", conn, |c| {
+        c.set_continue_timeout(seconds)
+    })
+}

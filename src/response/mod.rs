@@ -265,6 +265,11 @@ impl Response {
         self.will_close
     }
 
+    /// Makes the connection close once this response ends (the request's body was withheld).
+    pub(crate) fn set_will_close(&mut self) {
+        self.will_close = true;
+    }
+
     /// Body bytes delivered so far.
     pub fn bytes_read(&self) -> u64 {
         self.body.received
