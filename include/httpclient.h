@@ -615,6 +615,48 @@ hc_error hc_send_chunk(struct hc_connection *conn, const uint8_t *data, size_t l
 hc_error hc_connection_set_continue_timeout(struct hc_connection *conn, double seconds);
 
 /**
+ * Sends every request through an HTTP proxy tunnel (httplib's set_tunnel): the connection
+ * was made with the proxy's host and port, and on each connect it sends the proxy
+ * `CONNECT host:port HTTP/1.1` with `Host: host:port` and then `headers` (for example
+ * `Proxy-Authorization`), reads the proxy's answer, and on a 2xx runs the connection
+ * through the tunnel. For an HTTPS connection the TLS handshake inside the tunnel verifies
+ * the certificate against `host` (not the proxy) and sends `host` as SNI. Requests carry
+ * `Host: host[:port]`. `port == 0` takes the port from `host` (`host:port`) or the scheme's
+ * default. NULL `host` removes the tunnel. The proxy's answer is readable afterwards with
+ * hc_connection_tunnel_status and hc_connection_tunnel_header, also after a refusal. A
+ * connection using a transport factory (Rust tests) ignores the tunnel.
+ *
+ * `host` and `headers` are borrowed for the call (copied).
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn`, a bad header name or value, or
+ * a NULL `headers` with `n_headers > 0`; HC_ERR_INVALID_URL for a bad host or port;
+ * HC_ERR_IMPROPER_CONNECTION_STATE while the connection is open (close it first).
+ *
+ * Later connects (hc_connection_connect, or the first request) then also return
+ * HC_ERR_TUNNEL_FAILED when the proxy answers the CONNECT with a non-2xx status (its status
+ * line is in the message: "TunnelFailed: Tunnel connection failed: 407 Proxy Authentication
+ * Required ..."), with something that is not an HTTP response, or closes without answering;
+ * I/O errors while talking to the proxy keep their codes (HC_ERR_TIMEOUT, ...).
+ */
+hc_error hc_connection_set_tunnel(struct hc_connection *conn, const char *host, uint16_t port, const struct hc_header *headers, size_t n_headers);
+
+/**
+ * The status code of the proxy's answer to the last CONNECT (200 once a tunnel opened, 407
+ * when it wanted credentials, ...), or -1 when none was read (no tunnel, not yet connected,
+ * or an unreadable answer) or `conn` is NULL.
+ */
+int hc_connection_tunnel_status(const struct hc_connection *conn);
+
+/**
+ * The value of the header `name` (case-insensitive; the first field when repeated) in the
+ * proxy's answer to the last CONNECT, e.g. `Proxy-Authenticate` after a 407; NULL when
+ * absent, when no answer was read, or for a NULL argument. The string belongs to the
+ * connection and stays valid until its next connect, hc_connection_set_tunnel or
+ * hc_connection_free.
+ */
+const char *hc_connection_tunnel_header(const struct hc_connection *conn, const char *name);
+
+/**
  * The reason phrase for `status`: Python 2.6 httplib's `responses` name for the codes it
  * listed ("Not Found", "Request-URI Too Long", "(Unused)" for 306), the registered RFC 9110
  * name for every other registered code ("Permanent Redirect", "Too Many Requests", ...).

@@ -10,7 +10,7 @@ use openssl::ssl::SslConnector;
 use crate::debug::{DebugCallback, DebugKind, DebugSink};
 use crate::error::{Error, ErrorKind, Result};
 use crate::request::{self, GivenHeaders};
-use crate::response::head::{parse_status_line, read_head};
+use crate::response::head::{parse_status_line, read_head, Head};
 use crate::response::Response;
 use crate::transport::tcp::{self, TcpOptions, TcpTransport};
 use crate::transport::tls::{self, TlsOptions, TlsTransport};
@@ -71,6 +71,16 @@ pub struct Connection {
     /// A final response came before the body of the request, which was not sent: the
     /// connection is closed after that response.
     body_withheld: bool,
+    /// Requests go through a tunnel, opened with CONNECT through `target` (the proxy).
+    tunnel: Option<Tunnel>,
+    /// The proxy's answer to the last CONNECT.
+    tunnel_head: Option<Head>,
+}
+
+/// Where a tunnel leads and what the CONNECT carries.
+struct Tunnel {
+    origin: Target,
+    headers: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
 /// The default wait for `100 Continue`.
@@ -127,6 +137,8 @@ impl Connection {
             chunk_open: false,
             continue_timeout: CONTINUE_TIMEOUT,
             body_withheld: false,
+            tunnel: None,
+            tunnel_head: None,
         })
     }
 
@@ -193,6 +205,52 @@ impl Connection {
         Ok(())
     }
 
+    /// Sends every request through a tunnel to `host:port` (httplib's set_tunnel): the
+    /// connection's own host and port are then the proxy's, which gets `CONNECT host:port
+    /// HTTP/1.1` with `Host` and `headers` (e.g. Proxy-Authorization) on each connect. HTTPS
+    /// runs inside the tunnel, verified against (and SNI naming) `host`; the `Host` header of
+    /// requests names `host`. `port == 0` takes it from `host` or the scheme's default. Must
+    /// be set while the connection is not open.
+    pub fn set_tunnel(&mut self, host: &str, port: u16, headers: &[(&[u8], &[u8])]) -> Result<()> {
+        if self.wire.as_ref().is_some_and(|w| !lock(w).closed) {
+            return Err(Error::new(
+                ErrorKind::ImproperConnectionState,
+                "can't set up a tunnel for an open connection: close it first",
+            ));
+        }
+        let default = if self.tls.is_some() { 443 } else { 80 };
+        let origin = Target::parse(host, port, default)?;
+        for (n, v) in headers {
+            request::check_header_name(n)?;
+            request::check_header_value(n, v)?;
+        }
+        self.tunnel = Some(Tunnel {
+            origin,
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_vec(), v.to_vec()))
+                .collect(),
+        });
+        self.tunnel_head = None;
+        Ok(())
+    }
+
+    /// Sends requests straight to the connection's host again.
+    pub fn clear_tunnel(&mut self) {
+        self.tunnel = None;
+        self.tunnel_head = None;
+    }
+
+    /// The proxy's answer to the last CONNECT (also when it refused the tunnel).
+    pub fn tunnel_response(&self) -> Option<&Head> {
+        self.tunnel_head.as_ref()
+    }
+
+    /// The server requests are for: the tunnel's end, else the connection's host.
+    fn origin(&self) -> &Target {
+        self.tunnel.as_ref().map_or(&self.target, |t| &t.origin)
+    }
+
     /// The local address to connect from.
     pub fn set_source_address(&mut self, addr: Option<SocketAddr>) {
         self.tcp.source = addr;
@@ -244,7 +302,7 @@ impl Connection {
     // ----- opening and closing -----
 
     fn open(&mut self) -> Result<SharedWire> {
-        let peer = self.target.display();
+        let peer = self.origin().display();
         let io: Box<dyn Transport> = if let Some(f) = self.factory.as_mut() {
             f(&self.target)?
         } else {
@@ -253,6 +311,18 @@ impl Connection {
                 opts.connect_timeout = opts.io_timeout;
             }
             let stream = tcp::connect(&self.target.host, self.target.port, &opts)?;
+            if let Some(t) = &self.tunnel {
+                self.tunnel_head = None;
+                let (head, result) = open_tunnel(&stream, &self.target, t, self.debug.clone());
+                self.tunnel_head = head;
+                result?;
+            }
+            let origin_host = self
+                .tunnel
+                .as_ref()
+                .map_or(&self.target, |t| &t.origin)
+                .host
+                .clone();
             match &mut self.tls {
                 None => Box::new(TcpTransport(stream)),
                 Some(tls) => {
@@ -260,7 +330,7 @@ impl Connection {
                         tls.connector = Some(Arc::new(tls::build_connector(&tls.opts)?));
                     }
                     let c = tls.connector.as_ref().unwrap();
-                    let s = tls::handshake(c, tls.opts.verify, &self.target.host, stream)?;
+                    let s = tls::handshake(c, tls.opts.verify, &origin_host, stream)?;
                     Box::new(TlsTransport(s))
                 }
             }
@@ -269,7 +339,7 @@ impl Connection {
         wire.debug = self.debug.clone();
         wire.debug(
             DebugKind::Text,
-            format!("connected to {}", self.target.display()).as_bytes(),
+            format!("connected to {}", self.origin().display()).as_bytes(),
         );
         let shared = Arc::new(Mutex::new(wire));
         self.wire = Some(shared.clone());
@@ -336,7 +406,7 @@ impl Connection {
         if !skip_host {
             let host = match absolute_url_authority(url) {
                 Some(a) => a.to_vec(),
-                None => self.target.host_header().into_bytes(),
+                None => self.origin().host_header().into_bytes(),
             };
             request::write_header(&mut self.out, b"Host", &host);
         }
@@ -956,4 +1026,62 @@ fn await_continue(
             return Ok(true);
         }
     }
+}
+
+/// Asks the proxy on `stream` for a tunnel (`CONNECT`), returning its answer's head (when one
+/// could be read) and whether the tunnel is open: any 2xx. A refusal, a reply that is not
+/// HTTP, or a close without a reply is `TunnelFailed` with the proxy's status line in the
+/// message; I/O errors (timeout, reset) keep their own kind.
+fn open_tunnel(
+    stream: &std::net::TcpStream,
+    proxy: &Target,
+    tunnel: &Tunnel,
+    debug: Option<Arc<DebugSink>>,
+) -> (Option<Head>, Result<()>) {
+    let authority = tunnel.origin.display();
+    let mut req = Vec::with_capacity(256);
+    req.extend_from_slice(b"CONNECT ");
+    req.extend_from_slice(authority.as_bytes());
+    req.extend_from_slice(b" HTTP/1.1\r\n");
+    request::write_header(&mut req, b"Host", authority.as_bytes());
+    for (n, v) in &tunnel.headers {
+        request::write_header(&mut req, n, v);
+    }
+    req.extend_from_slice(b"\r\n");
+    let clone = match stream.try_clone() {
+        Ok(c) => c,
+        Err(e) => return (None, Err(Error::io("duplicating the proxy socket", &e))),
+    };
+    let mut wire = Wire::new(Box::new(TcpTransport(clone)), proxy.display(), false);
+    wire.debug = debug;
+    wire.debug(DebugKind::HeaderOut, &req);
+    if let Err(e) = wire.write_all(&req) {
+        return (None, Err(e));
+    }
+    let failed = |msg: String| {
+        Err(Error::new(
+            ErrorKind::TunnelFailed,
+            format!(
+                "Tunnel connection failed: {msg} (proxy {}, tunnel to {authority})",
+                proxy.display()
+            ),
+        ))
+    };
+    let head = match read_head(&mut wire, false) {
+        Ok(h) => h,
+        Err(e) if e.kind().is(ErrorKind::Os) => return (None, Err(e)),
+        Err(e) => return (None, failed(format!("unreadable reply: {e}"))),
+    };
+    let result = if !(200..300).contains(&head.status) {
+        failed(format!(
+            "{} {}",
+            head.status,
+            String::from_utf8_lossy(head.reason())
+        ))
+    } else if !wire.available().is_empty() {
+        failed("the proxy sent bytes after its answer".to_string())
+    } else {
+        Ok(())
+    };
+    (Some(head), result)
 }

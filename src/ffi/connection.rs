@@ -739,3 +739,95 @@ pub extern "C" fn hc_connection_set_continue_timeout(
         c.set_continue_timeout(seconds)
     })
 }
+
+/// Sends every request through an HTTP proxy tunnel (httplib's set_tunnel): the connection
+/// was made with the proxy's host and port, and on each connect it sends the proxy
+/// `CONNECT host:port HTTP/1.1` with `Host: host:port` and then `headers` (for example
+/// `Proxy-Authorization`), reads the proxy's answer, and on a 2xx runs the connection
+/// through the tunnel. For an HTTPS connection the TLS handshake inside the tunnel verifies
+/// the certificate against `host` (not the proxy) and sends `host` as SNI. Requests carry
+/// `Host: host[:port]`. `port == 0` takes the port from `host` (`host:port`) or the scheme's
+/// default. NULL `host` removes the tunnel. The proxy's answer is readable afterwards with
+/// hc_connection_tunnel_status and hc_connection_tunnel_header, also after a refusal. A
+/// connection using a transport factory (Rust tests) ignores the tunnel.
+///
+/// `host` and `headers` are borrowed for the call (copied).
+///
+/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn`, a bad header name or value, or
+/// a NULL `headers` with `n_headers > 0`; HC_ERR_INVALID_URL for a bad host or port;
+/// HC_ERR_IMPROPER_CONNECTION_STATE while the connection is open (close it first).
+///
+/// Later connects (hc_connection_connect, or the first request) then also return
+/// HC_ERR_TUNNEL_FAILED when the proxy answers the CONNECT with a non-2xx status (its status
+/// line is in the message: "TunnelFailed: Tunnel connection failed: 407 Proxy Authentication
+/// Required ..."), with something that is not an HTTP response, or closes without answering;
+/// I/O errors while talking to the proxy keep their codes (HC_ERR_TIMEOUT, ...).
+#[no_mangle]
+pub extern "C" fn hc_connection_set_tunnel(
+    conn: *mut hc_connection,
+    host: *const c_char,
+    port: u16,
+    headers: *const hc_header,
+    n_headers: usize,
+) -> hc_error {
+    const F: &str = "hc_connection_set_tunnel";
+    with_conn(F, conn, |c| {
+        if host.is_null() {
+            c.clear_tunnel();
+            return Ok(());
+        }
+        let host = unsafe { arg_bytes(host, F, "host") }?;
+        let host = std::str::from_utf8(host).map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidUrl,
+                format!("{F}: host is not valid UTF-8"),
+            )
+        })?;
+        let hs = unsafe { headers_arg(F, headers, n_headers) }?;
+        c.set_tunnel(host, port, &hs)
+    })
+}
+
+/// The status code of the proxy's answer to the last CONNECT (200 once a tunnel opened, 407
+/// when it wanted credentials, ...), or -1 when none was read (no tunnel, not yet connected,
+/// or an unreadable answer) or `conn` is NULL.
+#[no_mangle]
+pub extern "C" fn hc_connection_tunnel_status(conn: *const hc_connection) -> c_int {
+    guard_value(-1, || {
+        match unsafe { handle_ref(conn, "hc_connection_tunnel_status", "conn") } {
+            Ok(c) => c
+                .inner
+                .tunnel_response()
+                .map_or(-1, |h| c_int::from(h.status)),
+            Err(_) => -1,
+        }
+    })
+}
+
+/// The value of the header `name` (case-insensitive; the first field when repeated) in the
+/// proxy's answer to the last CONNECT, e.g. `Proxy-Authenticate` after a 407; NULL when
+/// absent, when no answer was read, or for a NULL argument. The string belongs to the
+/// connection and stays valid until its next connect, hc_connection_set_tunnel or
+/// hc_connection_free.
+#[no_mangle]
+pub extern "C" fn hc_connection_tunnel_header(
+    conn: *const hc_connection,
+    name: *const c_char,
+) -> *const c_char {
+    const F: &str = "hc_connection_tunnel_header";
+    guard_value(std::ptr::null(), || {
+        let Ok(c) = (unsafe { handle_ref(conn, F, "conn") }) else {
+            return std::ptr::null();
+        };
+        let Ok(name) = (unsafe { arg_bytes(name, F, "name") }) else {
+            return std::ptr::null();
+        };
+        c.inner
+            .tunnel_response()
+            .and_then(|h| {
+                let (i, _) = h.find(name)?;
+                h.field_cstr(i)
+            })
+            .map_or(std::ptr::null(), |(_, v)| v.as_ptr())
+    })
+}
