@@ -52,6 +52,13 @@
 #define HC_HTTPS_PORT 443
 
 /**
+ * The smallest and largest read buffer a connection may choose.
+ */
+#define MIN_BLOCK 1024
+
+#define MAX_BLOCK (1024 * 1024)
+
+/**
  * What a debug event carries (the `kind` argument of an hc_debug_callback).
  */
 typedef enum hc_debug_kind {
@@ -655,6 +662,16 @@ int hc_connection_tunnel_status(const struct hc_connection *conn);
  * hc_connection_free.
  */
 const char *hc_connection_tunnel_header(const struct hc_connection *conn, const char *name);
+
+/**
+ * Sets the size, in bytes, of the connection's read buffer (Python's `blocksize`): each read
+ * from the socket asks for at most this many bytes, except when a hc_response_read buffer
+ * of 8 KiB or more is filled directly. 1024 to 1048576; the default is 16384. Applies to
+ * the open connection at once (once what is buffered was consumed) and to every reconnect.
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a size out of range.
+ */
+hc_error hc_connection_set_blocksize(struct hc_connection *conn, size_t size);
 
 /**
  * The reason phrase for `status`: Python 2.6 httplib's `responses` name for the codes it

@@ -16,7 +16,7 @@ use crate::transport::tcp::{self, TcpOptions, TcpTransport};
 use crate::transport::tls::{self, TlsOptions, TlsTransport};
 use crate::transport::Transport;
 use crate::url::{absolute_url_authority, Target};
-use crate::wire::{lock, Line, Sent, SharedWire, Wire, MAX_LINE};
+use crate::wire::{lock, Line, Sent, SharedWire, Wire, MAX_BLOCK, MAX_LINE, MIN_BLOCK};
 
 /// A connection that sat idle at least this long is checked, without blocking, for a close
 /// by the server before it carries another request. Checking every time would cost a system
@@ -75,6 +75,8 @@ pub struct Connection {
     tunnel: Option<Tunnel>,
     /// The proxy's answer to the last CONNECT.
     tunnel_head: Option<Head>,
+    /// The read buffer's size; None: the default.
+    block: Option<usize>,
 }
 
 /// Where a tunnel leads and what the CONNECT carries.
@@ -139,6 +141,7 @@ impl Connection {
             body_withheld: false,
             tunnel: None,
             tunnel_head: None,
+            block: None,
         })
     }
 
@@ -251,6 +254,23 @@ impl Connection {
         self.tunnel.as_ref().map_or(&self.target, |t| &t.origin)
     }
 
+    /// The size of the connection's read buffer, in bytes (httplib's blocksize): each read
+    /// from the socket asks for at most this much, except reads straight into a large caller
+    /// buffer. 1 KiB to 1 MiB; default 16 KiB. Applies at once to an open connection.
+    pub fn set_blocksize(&mut self, size: usize) -> Result<()> {
+        if !(MIN_BLOCK..=MAX_BLOCK).contains(&size) {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                format!("blocksize must be {MIN_BLOCK} to {MAX_BLOCK} bytes, not {size}"),
+            ));
+        }
+        self.block = Some(size);
+        if let Some(w) = &self.wire {
+            lock(w).set_block(size);
+        }
+        Ok(())
+    }
+
     /// The local address to connect from.
     pub fn set_source_address(&mut self, addr: Option<SocketAddr>) {
         self.tcp.source = addr;
@@ -337,6 +357,9 @@ impl Connection {
         };
         let mut wire = Wire::new(io, peer, self.tls.is_some());
         wire.debug = self.debug.clone();
+        if let Some(n) = self.block {
+            wire.set_block(n);
+        }
         wire.debug(
             DebugKind::Text,
             format!("connected to {}", self.origin().display()).as_bytes(),

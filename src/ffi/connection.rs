@@ -831,3 +831,16 @@ pub extern "C" fn hc_connection_tunnel_header(
             .map_or(std::ptr::null(), |(_, v)| v.as_ptr())
     })
 }
+
+/// Sets the size, in bytes, of the connection's read buffer (Python's `blocksize`): each read
+/// from the socket asks for at most this many bytes, except when a hc_response_read buffer
+/// of 8 KiB or more is filled directly. 1024 to 1048576; the default is 16384. Applies to
+/// the open connection at once (once what is buffered was consumed) and to every reconnect.
+///
+/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a size out of range.
+#[no_mangle]
+pub extern "C" fn hc_connection_set_blocksize(conn: *mut hc_connection, size: usize) -> hc_error {
+    with_conn("hc_connection_set_blocksize", conn, |c| {
+        c.set_blocksize(size)
+    })
+}
