@@ -33,7 +33,7 @@ impl Transport for Recording {
 /// The sizes of the reads made to get a 40 000-byte body in 100-byte pieces.
 fn read_sizes(blocksize: Option<usize>) -> Vec<usize> {
     let mut reply = b"HTTP/1.1 200 OK\r\nContent-Length: 40000\r\n\r\n".to_vec();
-    reply.extend(std::iter::repeat_n(b'x', 40000));
+    reply.resize(reply.len() + 40000, b'x');
     let asked = Arc::new(Mutex::new(Vec::new()));
     let mut c = Connection::new("example.test", 80).unwrap();
     let rec = asked.clone();
