@@ -818,6 +818,48 @@ bool hc_response_isclosed(const struct hc_response *resp);
  */
 void hc_response_free(struct hc_response *resp);
 
+/**
+ * Reads one line of the body (httplib's readline(limit)): up to and including the next
+ * `\n`, at most `cap` bytes, into `buf`, and stores the count in `*n_read`. The line is not
+ * NUL-terminated. Fewer bytes without a `\n` at the end mean either that `cap` was reached
+ * (`*n_read == cap`) or that the body ended; `*n_read == 0` (with `cap > 0`) means the body
+ * has ended. Never reads past the line, so hc_response_read and hc_response_readline may
+ * be mixed (e.g. for server-sent events).
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `resp` or `n_read`, or a NULL `buf` with
+ * a non-zero `cap`; the errors of hc_response_read (on an error `*n_read` holds the bytes
+ * placed in `buf` before it).
+ */
+hc_error hc_response_readline(struct hc_response *resp, uint8_t *buf, size_t cap, size_t *n_read);
+
+/**
+ * The number of body bytes delivered so far (after de-framing: chunk sizes and trailers not
+ * counted); 0 for a NULL `resp`.
+ */
+uint64_t hc_response_bytes_read(const struct hc_response *resp);
+
+/**
+ * The number of trailer fields of a chunked body; 0 until the body has been read to its
+ * end, for a body that is not chunked or has no trailers, and for a NULL `resp`.
+ */
+size_t hc_response_trailer_count(const struct hc_response *resp);
+
+/**
+ * The trailer field at `index` in wire order: `*name` and `*value` receive strings valid
+ * until hc_response_free. Trailers never change the headers.
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL argument or `index >=
+ * hc_response_trailer_count(resp)` (also before the body ended).
+ */
+hc_error hc_response_trailer(const struct hc_response *resp, size_t index, const char **name, const char **value);
+
+/**
+ * The value of the trailer field `name` (case-insensitive; the first when repeated), or
+ * NULL when absent, before the body ended, or for a NULL argument. Valid until
+ * hc_response_free.
+ */
+const char *hc_response_gettrailer(const struct hc_response *resp, const char *name);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus
