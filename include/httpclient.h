@@ -530,9 +530,11 @@ hc_error hc_putheader(struct hc_connection *conn, const char *name, const char *
 /**
  * Ends the headers and sends the request, followed by `body_len` bytes of `body` when
  * `body` is not NULL (httplib's endheaders(message_body); no Content-Length is added here:
- * give it with hc_putheader). With a `Transfer-Encoding: chunked` header, the body is sent
- * chunk-encoded and ended. Opens (or reopens) the connection as needed. `body` is borrowed
- * for the call.
+ * give it with hc_putheader). With a `Transfer-Encoding: chunked` header, a non-NULL body
+ * is sent chunk-encoded and ended; with a NULL body the chunked body stays open for
+ * hc_send_chunk (hc_getresponse ends it if the caller did not, unless hc_send was used to
+ * send chunks framed by the caller). Opens (or reopens) the connection as needed. `body` is
+ * borrowed for the call.
  *
  * Returns HC_OK; HC_ERR_CANNOT_SEND_HEADER outside a started request;
  * HC_ERR_INVALID_ARGUMENT for a NULL `conn`, or a NULL `body` with a non-zero `body_len`;
@@ -542,8 +544,9 @@ hc_error hc_endheaders(struct hc_connection *conn, const uint8_t *body, size_t b
 
 /**
  * Sends `len` raw bytes of `data` on the connection (httplib's send), opening it if needed:
- * for a body streamed after hc_endheaders. A request so sent is never sent again by the
- * library. `data` is borrowed for the call.
+ * for a body streamed after hc_endheaders (after a NULL-body hc_endheaders of a chunked
+ * request the caller then frames the chunks itself, and hc_getresponse adds no end). A
+ * request so sent is never sent again by the library. `data` is borrowed for the call.
  *
  * Returns HC_OK; HC_ERR_IMPROPER_CONNECTION_STATE between hc_putrequest and hc_endheaders;
  * HC_ERR_INVALID_ARGUMENT for a NULL `conn`, or a NULL `data` with a non-zero `len`; connect

@@ -562,6 +562,9 @@ impl Connection {
             ));
         }
         self.replayable = false;
+        // Raw bytes after endheaders of a chunked request: the caller frames the body
+        // itself (as with http.client), so getresponse must not end it.
+        self.chunk_open = false;
         let (shared, _) = self.usable_wire()?;
         let mut w = lock(&shared);
         w.debug(DebugKind::DataOut, data);

@@ -292,3 +292,19 @@ fn expect_continue_with_the_echo_server() {
     let r = c.getresponse().unwrap();
     assert_eq!(r.status(), 417);
 }
+
+#[test]
+fn send_after_a_chunked_endheaders_leaves_the_framing_to_the_caller() {
+    let srv = ScriptedServer::reply_each(vec![OK.to_vec()]);
+    let mut c = conn(&srv);
+    c.putrequest(b"POST", b"/c", false, false).unwrap();
+    c.putheader(b"Transfer-Encoding", b"chunked").unwrap();
+    c.endheaders(None).unwrap();
+    c.send(b"2\r\nhi\r\n0\r\n\r\n").unwrap();
+    let mut r = c.getresponse().unwrap();
+    assert_eq!(body_of(&mut r), b"ok");
+    drop(c);
+    let got = srv.received_when_done(0);
+    assert!(got.ends_with(b"\r\n\r\n2\r\nhi\r\n0\r\n\r\n"));
+    assert_eq!(got.windows(5).filter(|w| w == b"0\r\n\r\n").count(), 1);
+}
