@@ -308,3 +308,37 @@ fn send_after_a_chunked_endheaders_leaves_the_framing_to_the_caller() {
     assert!(got.ends_with(b"\r\n\r\n2\r\nhi\r\n0\r\n\r\n"));
     assert_eq!(got.windows(5).filter(|w| w == b"0\r\n\r\n").count(), 1);
 }
+
+#[test]
+fn expect_continue_over_tls() {
+    let s = common::servers();
+    let ca = s.ca_file.to_str().unwrap();
+    let mut c = Connection::new_https("localhost", s.mtls_strict_port).unwrap();
+    c.set_timeout(10.0).unwrap();
+    c.set_ca_file(ca).unwrap();
+    c.set_client_cert(
+        s.client_cert.to_str().unwrap(),
+        s.client_key.to_str().unwrap(),
+    )
+    .unwrap();
+    c.set_continue_timeout(30.0).unwrap();
+    let mut src = pieces(&[b"over ", b"tls"]);
+    c.request_stream(b"PUT", b"/", &mut src, None, &[EXPECT])
+        .unwrap();
+    let mut r = c.getresponse().unwrap();
+    let json = String::from_utf8(body_of(&mut r)).unwrap();
+    assert!(json.contains("\"expect_continue\": true"), "{json}");
+    assert!(json.contains("\"body\": \"over tls\""), "{json}");
+
+    // nginx answers 100 Continue itself.
+    let mut c = Connection::new_https("localhost", s.https_port).unwrap();
+    c.set_timeout(10.0).unwrap();
+    c.set_ca_file(ca).unwrap();
+    c.set_continue_timeout(30.0).unwrap();
+    for _ in 0..2 {
+        c.request(b"POST", b"/echo", Some(b"nginx body"), &[EXPECT])
+            .unwrap();
+        let mut r = c.getresponse().unwrap();
+        assert_eq!(body_of(&mut r), b"nginx body");
+    }
+}
