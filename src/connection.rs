@@ -215,12 +215,7 @@ impl Connection {
     /// requests names `host`. `port == 0` takes it from `host` or the scheme's default. Must
     /// be set while the connection is not open.
     pub fn set_tunnel(&mut self, host: &str, port: u16, headers: &[(&[u8], &[u8])]) -> Result<()> {
-        if self.wire.as_ref().is_some_and(|w| !lock(w).closed) {
-            return Err(Error::new(
-                ErrorKind::ImproperConnectionState,
-                "can't set up a tunnel for an open connection: close it first",
-            ));
-        }
+        self.check_closed_for_tunnel()?;
         let default = if self.tls.is_some() { 443 } else { 80 };
         let origin = Target::parse(host, port, default)?;
         for (n, v) in headers {
@@ -238,10 +233,22 @@ impl Connection {
         Ok(())
     }
 
-    /// Sends requests straight to the connection's host again.
-    pub fn clear_tunnel(&mut self) {
+    /// Sends requests straight to the connection's host again (while not open).
+    pub fn clear_tunnel(&mut self) -> Result<()> {
+        self.check_closed_for_tunnel()?;
         self.tunnel = None;
         self.tunnel_head = None;
+        Ok(())
+    }
+
+    fn check_closed_for_tunnel(&self) -> Result<()> {
+        if self.wire.as_ref().is_some_and(|w| !lock(w).closed) {
+            return Err(Error::new(
+                ErrorKind::ImproperConnectionState,
+                "can't change the tunnel of an open connection: close it first",
+            ));
+        }
+        Ok(())
     }
 
     /// The proxy's answer to the last CONNECT (also when it refused the tunnel).

@@ -758,7 +758,8 @@ pub extern "C" fn hc_connection_set_continue_timeout(
 ///
 /// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn`, a bad header name or value, or
 /// a NULL `headers` with `n_headers > 0`; HC_ERR_INVALID_URL for a bad host or port;
-/// HC_ERR_IMPROPER_CONNECTION_STATE while the connection is open (close it first).
+/// HC_ERR_IMPROPER_CONNECTION_STATE while the connection is open (close it first; also when
+/// removing the tunnel).
 ///
 /// Later connects (hc_connection_connect, or the first request) then also return
 /// HC_ERR_TUNNEL_FAILED when the proxy answers the CONNECT with a non-2xx status (its status
@@ -776,8 +777,7 @@ pub extern "C" fn hc_connection_set_tunnel(
     const F: &str = "hc_connection_set_tunnel";
     with_conn(F, conn, |c| {
         if host.is_null() {
-            c.clear_tunnel();
-            return Ok(());
+            return c.clear_tunnel();
         }
         let host = unsafe { arg_bytes(host, F, "host") }?;
         let host = std::str::from_utf8(host).map_err(|_| {

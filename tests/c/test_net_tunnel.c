@@ -74,6 +74,7 @@ int main(void) {
     CHECK(hc_connection_set_tunnel(c, "127.0.0.1", http, NULL, 0) ==
           HC_ERR_IMPROPER_CONNECTION_STATE);
     CHECK(hc_connection_set_tunnel(c, "127.0.0.1", http, NULL, 1) == HC_ERR_INVALID_ARGUMENT);
+    CHECK(hc_connection_set_tunnel(c, NULL, 0, NULL, 0) == HC_ERR_IMPROPER_CONNECTION_STATE);
     hc_connection_close(c);
     hc_header bad[] = {{"Proxy-Authorization", "x\r\nEvil: 1"}};
     CHECK(hc_connection_set_tunnel(c, "127.0.0.1", http, bad, 1) == HC_ERR_INVALID_ARGUMENT);
