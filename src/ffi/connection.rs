@@ -411,6 +411,12 @@ unsafe fn headers_arg<'a>(
 /// reused connection that the server had closed is sent once more on a fresh connection,
 /// here or in hc_getresponse; a POST or PATCH never is.
 ///
+/// With `Expect: 100-continue` in `headers` and a non-empty body, the head is sent alone and
+/// the body follows only after the server's `100 Continue` or the wait of
+/// hc_connection_set_continue_timeout (default 1 s); a final response that comes first (a
+/// 417, a 401, ...) is returned by hc_getresponse, the body is not sent, and the connection
+/// closes after that response. Such a request is never sent again by the library.
+///
 /// Returns HC_OK; HC_ERR_CANNOT_SEND_REQUEST when a request is already being built or its
 /// response was not yet got; HC_ERR_INVALID_URL for a URL with a control character or a
 /// space; HC_ERR_INVALID_ARGUMENT for a NULL `conn`, `method` or `url`, a method that is not a
