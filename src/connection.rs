@@ -435,10 +435,16 @@ impl Connection {
         request::write_request_line(&mut self.out, method, url);
         if !skip_host {
             let host = match absolute_url_authority(url) {
-                Some(a) => a.to_vec(),
-                None => self.origin().host_header().into_bytes(),
+                Some(a) => a,
+                // The tunnel's end when there is one (fields borrowed apart from `out`).
+                None => self
+                    .tunnel
+                    .as_ref()
+                    .map_or(&self.target, |t| &t.origin)
+                    .host_header
+                    .as_bytes(),
             };
-            request::write_header(&mut self.out, b"Host", &host);
+            request::write_header(&mut self.out, b"Host", host);
         }
         if !skip_ae {
             request::write_header(&mut self.out, b"Accept-Encoding", b"identity");

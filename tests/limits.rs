@@ -128,6 +128,10 @@ fn a_hundred_thousand_requests_on_one_keep_alive_connection() {
         assert_eq!(&buf[..n], b"hello");
         assert!(resp.isclosed());
     });
-    assert_eq!(conns.load(Ordering::SeqCst), 1, "every request must reuse the one connection");
+    assert_eq!(
+        conns.load(Ordering::SeqCst),
+        1,
+        "every request must reuse the one connection"
+    );
     assert_eq!(requests.load(Ordering::SeqCst), 100_050);
 }

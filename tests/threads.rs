@@ -39,8 +39,13 @@ fn thirty_two_threads_two_thousand_requests_each_against_nginx() {
                             let marker = format!("t{t}-r{i}");
                             let host = format!("127.0.0.1:{port}");
                             let body = format!("{host}|identity|{marker}").into_bytes();
-                            conn.request(b"GET", b"/headers", None, &[(b"X-Test", marker.as_bytes())])
-                                .unwrap();
+                            conn.request(
+                                b"GET",
+                                b"/headers",
+                                None,
+                                &[(b"X-Test", marker.as_bytes())],
+                            )
+                            .unwrap();
                             let mut resp = conn.getresponse().unwrap();
                             let (n, r) = resp.read_fill(&mut buf);
                             r.unwrap();
@@ -67,7 +72,11 @@ fn last_error() -> String {
     let mut buf = vec![0u8; 512];
     let n = hc_last_error_message(buf.as_mut_ptr().cast(), buf.len());
     assert!(n < buf.len());
-    CStr::from_bytes_until_nul(&buf).unwrap().to_str().unwrap().to_string()
+    CStr::from_bytes_until_nul(&buf)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string()
 }
 
 #[test]
