@@ -408,7 +408,8 @@ hc_error hc_connection_set_ca_file(struct hc_connection *conn, const char *pem_p
  * for the call.
  *
  * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or `dir`, or a plain HTTP
- * connection; HC_ERR_OS when the directory does not exist; HC_ERR_TLS when OpenSSL refuses it.
+ * connection; HC_ERR_OS when the directory does not exist or is not a directory; HC_ERR_TLS
+ * when OpenSSL refuses it.
  */
 hc_error hc_connection_set_ca_path(struct hc_connection *conn, const char *dir);
 

@@ -301,7 +301,11 @@ impl Error {
     /// Maps an I/O error to the OS branch of the hierarchy, keeping the errno in the message.
     /// `context` says what was being done ("connect to 127.0.0.1:80", "read", ...).
     pub fn io(context: &str, e: &io::Error) -> Error {
+        let tls = e
+            .get_ref()
+            .is_some_and(|inner| inner.is::<crate::transport::tls::TlsStreamError>());
         let kind = match e.kind() {
+            _ if tls => Tls,
             io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => Timeout,
             io::ErrorKind::ConnectionRefused => ConnectionRefused,
             io::ErrorKind::ConnectionReset

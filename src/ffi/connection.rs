@@ -266,7 +266,8 @@ pub extern "C" fn hc_connection_set_ca_file(
 /// for the call.
 ///
 /// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or `dir`, or a plain HTTP
-/// connection; HC_ERR_OS when the directory does not exist; HC_ERR_TLS when OpenSSL refuses it.
+/// connection; HC_ERR_OS when the directory does not exist or is not a directory; HC_ERR_TLS
+/// when OpenSSL refuses it.
 #[no_mangle]
 pub extern "C" fn hc_connection_set_ca_path(
     conn: *mut hc_connection,

@@ -1,7 +1,7 @@
 //! TLS through the system's OpenSSL: TLS 1.2 or newer, ALPN http/1.1, the chain verified
 //! against the system's roots (or the caller's) and the host name against the certificate.
 
-use std::io::{self, Write};
+use std::io;
 use std::net::{IpAddr, Shutdown, TcpStream};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
@@ -67,6 +67,12 @@ pub fn build_connector(opts: &TlsOptions) -> Result<SslConnector> {
         }
         if let Some(d) = &opts.ca_path {
             need_file(d, "CA directory")?;
+            if !d.is_dir() {
+                // OpenSSL would take it and find no certificate in it, connection after
+                // connection.
+                let e = io::Error::from_raw_os_error(libc::ENOTDIR);
+                return Err(Error::io(&format!("CA directory {}", d.display()), &e));
+            }
         }
         b.load_verify_locations(opts.ca_file.as_deref(), opts.ca_path.as_deref())
             .map_err(|e| tls_err("loading the CA certificates", e))?;
@@ -76,8 +82,23 @@ pub fn build_connector(opts: &TlsOptions) -> Result<SslConnector> {
         need_file(key, "client key")?;
         b.set_certificate_chain_file(cert)
             .map_err(|e| tls_err(&format!("loading client certificate {}", cert.display()), e))?;
-        b.set_private_key_file(key, SslFiletype::PEM)
-            .map_err(|e| tls_err(&format!("loading client key {}", key.display()), e))?;
+        b.set_private_key_file(key, SslFiletype::PEM).map_err(|e| {
+            // OpenSSL checks the key against the certificate as it loads it.
+            let mismatch = e
+                .errors()
+                .iter()
+                .any(|x| x.reason() == Some("key values mismatch"));
+            let what = if mismatch {
+                format!(
+                    "client key {} does not match client certificate {}",
+                    key.display(),
+                    cert.display()
+                )
+            } else {
+                format!("loading client key {}", key.display())
+            };
+            tls_err(&what, e)
+        })?;
         b.check_private_key()
             .map_err(|e| tls_err("the client key does not match the client certificate", e))?;
     }
@@ -142,38 +163,96 @@ pub fn handshake(
 /// A TLS transport.
 pub struct TlsTransport(pub SslStream<TcpStream>);
 
-impl Transport for TlsTransport {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self.0.ssl_read(buf) {
-            Ok(n) => Ok(n),
-            Err(e) => match e.code() {
-                ErrorCode::ZERO_RETURN => Ok(0),
-                ErrorCode::WANT_READ | ErrorCode::WANT_WRITE => match e.into_io_error() {
-                    Ok(ioe) => Err(ioe),
-                    Err(_) => Err(io::ErrorKind::WouldBlock.into()),
-                },
-                ErrorCode::SYSCALL if e.io_error().is_none() => Err(io::Error::new(
+impl TlsTransport {
+    /// When the peer reset the connection under a write, its reason may be waiting in the
+    /// receive buffer: a TLS alert (with TLS 1.3 a server refuses a client certificate only
+    /// after the client's handshake is done). Reads it without blocking.
+    fn pending_alert(&mut self) -> Option<io::Error> {
+        self.0.get_ref().set_nonblocking(true).ok()?;
+        let mut scratch = [0u8; 256];
+        let r = self.0.ssl_read(&mut scratch);
+        let _ = self.0.get_ref().set_nonblocking(false);
+        match r {
+            Err(e) if e.code() == ErrorCode::SSL => {
+                Some(io::Error::other(TlsStreamError(e.to_string())))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// An OpenSSL failure on an established stream (an alert from the peer, a bad record),
+/// carried inside an `io::Error` so that [`Error::io`] reports it as a TLS error with
+/// OpenSSL's reason rather than as an OS error.
+#[derive(Debug)]
+pub struct TlsStreamError(pub String);
+
+impl std::fmt::Display for TlsStreamError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TLS: {}", self.0)
+    }
+}
+
+impl std::error::Error for TlsStreamError {}
+
+/// Maps a failed ssl_read/ssl_write: a timeout or a socket error stays what it is, an end of
+/// stream without close_notify is UnexpectedEof, anything else is a [`TlsStreamError`].
+fn stream_error(e: openssl::ssl::Error) -> io::Error {
+    match e.code() {
+        ErrorCode::WANT_READ | ErrorCode::WANT_WRITE => match e.into_io_error() {
+            Ok(ioe) => ioe,
+            Err(_) => io::ErrorKind::WouldBlock.into(),
+        },
+        ErrorCode::SYSCALL if e.io_error().is_none() => io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "TLS stream ended without close_notify",
+        ),
+        _ => {
+            if e.to_string().contains("unexpected eof") {
+                return io::Error::new(
                     io::ErrorKind::UnexpectedEof,
                     "TLS stream ended without close_notify",
-                )),
-                _ => {
-                    let msg = e.to_string();
-                    if msg.contains("unexpected eof") {
-                        return Err(io::Error::new(
-                            io::ErrorKind::UnexpectedEof,
-                            "TLS stream ended without close_notify",
-                        ));
-                    }
-                    match e.into_io_error() {
-                        Ok(ioe) => Err(ioe),
-                        Err(e) => Err(io::Error::other(format!("TLS: {e}"))),
-                    }
-                }
-            },
+                );
+            }
+            match e.into_io_error() {
+                Ok(ioe) => ioe,
+                Err(e) => io::Error::other(TlsStreamError(e.to_string())),
+            }
+        }
+    }
+}
+
+impl Transport for TlsTransport {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match self.0.ssl_read(buf) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.code() == ErrorCode::ZERO_RETURN => return Ok(0),
+                // OpenSSL handled a non-application record (as SslStream's Read does).
+                Err(e) if e.code() == ErrorCode::WANT_READ && e.io_error().is_none() => {}
+                Err(e) => return Err(stream_error(e)),
+            }
         }
     }
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.write(buf)
+        loop {
+            match self.0.ssl_write(buf) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.code() == ErrorCode::WANT_READ && e.io_error().is_none() => {}
+                Err(e) => {
+                    let err = stream_error(e);
+                    if matches!(
+                        err.kind(),
+                        io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe
+                    ) {
+                        if let Some(alert) = self.pending_alert() {
+                            return Err(alert);
+                        }
+                    }
+                    return Err(err);
+                }
+            }
+        }
     }
     fn closed_while_idle(&mut self) -> bool {
         // Anything readable while idle (plaintext, a close_notify or alert, possibly already
