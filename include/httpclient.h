@@ -20,6 +20,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+/** The value a hc_read_callback returns to abort its request: (size_t)-1. */
+#define HC_READ_ABORT ((size_t)-1)
 /* The version of this header; hc_version() gives the library's at run time. */
 #define HTTPCLIENT_VERSION "0.1.0"
 #define HTTPCLIENT_VERSION_MAJOR 0
@@ -48,6 +50,13 @@
  * The default port for HTTPS.
  */
 #define HC_HTTPS_PORT 443
+
+/**
+ * The smallest and largest read buffer a connection may choose.
+ */
+#define MIN_BLOCK 1024
+
+#define MAX_BLOCK (1024 * 1024)
 
 /**
  * What a debug event carries (the `kind` argument of an hc_debug_callback).
@@ -179,6 +188,17 @@ typedef enum hc_error_code {
    * A bug inside httpclient (a caught panic).
    */
   HC_ERR_INTERNAL = 900,
+  /**
+   * The proxy refused to open a tunnel (hc_connection_set_tunnel): it answered the CONNECT
+   * with a non-2xx status, garbage, or nothing; the message holds its status line. A child
+   * of HC_ERR_OS, as Python raises OSError("Tunnel connection failed: ...").
+   */
+  HC_ERR_TUNNEL_FAILED = 105,
+  /**
+   * A callback of the caller asked to stop (a body source of hc_request_stream returned
+   * HC_READ_ABORT). A root: neither a protocol, an OS nor an argument error.
+   */
+  HC_ERR_ABORTED_BY_CALLBACK = 400,
 } hc_error_code;
 
 /**
@@ -281,6 +301,15 @@ typedef struct hc_header {
   const char *name;
   const char *value;
 } hc_header;
+
+/**
+ * A request body source for hc_request_stream (libcurl's CURLOPT_READFUNCTION): fills up to
+ * `cap` bytes at `buf` and returns how many it wrote (1..=cap), 0 at the end of the body, or
+ * HC_READ_ABORT to abort the request. `buf` is valid only during the call; `userdata` is the
+ * pointer given to hc_request_stream. It is called on the calling thread, during
+ * hc_request_stream only, and must not call httpclient with the same connection.
+ */
+typedef size_t (*hc_read_callback)(uint8_t *buf, size_t cap, void *userdata);
 
 #ifdef __cplusplus
 extern "C" {
@@ -455,6 +484,12 @@ int hc_connection_fileno(const struct hc_connection *conn);
  * reused connection that the server had closed is sent once more on a fresh connection,
  * here or in hc_getresponse; a POST or PATCH never is.
  *
+ * With `Expect: 100-continue` in `headers` and a non-empty body, the head is sent alone and
+ * the body follows only after the server's `100 Continue` or the wait of
+ * hc_connection_set_continue_timeout (default 1 s); a final response that comes first (a
+ * 417, a 401, ...) is returned by hc_getresponse, the body is not sent, and the connection
+ * closes after that response. Such a request is never sent again by the library.
+ *
  * Returns HC_OK; HC_ERR_CANNOT_SEND_REQUEST when a request is already being built or its
  * response was not yet got; HC_ERR_INVALID_URL for a URL with a control character or a
  * space; HC_ERR_INVALID_ARGUMENT for a NULL `conn`, `method` or `url`, a method that is not a
@@ -503,9 +538,11 @@ hc_error hc_putheader(struct hc_connection *conn, const char *name, const char *
 /**
  * Ends the headers and sends the request, followed by `body_len` bytes of `body` when
  * `body` is not NULL (httplib's endheaders(message_body); no Content-Length is added here:
- * give it with hc_putheader). With a `Transfer-Encoding: chunked` header, the body is sent
- * chunk-encoded and ended. Opens (or reopens) the connection as needed. `body` is borrowed
- * for the call.
+ * give it with hc_putheader). With a `Transfer-Encoding: chunked` header, a non-NULL body
+ * is sent chunk-encoded and ended; with a NULL body the chunked body stays open for
+ * hc_send_chunk (hc_getresponse ends it if the caller did not, unless hc_send was used to
+ * send chunks framed by the caller). Opens (or reopens) the connection as needed. `body` is
+ * borrowed for the call.
  *
  * Returns HC_OK; HC_ERR_CANNOT_SEND_HEADER outside a started request;
  * HC_ERR_INVALID_ARGUMENT for a NULL `conn`, or a NULL `body` with a non-zero `body_len`;
@@ -515,8 +552,9 @@ hc_error hc_endheaders(struct hc_connection *conn, const uint8_t *body, size_t b
 
 /**
  * Sends `len` raw bytes of `data` on the connection (httplib's send), opening it if needed:
- * for a body streamed after hc_endheaders. A request so sent is never sent again by the
- * library. `data` is borrowed for the call.
+ * for a body streamed after hc_endheaders (after a NULL-body hc_endheaders of a chunked
+ * request the caller then frames the chunks itself, and hc_getresponse adds no end). A
+ * request so sent is never sent again by the library. `data` is borrowed for the call.
  *
  * Returns HC_OK; HC_ERR_IMPROPER_CONNECTION_STATE between hc_putrequest and hc_endheaders;
  * HC_ERR_INVALID_ARGUMENT for a NULL `conn`, or a NULL `data` with a non-zero `len`; connect
@@ -539,6 +577,113 @@ hc_error hc_send(struct hc_connection *conn, const uint8_t *data, size_t len);
  * out; HC_ERR_TIMEOUT, HC_ERR_CONNECTION_RESET, HC_ERR_OS and TLS errors while reading.
  */
 hc_error hc_getresponse(struct hc_connection *conn, struct hc_response **out);
+
+/**
+ * Sends a request whose body comes from `read_callback`, called with `userdata` until it
+ * returns 0 (Python's request() with an iterable body; libcurl's read callback). With
+ * `content_length >= 0` the request carries `Content-Length: content_length` and exactly
+ * that many bytes are sent (the callback is asked for no more); with `content_length == -1`
+ * it carries `Transfer-Encoding: chunked` and each piece the callback returns goes out as one
+ * chunk, then `0\r\n\r\n`. `Host` and `Accept-Encoding` are added as in hc_request unless
+ * `headers` gives them; a Content-Length or Transfer-Encoding in `headers` replaces the
+ * automatic framing (the caller then answers for it). With `Expect: 100-continue` in
+ * `headers`, the head goes first and the callback is called only once the server answered
+ * `100 Continue` or the wait of hc_connection_set_continue_timeout passed; a final response
+ * arriving first is kept for hc_getresponse and the callback is never called.
+ *
+ * `method`, `url` and `headers` are borrowed for the call; `userdata` is passed through
+ * untouched. The body is streamed, never held whole, so the request is never sent again by
+ * the library. After a failure while the body was being sent the connection is closed (a
+ * partial request went out) and the next request opens a new one.
+ *
+ * Returns HC_OK; the errors of hc_request; HC_ERR_INVALID_ARGUMENT for a NULL
+ * `read_callback`, a `content_length` below -1, or a callback that returned more than `cap`;
+ * HC_ERR_ABORTED_BY_CALLBACK when the callback returned HC_READ_ABORT;
+ * HC_ERR_INCOMPLETE_READ when it returned 0 before `content_length` bytes.
+ */
+hc_error hc_request_stream(struct hc_connection *conn, const char *method, const char *url, hc_read_callback read_callback, void *userdata, int64_t content_length, const struct hc_header *headers, size_t n_headers);
+
+/**
+ * Sends `len` bytes of `data` as one chunk of the request body (`<hex len>\r\n data \r\n`);
+ * `len == 0` ends the body with `0\r\n\r\n`. Valid after hc_endheaders was called with a
+ * NULL body for a request whose headers hold `Transfer-Encoding: chunked`: such a body stays
+ * open until ended here, or by hc_getresponse, which sends `0\r\n\r\n` itself when the caller
+ * did not. `data` is borrowed for the call (may be NULL when `len == 0`).
+ *
+ * Returns HC_OK; HC_ERR_IMPROPER_CONNECTION_STATE when no chunked body is open (no request,
+ * no chunked Transfer-Encoding, a body given to hc_endheaders, or the body already ended);
+ * HC_ERR_INVALID_ARGUMENT for a NULL `conn`, or a NULL `data` with a non-zero `len`;
+ * HC_ERR_NOT_CONNECTED when the connection was closed meanwhile; HC_ERR_CONNECTION_RESET,
+ * HC_ERR_TIMEOUT or HC_ERR_OS when the write fails (the connection is then closed and the
+ * request abandoned).
+ */
+hc_error hc_send_chunk(struct hc_connection *conn, const uint8_t *data, size_t len);
+
+/**
+ * Sets how long, in seconds, a request whose headers hold `Expect: 100-continue` (sent by
+ * hc_request with a non-empty body, or hc_request_stream) waits after its head for the
+ * server's `100 Continue` before sending the body anyway; default 1. `seconds <= 0` sends
+ * the body without waiting. A final response that arrives within the wait is returned by
+ * hc_getresponse, the body is not sent, and the connection is closed after that response.
+ * The wait is also bounded by hc_connection_set_timeout. The step-by-step API
+ * (hc_putrequest ... hc_endheaders) does not wait.
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a NaN or too large value.
+ */
+hc_error hc_connection_set_continue_timeout(struct hc_connection *conn, double seconds);
+
+/**
+ * Sends every request through an HTTP proxy tunnel (httplib's set_tunnel): the connection
+ * was made with the proxy's host and port, and on each connect it sends the proxy
+ * `CONNECT host:port HTTP/1.1` with `Host: host:port` and then `headers` (for example
+ * `Proxy-Authorization`), reads the proxy's answer, and on a 2xx runs the connection
+ * through the tunnel. For an HTTPS connection the TLS handshake inside the tunnel verifies
+ * the certificate against `host` (not the proxy) and sends `host` as SNI. Requests carry
+ * `Host: host[:port]`. `port == 0` takes the port from `host` (`host:port`) or the scheme's
+ * default. NULL `host` removes the tunnel. The proxy's answer is readable afterwards with
+ * hc_connection_tunnel_status and hc_connection_tunnel_header, also after a refusal. A
+ * connection using a transport factory (Rust tests) ignores the tunnel.
+ *
+ * `host` and `headers` are borrowed for the call (copied).
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn`, a bad header name or value, or
+ * a NULL `headers` with `n_headers > 0`; HC_ERR_INVALID_URL for a bad host or port;
+ * HC_ERR_IMPROPER_CONNECTION_STATE while the connection is open (close it first; also when
+ * removing the tunnel).
+ *
+ * Later connects (hc_connection_connect, or the first request) then also return
+ * HC_ERR_TUNNEL_FAILED when the proxy answers the CONNECT with a non-2xx status (its status
+ * line is in the message: "TunnelFailed: Tunnel connection failed: 407 Proxy Authentication
+ * Required ..."), with something that is not an HTTP response, or closes without answering;
+ * I/O errors while talking to the proxy keep their codes (HC_ERR_TIMEOUT, ...).
+ */
+hc_error hc_connection_set_tunnel(struct hc_connection *conn, const char *host, uint16_t port, const struct hc_header *headers, size_t n_headers);
+
+/**
+ * The status code of the proxy's answer to the last CONNECT (200 once a tunnel opened, 407
+ * when it wanted credentials, ...), or -1 when none was read (no tunnel, not yet connected,
+ * or an unreadable answer) or `conn` is NULL.
+ */
+int hc_connection_tunnel_status(const struct hc_connection *conn);
+
+/**
+ * The value of the header `name` (case-insensitive; the first field when repeated) in the
+ * proxy's answer to the last CONNECT, e.g. `Proxy-Authenticate` after a 407; NULL when
+ * absent, when no answer was read, or for a NULL argument. The string belongs to the
+ * connection and stays valid until its next connect, hc_connection_set_tunnel or
+ * hc_connection_free.
+ */
+const char *hc_connection_tunnel_header(const struct hc_connection *conn, const char *name);
+
+/**
+ * Sets the size, in bytes, of the connection's read buffer (Python's `blocksize`): each read
+ * from the socket asks for at most this many bytes, except when a hc_response_read buffer
+ * of 8 KiB or more is filled directly. 1024 to 1048576; the default is 16384. Applies to
+ * the open connection at once (once what is buffered was consumed) and to every reconnect.
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a size out of range.
+ */
+hc_error hc_connection_set_blocksize(struct hc_connection *conn, size_t size);
 
 /**
  * The reason phrase for `status`: Python 2.6 httplib's `responses` name for the codes it
@@ -574,7 +719,8 @@ const char *hc_strerror(int code);
 /**
  * The direct parent of `code` in the hierarchy (HC_ERR_CANNOT_SEND_REQUEST ->
  * HC_ERR_IMPROPER_CONNECTION_STATE); HC_OK for a root (HC_ERR_HTTP_EXCEPTION, HC_ERR_OS,
- * HC_ERR_INVALID_ARGUMENT, HC_ERR_INTERNAL), for HC_OK and for an unknown code.
+ * HC_ERR_INVALID_ARGUMENT, HC_ERR_INTERNAL, HC_ERR_ABORTED_BY_CALLBACK), for HC_OK and for an
+ * unknown code.
  */
 int hc_error_parent(int code);
 
@@ -683,6 +829,48 @@ bool hc_response_isclosed(const struct hc_response *resp);
  * connection underneath (the next request on that connection opens a new one).
  */
 void hc_response_free(struct hc_response *resp);
+
+/**
+ * Reads one line of the body (httplib's readline(limit)): up to and including the next
+ * `\n`, at most `cap` bytes, into `buf`, and stores the count in `*n_read`. The line is not
+ * NUL-terminated. Fewer bytes without a `\n` at the end mean either that `cap` was reached
+ * (`*n_read == cap`) or that the body ended; `*n_read == 0` (with `cap > 0`) means the body
+ * has ended. Never reads past the line, so hc_response_read and hc_response_readline may
+ * be mixed (e.g. for server-sent events).
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `resp` or `n_read`, or a NULL `buf` with
+ * a non-zero `cap`; the errors of hc_response_read (on an error `*n_read` holds the bytes
+ * placed in `buf` before it).
+ */
+hc_error hc_response_readline(struct hc_response *resp, uint8_t *buf, size_t cap, size_t *n_read);
+
+/**
+ * The number of body bytes delivered so far (after de-framing: chunk sizes and trailers not
+ * counted); 0 for a NULL `resp`.
+ */
+uint64_t hc_response_bytes_read(const struct hc_response *resp);
+
+/**
+ * The number of trailer fields of a chunked body; 0 until the body has been read to its
+ * end, for a body that is not chunked or has no trailers, and for a NULL `resp`.
+ */
+size_t hc_response_trailer_count(const struct hc_response *resp);
+
+/**
+ * The trailer field at `index` in wire order: `*name` and `*value` receive strings valid
+ * until hc_response_free. Trailers never change the headers.
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL argument or `index >=
+ * hc_response_trailer_count(resp)` (also before the body ended).
+ */
+hc_error hc_response_trailer(const struct hc_response *resp, size_t index, const char **name, const char **value);
+
+/**
+ * The value of the trailer field `name` (case-insensitive; the first when repeated), or
+ * NULL when absent, before the body ended, or for a NULL argument. Valid until
+ * hc_response_free.
+ */
+const char *hc_response_gettrailer(const struct hc_response *resp, const char *name);
 
 #ifdef __cplusplus
 }  // extern "C"

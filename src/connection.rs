@@ -3,19 +3,20 @@
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use openssl::ssl::SslContext;
 
 use crate::debug::{DebugCallback, DebugKind, DebugSink};
 use crate::error::{Error, ErrorKind, Result};
 use crate::request::{self, GivenHeaders};
+use crate::response::head::{parse_status_line, read_head, Head};
 use crate::response::Response;
 use crate::transport::tcp::{self, TcpOptions, TcpTransport};
 use crate::transport::tls::{self, TlsOptions, TlsTransport};
 use crate::transport::Transport;
 use crate::url::{absolute_url_authority, Target};
-use crate::wire::{lock, Sent, SharedWire, Wire};
+use crate::wire::{lock, Line, Sent, SharedWire, Wire, MAX_BLOCK, MAX_LINE, MIN_BLOCK};
 
 /// A connection that sat idle at least this long is checked, without blocking, for a close
 /// by the server before it carries another request. Checking every time would cost a system
@@ -62,7 +63,30 @@ pub struct Connection {
     /// The request went out on a connection that had already carried a response.
     sent_on_reused: bool,
     given: GivenHeaders,
+    /// A chunked body was left open by endheaders without a body: send_chunk adds to it,
+    /// and getresponse ends it if the caller did not.
+    chunk_open: bool,
+    /// How long a request with `Expect: 100-continue` waits for the go-ahead.
+    continue_timeout: Duration,
+    /// A final response came before the body of the request, which was not sent: the
+    /// connection is closed after that response.
+    body_withheld: bool,
+    /// Requests go through a tunnel, opened with CONNECT through `target` (the proxy).
+    tunnel: Option<Tunnel>,
+    /// The proxy's answer to the last CONNECT.
+    tunnel_head: Option<Head>,
+    /// The read buffer's size; None: the default.
+    block: Option<usize>,
 }
+
+/// Where a tunnel leads and what the CONNECT carries.
+struct Tunnel {
+    origin: Target,
+    headers: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+/// The default wait for `100 Continue`.
+pub const CONTINUE_TIMEOUT: Duration = Duration::from_secs(1);
 
 fn secs(seconds: f64) -> Result<Option<Duration>> {
     if seconds.is_nan() {
@@ -112,6 +136,12 @@ impl Connection {
             method_idempotent: false,
             sent_on_reused: false,
             given: GivenHeaders::default(),
+            chunk_open: false,
+            continue_timeout: CONTINUE_TIMEOUT,
+            body_withheld: false,
+            tunnel: None,
+            tunnel_head: None,
+            block: None,
         })
     }
 
@@ -171,6 +201,83 @@ impl Connection {
         }
     }
 
+    /// How long a request carrying `Expect: 100-continue` waits for `100 Continue` (or a
+    /// final response) before sending its body anyway; `<= 0`: no wait.
+    pub fn set_continue_timeout(&mut self, seconds: f64) -> Result<()> {
+        self.continue_timeout = secs(seconds)?.unwrap_or(Duration::ZERO);
+        Ok(())
+    }
+
+    /// Sends every request through a tunnel to `host:port` (httplib's set_tunnel): the
+    /// connection's own host and port are then the proxy's, which gets `CONNECT host:port
+    /// HTTP/1.1` with `Host` and `headers` (e.g. Proxy-Authorization) on each connect. HTTPS
+    /// runs inside the tunnel, verified against (and SNI naming) `host`; the `Host` header of
+    /// requests names `host`. `port == 0` takes it from `host` or the scheme's default. Must
+    /// be set while the connection is not open.
+    pub fn set_tunnel(&mut self, host: &str, port: u16, headers: &[(&[u8], &[u8])]) -> Result<()> {
+        self.check_closed_for_tunnel()?;
+        let default = if self.tls.is_some() { 443 } else { 80 };
+        let origin = Target::parse(host, port, default)?;
+        for (n, v) in headers {
+            request::check_header_name(n)?;
+            request::check_header_value(n, v)?;
+        }
+        self.tunnel = Some(Tunnel {
+            origin,
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_vec(), v.to_vec()))
+                .collect(),
+        });
+        self.tunnel_head = None;
+        Ok(())
+    }
+
+    /// Sends requests straight to the connection's host again (while not open).
+    pub fn clear_tunnel(&mut self) -> Result<()> {
+        self.check_closed_for_tunnel()?;
+        self.tunnel = None;
+        self.tunnel_head = None;
+        Ok(())
+    }
+
+    fn check_closed_for_tunnel(&self) -> Result<()> {
+        if self.wire.as_ref().is_some_and(|w| !lock(w).closed) {
+            return Err(Error::new(
+                ErrorKind::ImproperConnectionState,
+                "can't change the tunnel of an open connection: close it first",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The proxy's answer to the last CONNECT (also when it refused the tunnel).
+    pub fn tunnel_response(&self) -> Option<&Head> {
+        self.tunnel_head.as_ref()
+    }
+
+    /// The server requests are for: the tunnel's end, else the connection's host.
+    fn origin(&self) -> &Target {
+        self.tunnel.as_ref().map_or(&self.target, |t| &t.origin)
+    }
+
+    /// The size of the connection's read buffer, in bytes (httplib's blocksize): each read
+    /// from the socket asks for at most this much, except reads straight into a large caller
+    /// buffer. 1 KiB to 1 MiB; default 16 KiB. Applies at once to an open connection.
+    pub fn set_blocksize(&mut self, size: usize) -> Result<()> {
+        if !(MIN_BLOCK..=MAX_BLOCK).contains(&size) {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                format!("blocksize must be {MIN_BLOCK} to {MAX_BLOCK} bytes, not {size}"),
+            ));
+        }
+        self.block = Some(size);
+        if let Some(w) = &self.wire {
+            lock(w).set_block(size);
+        }
+        Ok(())
+    }
+
     /// The local address to connect from.
     pub fn set_source_address(&mut self, addr: Option<SocketAddr>) {
         self.tcp.source = addr;
@@ -222,7 +329,7 @@ impl Connection {
     // ----- opening and closing -----
 
     fn open(&mut self) -> Result<SharedWire> {
-        let peer = self.target.display();
+        let peer = self.origin().display();
         let io: Box<dyn Transport> = if let Some(f) = self.factory.as_mut() {
             f(&self.target)?
         } else {
@@ -231,6 +338,18 @@ impl Connection {
                 opts.connect_timeout = opts.io_timeout;
             }
             let stream = tcp::connect(&self.target.host, self.target.port, &opts)?;
+            if let Some(t) = &self.tunnel {
+                self.tunnel_head = None;
+                let (head, result) = open_tunnel(&stream, &self.target, t, self.debug.clone());
+                self.tunnel_head = head;
+                result?;
+            }
+            let origin_host = self
+                .tunnel
+                .as_ref()
+                .map_or(&self.target, |t| &t.origin)
+                .host
+                .clone();
             match &mut self.tls {
                 None => Box::new(TcpTransport(stream)),
                 Some(tls) => {
@@ -249,7 +368,7 @@ impl Connection {
                     if split {
                         set(&stream, opts.connect_timeout)?;
                     }
-                    let s = tls::handshake(c, tls.opts.verify, &self.target.host, stream)?;
+                    let s = tls::handshake(c, tls.opts.verify, &origin_host, stream)?;
                     if split {
                         set(s.get_ref(), self.tcp.io_timeout)?;
                     }
@@ -259,9 +378,12 @@ impl Connection {
         };
         let mut wire = Wire::new(io, peer, self.tls.is_some());
         wire.debug = self.debug.clone();
+        if let Some(n) = self.block {
+            wire.set_block(n);
+        }
         wire.debug(
             DebugKind::Text,
-            format!("connected to {}", self.target.display()).as_bytes(),
+            format!("connected to {}", self.origin().display()).as_bytes(),
         );
         let shared = Arc::new(Mutex::new(wire));
         self.wire = Some(shared.clone());
@@ -306,6 +428,7 @@ impl Connection {
         self.state = State::Idle;
         self.out.clear();
         self.replayable = false;
+        self.chunk_open = false;
     }
 
     /// The socket's file descriptor while open.
@@ -327,7 +450,13 @@ impl Connection {
         if !skip_host {
             let host = match absolute_url_authority(url) {
                 Some(a) => a,
-                None => self.target.host_header.as_bytes(),
+                // The tunnel's end when there is one (fields borrowed apart from `out`).
+                None => self
+                    .tunnel
+                    .as_ref()
+                    .map_or(&self.target, |t| &t.origin)
+                    .host_header
+                    .as_bytes(),
             };
             request::write_header(&mut self.out, b"Host", host);
         }
@@ -337,6 +466,8 @@ impl Connection {
         self.method_is_head = method.eq_ignore_ascii_case(b"HEAD");
         self.method_idempotent = request::is_idempotent(method);
         self.replayable = false;
+        self.chunk_open = false;
+        self.body_withheld = false;
         self.state = State::Started;
     }
 
@@ -384,7 +515,8 @@ impl Connection {
     }
 
     /// Ends the headers and sends the request, with `body` when given (httplib's
-    /// endheaders(message_body)).
+    /// endheaders(message_body)). With `Transfer-Encoding: chunked` and no `body`, the body
+    /// stays open: [`Connection::send_chunk`] sends it, and getresponse ends it if needed.
     pub fn endheaders(&mut self, body: Option<&[u8]>) -> Result<()> {
         if self.state != State::Started {
             return Err(Error::new(
@@ -395,7 +527,56 @@ impl Connection {
         self.out.extend_from_slice(b"\r\n");
         self.state = State::Sent;
         let chunked = self.given.chunked;
+        self.chunk_open = chunked && body.is_none();
         self.send_request(body.unwrap_or(&[]), chunked)
+    }
+
+    /// Sends `data` as one chunk of the chunked body left open by endheaders; empty `data`
+    /// ends the body (`0\r\n\r\n`). A failed write closes the connection.
+    pub fn send_chunk(&mut self, data: &[u8]) -> Result<()> {
+        if self.state != State::Sent || !self.chunk_open {
+            return Err(Error::new(
+                ErrorKind::ImproperConnectionState,
+                "send_chunk needs a request with Transfer-Encoding: chunked whose headers were \
+                 ended by endheaders without a body, and whose body was not ended yet",
+            ));
+        }
+        let Some(shared) = self.wire.clone() else {
+            self.state = State::Idle;
+            self.chunk_open = false;
+            return Err(Error::new(
+                ErrorKind::NotConnected,
+                "the connection was closed after the request head was sent",
+            ));
+        };
+        let mut frame = Vec::with_capacity(data.len() + 24);
+        if data.is_empty() {
+            frame.extend_from_slice(b"0\r\n\r\n");
+        } else {
+            request::write_chunk(&mut frame, data);
+        }
+        let mut w = lock(&shared);
+        if !data.is_empty() {
+            w.debug(DebugKind::DataOut, data);
+        }
+        if let Err(e) = w.write_all(&frame) {
+            w.close("a write failed");
+            drop(w);
+            self.wire = None;
+            self.state = State::Idle;
+            self.chunk_open = false;
+            self.out.clear();
+            self.replayable = false;
+            return Err(e);
+        }
+        if data.is_empty() {
+            self.chunk_open = false;
+            self.out.extend_from_slice(&frame);
+            self.replayable = self.replayable && self.out.len() <= MAX_REPLAY;
+        } else {
+            self.replayable = false;
+        }
+        Ok(())
     }
 
     /// Sends raw bytes on the connection (httplib's send), opening it if needed. A request
@@ -408,6 +589,9 @@ impl Connection {
             ));
         }
         self.replayable = false;
+        // Raw bytes after endheaders of a chunked request: the caller frames the body
+        // itself (as with http.client), so getresponse must not end it.
+        self.chunk_open = false;
         let (shared, _) = self.usable_wire()?;
         let mut w = lock(&shared);
         w.debug(DebugKind::DataOut, data);
@@ -455,7 +639,69 @@ impl Connection {
         }
         self.out.extend_from_slice(b"\r\n");
         self.state = State::Sent;
-        self.send_request(body.unwrap_or(&[]), given.chunked)
+        match body {
+            Some(b) if given.expect_continue && !b.is_empty() => {
+                self.send_expecting_continue(b, given.chunked)
+            }
+            _ => self.send_request(body.unwrap_or(&[]), given.chunked),
+        }
+    }
+
+    /// Sends the built head alone, then the body only once the server allows it (or the wait
+    /// passed); a final response that came first is left for getresponse.
+    fn send_expecting_continue(&mut self, body: &[u8], chunked: bool) -> Result<()> {
+        let go = self.send_head_and_wait()?;
+        self.out.clear();
+        if !go {
+            return Ok(());
+        }
+        let shared = self.wire.clone().expect("send_head_and_wait leaves a wire");
+        let mut framed = Vec::new();
+        let data = if chunked {
+            request::write_chunk(&mut framed, body);
+            framed.extend_from_slice(b"0\r\n\r\n");
+            &framed[..]
+        } else {
+            body
+        };
+        let mut w = lock(&shared);
+        w.debug(DebugKind::DataOut, body);
+        if let Err(e) = w.write_all(data) {
+            w.close("a write failed");
+            drop(w);
+            self.wire = None;
+            self.state = State::Idle;
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Writes the built head (a request with `Expect: 100-continue`) and waits for the
+    /// server's answer: true when the body may follow (`100 Continue`, or nothing within the
+    /// continue timeout), false when a final response (or the end of the stream) came first.
+    fn send_head_and_wait(&mut self) -> Result<bool> {
+        let head_len = self.out.len();
+        if let Err(e) = self.write_request(head_len, None) {
+            self.state = State::Idle;
+            self.out.clear();
+            return Err(e);
+        }
+        self.replayable = false;
+        let shared = self.wire.clone().expect("write_request leaves a wire");
+        let go = await_continue(&shared, self.continue_timeout, self.tcp.io_timeout);
+        match go {
+            Ok(go) => {
+                self.body_withheld = !go;
+                Ok(go)
+            }
+            Err(e) => {
+                lock(&shared).close("an interim response could not be read");
+                self.wire = None;
+                self.state = State::Idle;
+                self.out.clear();
+                Err(e)
+            }
+        }
     }
 
     /// Sends a request whose body comes from `read` (which fills a buffer and returns the
@@ -502,11 +748,18 @@ impl Connection {
         self.out.extend_from_slice(b"\r\n");
         self.state = State::Sent;
         self.method_idempotent = false;
-        let head_len = self.out.len();
-        if let Err(e) = self.write_request(head_len, None) {
-            self.state = State::Idle;
-            self.out.clear();
-            return Err(e);
+        if self.given.expect_continue && length != Some(0) {
+            if !self.send_head_and_wait()? {
+                self.out.clear();
+                return Ok(());
+            }
+        } else {
+            let head_len = self.out.len();
+            if let Err(e) = self.write_request(head_len, None) {
+                self.state = State::Idle;
+                self.out.clear();
+                return Err(e);
+            }
         }
         self.replayable = false;
         let shared = self.wire.clone().expect("write_request leaves a wire");
@@ -525,7 +778,7 @@ impl Connection {
     /// retrying once on a fresh one when the write fails and the request may be sent again.
     fn send_request(&mut self, body: &[u8], chunked: bool) -> Result<()> {
         let head_len = self.out.len();
-        if chunked {
+        if chunked && !self.chunk_open {
             request::write_chunk(&mut self.out, body);
             self.out.extend_from_slice(b"0\r\n\r\n");
         } else if body.len() <= COALESCE_BODY {
@@ -557,6 +810,7 @@ impl Connection {
             Err(e) => {
                 self.state = State::Idle;
                 self.out.clear();
+                self.chunk_open = false;
                 Err(e)
             }
         }
@@ -604,6 +858,10 @@ impl Connection {
                 },
             ));
         }
+        if self.chunk_open {
+            // The caller did not end the chunked body: end it now.
+            self.send_chunk(&[])?;
+        }
         let Some(shared) = self.wire.clone() else {
             self.state = State::Idle;
             return Err(Error::new(
@@ -642,8 +900,19 @@ impl Connection {
             }
         }
         self.state = State::Idle;
+        let withheld = std::mem::take(&mut self.body_withheld);
         match result {
-            Ok(resp) => {
+            Ok(mut resp) => {
+                if withheld {
+                    // The server answered before the body went out, and may still expect it:
+                    // the connection can't carry another request.
+                    resp.set_will_close();
+                    if let Some(w) = &self.wire {
+                        if resp.isclosed() {
+                            lock(w).close("the request body was not sent");
+                        }
+                    }
+                }
                 if resp.will_close() {
                     // The response owns the connection now; the next request opens another.
                     self.wire = None;
@@ -720,7 +989,7 @@ fn stream_body(
             match read(&mut buf[16..16 + want]) {
                 Ok(n) => break n.min(want),
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Error::io("reading the request body", &e)),
+                Err(e) => return Err(body_source_error(e)),
             }
         };
         if n == 0 {
@@ -749,4 +1018,123 @@ fn stream_body(
         lock(shared).write_all(b"0\r\n\r\n")?;
     }
     Ok(())
+}
+
+/// The error of a failed body source: an [`Error`] carried inside the `io::Error` (a source
+/// that aborts on purpose) is returned as is; any other is an OS error.
+fn body_source_error(e: std::io::Error) -> Error {
+    if e.get_ref().is_some_and(|inner| inner.is::<Error>()) {
+        let inner = e.into_inner().expect("checked above");
+        return *inner.downcast::<Error>().expect("checked above");
+    }
+    Error::io("reading the request body", &e)
+}
+
+/// Waits, at most `wait`, for the server's answer to a request head with `Expect:
+/// 100-continue`: true on `100 Continue` (consumed, with any other interim response before
+/// it) or when nothing came in time; false when a final response (left unread for
+/// getresponse), something that is not a status line, or the end of the stream came first.
+fn await_continue(
+    shared: &SharedWire,
+    wait: Duration,
+    io_timeout: Option<Duration>,
+) -> Result<bool> {
+    let deadline = Instant::now() + wait;
+    let mut w = lock(shared);
+    loop {
+        if w.available().is_empty() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(true);
+            }
+            let limit = io_timeout.map_or(left, |t| t.min(left));
+            let _ = w.io.set_io_timeout(Some(limit));
+            let r = w.fill(MAX_LINE);
+            let _ = w.io.set_io_timeout(io_timeout);
+            match r {
+                Ok(0) => return Ok(false),
+                Ok(_) => {}
+                Err(e) if e.kind() == ErrorKind::Timeout => return Ok(true),
+                // Reported by getresponse, which reads from the same stream.
+                Err(_) => return Ok(false),
+            }
+        }
+        // Bytes came: the status line decides (read with the usual timeout).
+        let (s, e) = match w.line(MAX_LINE) {
+            Ok(Line::Complete(s, e)) => (s, e),
+            _ => return Ok(false),
+        };
+        let line = w.slice(s, e);
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let status = match parse_status_line(line) {
+            Ok((_, status, _)) => status,
+            Err(_) => return Ok(false),
+        };
+        if !(100..200).contains(&status) || status == 101 {
+            return Ok(false);
+        }
+        read_head(&mut w, false)?;
+        if status == 100 {
+            return Ok(true);
+        }
+    }
+}
+
+/// Asks the proxy on `stream` for a tunnel (`CONNECT`), returning its answer's head (when one
+/// could be read) and whether the tunnel is open: any 2xx. A refusal, a reply that is not
+/// HTTP, or a close without a reply is `TunnelFailed` with the proxy's status line in the
+/// message; I/O errors (timeout, reset) keep their own kind.
+fn open_tunnel(
+    stream: &std::net::TcpStream,
+    proxy: &Target,
+    tunnel: &Tunnel,
+    debug: Option<Arc<DebugSink>>,
+) -> (Option<Head>, Result<()>) {
+    let authority = tunnel.origin.display();
+    let mut req = Vec::with_capacity(256);
+    req.extend_from_slice(b"CONNECT ");
+    req.extend_from_slice(authority.as_bytes());
+    req.extend_from_slice(b" HTTP/1.1\r\n");
+    request::write_header(&mut req, b"Host", authority.as_bytes());
+    for (n, v) in &tunnel.headers {
+        request::write_header(&mut req, n, v);
+    }
+    req.extend_from_slice(b"\r\n");
+    let clone = match stream.try_clone() {
+        Ok(c) => c,
+        Err(e) => return (None, Err(Error::io("duplicating the proxy socket", &e))),
+    };
+    let mut wire = Wire::new(Box::new(TcpTransport(clone)), proxy.display(), false);
+    wire.debug = debug;
+    wire.debug(DebugKind::HeaderOut, &req);
+    if let Err(e) = wire.write_all(&req) {
+        return (None, Err(e));
+    }
+    let failed = |msg: String| {
+        Err(Error::new(
+            ErrorKind::TunnelFailed,
+            format!(
+                "Tunnel connection failed: {msg} (proxy {}, tunnel to {authority})",
+                proxy.display()
+            ),
+        ))
+    };
+    let head = match read_head(&mut wire, false) {
+        Ok(h) => h,
+        Err(e) if e.kind().is(ErrorKind::Os) => return (None, Err(e)),
+        Err(e) => return (None, failed(format!("unreadable reply: {e}"))),
+    };
+    let result = if !(200..300).contains(&head.status) {
+        failed(format!(
+            "{} {}",
+            head.status,
+            String::from_utf8_lossy(head.reason())
+        ))
+    } else if !wire.available().is_empty() {
+        failed("the proxy sent bytes after its answer".to_string())
+    } else {
+        Ok(())
+    };
+    (Some(head), result)
 }

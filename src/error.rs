@@ -36,6 +36,10 @@ pub enum ErrorKind {
     CertificateVerify = 201,
     InvalidArgument = 300,
     Internal = 900,
+    /// The proxy refused the CONNECT of a tunnel (Python raises OSError).
+    TunnelFailed = 105,
+    /// A caller's callback asked to stop (a request body source returned HC_READ_ABORT).
+    AbortedByCallback = 400,
 }
 
 /// A row of the hierarchy: the kind, its name (the Python exception's), its parent and a
@@ -194,6 +198,18 @@ pub const KINDS: &[KindInfo] = &[
         name: c"InternalError",
         parent: None,
         description: c"internal error (a bug in httpclient)",
+    },
+    KindInfo {
+        kind: TunnelFailed,
+        name: c"TunnelFailed",
+        parent: Some(Os),
+        description: c"the proxy refused to open the tunnel",
+    },
+    KindInfo {
+        kind: AbortedByCallback,
+        name: c"AbortedByCallback",
+        parent: None,
+        description: c"aborted by a callback of the caller",
     },
 ];
 

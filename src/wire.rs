@@ -12,6 +12,9 @@ use crate::transport::Transport;
 
 /// The read buffer's usual size. It grows only to hold one long head line, and shrinks back.
 pub const BUF_SIZE: usize = 16 * 1024;
+/// The smallest and largest read buffer a connection may choose.
+pub const MIN_BLOCK: usize = 1024;
+pub const MAX_BLOCK: usize = 1024 * 1024;
 /// The longest status, header, chunk-size or trailer line, terminator included (httplib's
 /// `_MAXLINE`).
 pub const MAX_LINE: usize = 65536;
@@ -53,6 +56,8 @@ pub struct Wire {
     pub is_tls: bool,
     /// The stream ended without the protocol's clean close (TLS without close_notify).
     pub unclean_eof: bool,
+    /// The read buffer's usual size (BUF_SIZE unless the connection chose another).
+    block: usize,
 }
 
 pub type SharedWire = Arc<Mutex<Wire>>;
@@ -74,6 +79,7 @@ impl Wire {
         Wire {
             io,
             buf: vec![0; BUF_SIZE],
+            block: BUF_SIZE,
             pos: 0,
             end: 0,
             peer,
@@ -86,6 +92,19 @@ impl Wire {
             debug: None,
             is_tls,
             unclean_eof: false,
+        }
+    }
+
+    /// Sets the read buffer's usual size (clamped to MIN_BLOCK..=MAX_BLOCK): at once when
+    /// nothing is buffered, else once the buffered bytes are consumed (a smaller size), or
+    /// when the buffer next fills (a larger one).
+    pub fn set_block(&mut self, n: usize) {
+        self.block = n.clamp(MIN_BLOCK, MAX_BLOCK);
+        if self.pos == self.end {
+            self.pos = 0;
+            self.end = 0;
+            self.buf.resize(self.block, 0);
+            self.buf.shrink_to_fit();
         }
     }
 
@@ -121,8 +140,8 @@ impl Wire {
         if self.pos == self.end {
             self.pos = 0;
             self.end = 0;
-            if self.buf.len() > BUF_SIZE {
-                self.buf.truncate(BUF_SIZE);
+            if self.buf.len() > self.block {
+                self.buf.truncate(self.block);
                 self.buf.shrink_to_fit();
             }
         }
@@ -176,7 +195,7 @@ impl Wire {
             self.pos = 0;
         }
         if self.end == self.buf.len() {
-            let want = (self.buf.len() * 2).min(limit.max(BUF_SIZE));
+            let want = (self.buf.len() * 2).min(limit.max(self.block));
             if want <= self.buf.len() {
                 return Err(Error::new(ErrorKind::Internal, "read buffer full"));
             }

@@ -413,6 +413,12 @@ unsafe fn headers_arg<'a>(
 /// reused connection that the server had closed is sent once more on a fresh connection,
 /// here or in hc_getresponse; a POST or PATCH never is.
 ///
+/// With `Expect: 100-continue` in `headers` and a non-empty body, the head is sent alone and
+/// the body follows only after the server's `100 Continue` or the wait of
+/// hc_connection_set_continue_timeout (default 1 s); a final response that comes first (a
+/// 417, a 401, ...) is returned by hc_getresponse, the body is not sent, and the connection
+/// closes after that response. Such a request is never sent again by the library.
+///
 /// Returns HC_OK; HC_ERR_CANNOT_SEND_REQUEST when a request is already being built or its
 /// response was not yet got; HC_ERR_INVALID_URL for a URL with a control character or a
 /// space; HC_ERR_INVALID_ARGUMENT for a NULL `conn`, `method` or `url`, a method that is not a
@@ -549,9 +555,11 @@ pub extern "C" fn hc_putheader(
 
 /// Ends the headers and sends the request, followed by `body_len` bytes of `body` when
 /// `body` is not NULL (httplib's endheaders(message_body); no Content-Length is added here:
-/// give it with hc_putheader). With a `Transfer-Encoding: chunked` header, the body is sent
-/// chunk-encoded and ended. Opens (or reopens) the connection as needed. `body` is borrowed
-/// for the call.
+/// give it with hc_putheader). With a `Transfer-Encoding: chunked` header, a non-NULL body
+/// is sent chunk-encoded and ended; with a NULL body the chunked body stays open for
+/// hc_send_chunk (hc_getresponse ends it if the caller did not, unless hc_send was used to
+/// send chunks framed by the caller). Opens (or reopens) the connection as needed. `body` is
+/// borrowed for the call.
 ///
 /// Returns HC_OK; HC_ERR_CANNOT_SEND_HEADER outside a started request;
 /// HC_ERR_INVALID_ARGUMENT for a NULL `conn`, or a NULL `body` with a non-zero `body_len`;
@@ -574,8 +582,9 @@ pub extern "C" fn hc_endheaders(
 }
 
 /// Sends `len` raw bytes of `data` on the connection (httplib's send), opening it if needed:
-/// for a body streamed after hc_endheaders. A request so sent is never sent again by the
-/// library. `data` is borrowed for the call.
+/// for a body streamed after hc_endheaders (after a NULL-body hc_endheaders of a chunked
+/// request the caller then frames the chunks itself, and hc_getresponse adds no end). A
+/// request so sent is never sent again by the library. `data` is borrowed for the call.
 ///
 /// Returns HC_OK; HC_ERR_IMPROPER_CONNECTION_STATE between hc_putrequest and hc_endheaders;
 /// HC_ERR_INVALID_ARGUMENT for a NULL `conn`, or a NULL `data` with a non-zero `len`; connect
@@ -611,5 +620,238 @@ pub extern "C" fn hc_getresponse(conn: *mut hc_connection, out: *mut *mut hc_res
         let resp = c.getresponse()?;
         unsafe { out_write(out, super::response::into_raw(resp)) };
         Ok(())
+    })
+}
+
+/// The value a hc_read_callback returns to abort the request: `(size_t)-1`.
+pub const HC_READ_ABORT: usize = !0;
+
+/// A request body source for hc_request_stream (libcurl's CURLOPT_READFUNCTION): fills up to
+/// `cap` bytes at `buf` and returns how many it wrote (1..=cap), 0 at the end of the body, or
+/// HC_READ_ABORT to abort the request. `buf` is valid only during the call; `userdata` is the
+/// pointer given to hc_request_stream. It is called on the calling thread, during
+/// hc_request_stream only, and must not call httpclient with the same connection.
+pub type hc_read_callback =
+    Option<unsafe extern "C" fn(buf: *mut u8, cap: usize, userdata: *mut c_void) -> usize>;
+
+/// Sends a request whose body comes from `read_callback`, called with `userdata` until it
+/// returns 0 (Python's request() with an iterable body; libcurl's read callback). With
+/// `content_length >= 0` the request carries `Content-Length: content_length` and exactly
+/// that many bytes are sent (the callback is asked for no more); with `content_length == -1`
+/// it carries `Transfer-Encoding: chunked` and each piece the callback returns goes out as one
+/// chunk, then `0\r\n\r\n`. `Host` and `Accept-Encoding` are added as in hc_request unless
+/// `headers` gives them; a Content-Length or Transfer-Encoding in `headers` replaces the
+/// automatic framing (the caller then answers for it). With `Expect: 100-continue` in
+/// `headers`, the head goes first and the callback is called only once the server answered
+/// `100 Continue` or the wait of hc_connection_set_continue_timeout passed; a final response
+/// arriving first is kept for hc_getresponse and the callback is never called.
+///
+/// `method`, `url` and `headers` are borrowed for the call; `userdata` is passed through
+/// untouched. The body is streamed, never held whole, so the request is never sent again by
+/// the library. After a failure while the body was being sent the connection is closed (a
+/// partial request went out) and the next request opens a new one.
+///
+/// Returns HC_OK; the errors of hc_request; HC_ERR_INVALID_ARGUMENT for a NULL
+/// `read_callback`, a `content_length` below -1, or a callback that returned more than `cap`;
+/// HC_ERR_ABORTED_BY_CALLBACK when the callback returned HC_READ_ABORT;
+/// HC_ERR_INCOMPLETE_READ when it returned 0 before `content_length` bytes.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn hc_request_stream(
+    conn: *mut hc_connection,
+    method: *const c_char,
+    url: *const c_char,
+    read_callback: hc_read_callback,
+    userdata: *mut c_void,
+    content_length: i64,
+    headers: *const hc_header,
+    n_headers: usize,
+) -> hc_error {
+    const F: &str = "hc_request_stream";
+    with_conn(F, conn, |c| {
+        let method = unsafe { arg_bytes(method, F, "method") }?;
+        let url = unsafe { arg_bytes(url, F, "url") }?;
+        let Some(cb) = read_callback else {
+            return Err(null_arg(F, "read_callback"));
+        };
+        let length = match content_length {
+            -1 => None,
+            n if n >= 0 => Some(n as u64),
+            n => {
+                return Err(Error::new(
+                    ErrorKind::InvalidArgument,
+                    format!("{F}: content_length must be -1 (chunked) or >= 0, not {n}"),
+                ))
+            }
+        };
+        let hs = unsafe { headers_arg(F, headers, n_headers) }?;
+        let mut source = |buf: &mut [u8]| -> std::io::Result<usize> {
+            let cap = buf.len();
+            // SAFETY: the caller's function, called as documented with `cap` writable bytes.
+            let n = unsafe { cb(buf.as_mut_ptr(), cap, userdata) };
+            if n == HC_READ_ABORT {
+                return Err(std::io::Error::other(Error::new(
+                    ErrorKind::AbortedByCallback,
+                    format!("{F}: the read callback returned HC_READ_ABORT"),
+                )));
+            }
+            if n > cap {
+                return Err(std::io::Error::other(Error::new(
+                    ErrorKind::InvalidArgument,
+                    format!("{F}: the read callback returned {n}, more than the {cap} bytes asked"),
+                )));
+            }
+            Ok(n)
+        };
+        c.request_stream(method, url, &mut source, length, &hs)
+    })
+}
+
+/// Sends `len` bytes of `data` as one chunk of the request body (`<hex len>\r\n data \r\n`);
+/// `len == 0` ends the body with `0\r\n\r\n`. Valid after hc_endheaders was called with a
+/// NULL body for a request whose headers hold `Transfer-Encoding: chunked`: such a body stays
+/// open until ended here, or by hc_getresponse, which sends `0\r\n\r\n` itself when the caller
+/// did not. `data` is borrowed for the call (may be NULL when `len == 0`).
+///
+/// Returns HC_OK; HC_ERR_IMPROPER_CONNECTION_STATE when no chunked body is open (no request,
+/// no chunked Transfer-Encoding, a body given to hc_endheaders, or the body already ended);
+/// HC_ERR_INVALID_ARGUMENT for a NULL `conn`, or a NULL `data` with a non-zero `len`;
+/// HC_ERR_NOT_CONNECTED when the connection was closed meanwhile; HC_ERR_CONNECTION_RESET,
+/// HC_ERR_TIMEOUT or HC_ERR_OS when the write fails (the connection is then closed and the
+/// request abandoned).
+#[no_mangle]
+pub extern "C" fn hc_send_chunk(conn: *mut hc_connection, data: *const u8, len: usize) -> hc_error {
+    const F: &str = "hc_send_chunk";
+    with_conn(F, conn, |c| {
+        let data: &[u8] = if len == 0 {
+            &[]
+        } else {
+            unsafe { arg_slice(data, len, F, "data") }?
+        };
+        c.send_chunk(data)
+    })
+}
+
+/// Sets how long, in seconds, a request whose headers hold `Expect: 100-continue` (sent by
+/// hc_request with a non-empty body, or hc_request_stream) waits after its head for the
+/// server's `100 Continue` before sending the body anyway; default 1. `seconds <= 0` sends
+/// the body without waiting. A final response that arrives within the wait is returned by
+/// hc_getresponse, the body is not sent, and the connection is closed after that response.
+/// The wait is also bounded by hc_connection_set_timeout. The step-by-step API
+/// (hc_putrequest ... hc_endheaders) does not wait.
+///
+/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a NaN or too large value.
+#[no_mangle]
+pub extern "C" fn hc_connection_set_continue_timeout(
+    conn: *mut hc_connection,
+    seconds: f64,
+) -> hc_error {
+    with_conn("hc_connection_set_continue_timeout", conn, |c| {
+        c.set_continue_timeout(seconds)
+    })
+}
+
+/// Sends every request through an HTTP proxy tunnel (httplib's set_tunnel): the connection
+/// was made with the proxy's host and port, and on each connect it sends the proxy
+/// `CONNECT host:port HTTP/1.1` with `Host: host:port` and then `headers` (for example
+/// `Proxy-Authorization`), reads the proxy's answer, and on a 2xx runs the connection
+/// through the tunnel. For an HTTPS connection the TLS handshake inside the tunnel verifies
+/// the certificate against `host` (not the proxy) and sends `host` as SNI. Requests carry
+/// `Host: host[:port]`. `port == 0` takes the port from `host` (`host:port`) or the scheme's
+/// default. NULL `host` removes the tunnel. The proxy's answer is readable afterwards with
+/// hc_connection_tunnel_status and hc_connection_tunnel_header, also after a refusal. A
+/// connection using a transport factory (Rust tests) ignores the tunnel.
+///
+/// `host` and `headers` are borrowed for the call (copied).
+///
+/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn`, a bad header name or value, or
+/// a NULL `headers` with `n_headers > 0`; HC_ERR_INVALID_URL for a bad host or port;
+/// HC_ERR_IMPROPER_CONNECTION_STATE while the connection is open (close it first; also when
+/// removing the tunnel).
+///
+/// Later connects (hc_connection_connect, or the first request) then also return
+/// HC_ERR_TUNNEL_FAILED when the proxy answers the CONNECT with a non-2xx status (its status
+/// line is in the message: "TunnelFailed: Tunnel connection failed: 407 Proxy Authentication
+/// Required ..."), with something that is not an HTTP response, or closes without answering;
+/// I/O errors while talking to the proxy keep their codes (HC_ERR_TIMEOUT, ...).
+#[no_mangle]
+pub extern "C" fn hc_connection_set_tunnel(
+    conn: *mut hc_connection,
+    host: *const c_char,
+    port: u16,
+    headers: *const hc_header,
+    n_headers: usize,
+) -> hc_error {
+    const F: &str = "hc_connection_set_tunnel";
+    with_conn(F, conn, |c| {
+        if host.is_null() {
+            return c.clear_tunnel();
+        }
+        let host = unsafe { arg_bytes(host, F, "host") }?;
+        let host = std::str::from_utf8(host).map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidUrl,
+                format!("{F}: host is not valid UTF-8"),
+            )
+        })?;
+        let hs = unsafe { headers_arg(F, headers, n_headers) }?;
+        c.set_tunnel(host, port, &hs)
+    })
+}
+
+/// The status code of the proxy's answer to the last CONNECT (200 once a tunnel opened, 407
+/// when it wanted credentials, ...), or -1 when none was read (no tunnel, not yet connected,
+/// or an unreadable answer) or `conn` is NULL.
+#[no_mangle]
+pub extern "C" fn hc_connection_tunnel_status(conn: *const hc_connection) -> c_int {
+    guard_value(-1, || {
+        match unsafe { handle_ref(conn, "hc_connection_tunnel_status", "conn") } {
+            Ok(c) => c
+                .inner
+                .tunnel_response()
+                .map_or(-1, |h| c_int::from(h.status)),
+            Err(_) => -1,
+        }
+    })
+}
+
+/// The value of the header `name` (case-insensitive; the first field when repeated) in the
+/// proxy's answer to the last CONNECT, e.g. `Proxy-Authenticate` after a 407; NULL when
+/// absent, when no answer was read, or for a NULL argument. The string belongs to the
+/// connection and stays valid until its next connect, hc_connection_set_tunnel or
+/// hc_connection_free.
+#[no_mangle]
+pub extern "C" fn hc_connection_tunnel_header(
+    conn: *const hc_connection,
+    name: *const c_char,
+) -> *const c_char {
+    const F: &str = "hc_connection_tunnel_header";
+    guard_value(std::ptr::null(), || {
+        let Ok(c) = (unsafe { handle_ref(conn, F, "conn") }) else {
+            return std::ptr::null();
+        };
+        let Ok(name) = (unsafe { arg_bytes(name, F, "name") }) else {
+            return std::ptr::null();
+        };
+        c.inner
+            .tunnel_response()
+            .and_then(|h| {
+                let (i, _) = h.find(name)?;
+                h.field_cstr(i)
+            })
+            .map_or(std::ptr::null(), |(_, v)| v.as_ptr())
+    })
+}
+
+/// Sets the size, in bytes, of the connection's read buffer (Python's `blocksize`): each read
+/// from the socket asks for at most this many bytes, except when a hc_response_read buffer
+/// of 8 KiB or more is filled directly. 1024 to 1048576; the default is 16384. Applies to
+/// the open connection at once (once what is buffered was consumed) and to every reconnect.
+///
+/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a size out of range.
+#[no_mangle]
+pub extern "C" fn hc_connection_set_blocksize(conn: *mut hc_connection, size: usize) -> hc_error {
+    with_conn("hc_connection_set_blocksize", conn, |c| {
+        c.set_blocksize(size)
     })
 }

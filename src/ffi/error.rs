@@ -59,6 +59,13 @@ pub enum hc_error_code {
     HC_ERR_INVALID_ARGUMENT = 300,
     /// A bug inside httpclient (a caught panic).
     HC_ERR_INTERNAL = 900,
+    /// The proxy refused to open a tunnel (hc_connection_set_tunnel): it answered the CONNECT
+    /// with a non-2xx status, garbage, or nothing; the message holds its status line. A child
+    /// of HC_ERR_OS, as Python raises OSError("Tunnel connection failed: ...").
+    HC_ERR_TUNNEL_FAILED = 105,
+    /// A callback of the caller asked to stop (a body source of hc_request_stream returned
+    /// HC_READ_ABORT). A root: neither a protocol, an OS nor an argument error.
+    HC_ERR_ABORTED_BY_CALLBACK = 400,
 }
 
 /// The Python exception name of `code` ("CannotSendRequest", "HTTPException", ...), "OK" for
@@ -93,7 +100,8 @@ pub extern "C" fn hc_strerror(code: c_int) -> *const c_char {
 
 /// The direct parent of `code` in the hierarchy (HC_ERR_CANNOT_SEND_REQUEST ->
 /// HC_ERR_IMPROPER_CONNECTION_STATE); HC_OK for a root (HC_ERR_HTTP_EXCEPTION, HC_ERR_OS,
-/// HC_ERR_INVALID_ARGUMENT, HC_ERR_INTERNAL), for HC_OK and for an unknown code.
+/// HC_ERR_INVALID_ARGUMENT, HC_ERR_INTERNAL, HC_ERR_ABORTED_BY_CALLBACK), for HC_OK and for an
+/// unknown code.
 #[no_mangle]
 pub extern "C" fn hc_error_parent(code: c_int) -> c_int {
     guard_value(0, || {

@@ -235,3 +235,135 @@ pub extern "C" fn hc_response_free(resp: *mut hc_response) {
         }
     })
 }
+
+/// Reads one line of the body (httplib's readline(limit)): up to and including the next
+/// `\n`, at most `cap` bytes, into `buf`, and stores the count in `*n_read`. The line is not
+/// NUL-terminated. Fewer bytes without a `\n` at the end mean either that `cap` was reached
+/// (`*n_read == cap`) or that the body ended; `*n_read == 0` (with `cap > 0`) means the body
+/// has ended. Never reads past the line, so hc_response_read and hc_response_readline may
+/// be mixed (e.g. for server-sent events).
+///
+/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `resp` or `n_read`, or a NULL `buf` with
+/// a non-zero `cap`; the errors of hc_response_read (on an error `*n_read` holds the bytes
+/// placed in `buf` before it).
+#[no_mangle]
+pub extern "C" fn hc_response_readline(
+    resp: *mut hc_response,
+    buf: *mut u8,
+    cap: usize,
+    n_read: *mut usize,
+) -> hc_error {
+    const F: &str = "hc_response_readline";
+    guard(|| {
+        let r = unsafe { handle_mut(resp, F, "resp") }?;
+        if n_read.is_null() {
+            return Err(null_arg(F, "n_read"));
+        }
+        if cap == 0 {
+            unsafe { out_write(n_read, 0) };
+            return Ok(());
+        }
+        if buf.is_null() {
+            return Err(null_arg(F, "buf"));
+        }
+        // SAFETY: the caller gives `cap` writable bytes at `buf`.
+        let out = unsafe { std::slice::from_raw_parts_mut(buf, cap) };
+        let before = r.inner.bytes_read();
+        match r.inner.readline(out) {
+            Ok(n) => {
+                unsafe { out_write(n_read, n) };
+                Ok(())
+            }
+            Err(e) => {
+                let n = (r.inner.bytes_read() - before) as usize;
+                unsafe { out_write(n_read, n) };
+                Err(e)
+            }
+        }
+    })
+}
+
+/// The number of body bytes delivered so far (after de-framing: chunk sizes and trailers not
+/// counted); 0 for a NULL `resp`.
+#[no_mangle]
+pub extern "C" fn hc_response_bytes_read(resp: *const hc_response) -> u64 {
+    guard_value(0, || {
+        resp_ref(resp, "hc_response_bytes_read").map_or(0, |r| r.bytes_read())
+    })
+}
+
+/// The number of trailer fields of a chunked body; 0 until the body has been read to its
+/// end, for a body that is not chunked or has no trailers, and for a NULL `resp`.
+#[no_mangle]
+pub extern "C" fn hc_response_trailer_count(resp: *const hc_response) -> usize {
+    guard_value(0, || {
+        resp_ref(resp, "hc_response_trailer_count")
+            .ok()
+            .and_then(|r| r.trailers())
+            .map_or(0, |t| t.len())
+    })
+}
+
+/// The trailer field at `index` in wire order: `*name` and `*value` receive strings valid
+/// until hc_response_free. Trailers never change the headers.
+///
+/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL argument or `index >=
+/// hc_response_trailer_count(resp)` (also before the body ended).
+#[no_mangle]
+pub extern "C" fn hc_response_trailer(
+    resp: *const hc_response,
+    index: usize,
+    name: *mut *const c_char,
+    value: *mut *const c_char,
+) -> hc_error {
+    const F: &str = "hc_response_trailer";
+    guard(|| {
+        let r = resp_ref(resp, F)?;
+        if name.is_null() {
+            return Err(null_arg(F, "name"));
+        }
+        if value.is_null() {
+            return Err(null_arg(F, "value"));
+        }
+        let count = r.trailers().map_or(0, |t| t.len());
+        let (n, v) = r
+            .trailers()
+            .and_then(|t| t.field_cstr(index))
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidArgument,
+                    format!("{F}: index {index} out of range ({count} trailer fields)"),
+                )
+            })?;
+        unsafe {
+            out_write(name, n.as_ptr());
+            out_write(value, v.as_ptr());
+        }
+        Ok(())
+    })
+}
+
+/// The value of the trailer field `name` (case-insensitive; the first when repeated), or
+/// NULL when absent, before the body ended, or for a NULL argument. Valid until
+/// hc_response_free.
+#[no_mangle]
+pub extern "C" fn hc_response_gettrailer(
+    resp: *const hc_response,
+    name: *const c_char,
+) -> *const c_char {
+    const F: &str = "hc_response_gettrailer";
+    guard_value(std::ptr::null(), || {
+        let Ok(r) = resp_ref(resp, F) else {
+            return std::ptr::null();
+        };
+        let Ok(name) = (unsafe { arg_bytes(name, F, "name") }) else {
+            return std::ptr::null();
+        };
+        r.trailers()
+            .and_then(|t| {
+                let (i, _) = t.find(name)?;
+                t.field_cstr(i)
+            })
+            .map_or(std::ptr::null(), |(_, v)| v.as_ptr())
+    })
+}

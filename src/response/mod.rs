@@ -265,6 +265,11 @@ impl Response {
         self.will_close
     }
 
+    /// Makes the connection close once this response ends (the request's body was withheld).
+    pub(crate) fn set_will_close(&mut self) {
+        self.will_close = true;
+    }
+
     /// Body bytes delivered so far.
     pub fn bytes_read(&self) -> u64 {
         self.body.received
@@ -339,6 +344,50 @@ impl Response {
                 n => out.extend_from_slice(&chunk[..n]),
             }
         }
+    }
+
+    /// httplib's `readline(limit)`: reads body bytes up to and including the next `\n`, at
+    /// most `buf.len()` of them; fewer without a `\n` only at the end of the body (0 once it
+    /// ended). Never reads past the line.
+    pub fn readline(&mut self, buf: &mut [u8]) -> Result<usize> {
+        let mut total = 0;
+        while total < buf.len() {
+            let room = buf.len() - total;
+            // Body bytes already buffered for sure: take up to the line's end in one copy.
+            let take = self.buffered_line_len(room).unwrap_or(1);
+            let n = self.read_some(&mut buf[total..total + take.max(1)])?;
+            if n == 0 {
+                break;
+            }
+            total += n;
+            if buf[total - n..total].contains(&b'\n') {
+                break;
+            }
+        }
+        Ok(total)
+    }
+
+    /// How many of the body bytes in the read buffer (those a read returns first, at most
+    /// `max`) to take for a line: up to and including the first `\n`, else all of them. None
+    /// when none are buffered, or a chunk boundary comes first.
+    fn buffered_line_len(&self, max: usize) -> Option<usize> {
+        let rem = match self.body.framing {
+            Framing::Length(rem) | Framing::Chunked(Chunk::Data(rem)) => rem,
+            Framing::UntilClose => u64::MAX,
+            _ => return None,
+        };
+        let wire = lock(self.wire.as_ref()?);
+        if wire.closed {
+            return None;
+        }
+        let avail = wire.available();
+        let n = avail
+            .len()
+            .min(max)
+            .min(usize::try_from(rem).unwrap_or(usize::MAX));
+        let window = &avail[..n];
+        let take = window.iter().position(|&b| b == b'\n').map_or(n, |i| i + 1);
+        (take > 0).then_some(take)
     }
 
     /// Stops reading: an unfinished body closes the connection underneath.

@@ -34,10 +34,13 @@ static const struct code_row table[] = {
   {HC_ERR_CERTIFICATE_VERIFY, "CertificateVerifyError", HC_ERR_TLS},
   {HC_ERR_INVALID_ARGUMENT, "InvalidArgument", HC_OK},
   {HC_ERR_INTERNAL, "InternalError", HC_OK},
+  /* Appended by issue 7 (proxy tunnels, streamed bodies). */
+  {HC_ERR_TUNNEL_FAILED, "TunnelFailed", HC_ERR_OS},
+  {HC_ERR_ABORTED_BY_CALLBACK, "AbortedByCallback", HC_OK},
 };
 #define N_CODES (sizeof table / sizeof table[0])
 
-static const int unknown_codes[] = {-1, -2, -100, 16, 99, 105, 199, 202, 299, 301, 899, 901,
+static const int unknown_codes[] = {-1, -2, -100, 16, 99, 106, 199, 202, 299, 301, 401, 899, 901,
                                     1000, 65536, 1 << 24, INT_MAX, INT_MIN, INT_MIN + 1};
 #define N_UNKNOWN (sizeof unknown_codes / sizeof unknown_codes[0])
 
