@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use openssl::ssl::SslConnector;
 
@@ -62,6 +62,10 @@ pub struct Connection {
     /// The request went out on a connection that had already carried a response.
     sent_on_reused: bool,
     given: GivenHeaders,
+    /// The deadline option: how long one request may take, sending through its response.
+    deadline: Option<Duration>,
+    /// When the request being sent must be over.
+    request_deadline: Option<Instant>,
 }
 
 fn secs(seconds: f64) -> Result<Option<Duration>> {
@@ -112,6 +116,8 @@ impl Connection {
             method_idempotent: false,
             sent_on_reused: false,
             given: GivenHeaders::default(),
+            deadline: None,
+            request_deadline: None,
         })
     }
 
@@ -131,9 +137,29 @@ impl Connection {
         self.tcp.io_timeout = t;
         if let Some(w) = &self.wire {
             let mut w = lock(w);
+            w.io_timeout = t;
             let _ = w.io.set_io_timeout(t);
         }
         Ok(())
+    }
+
+    /// An overall limit for each request; `<= 0`: none (the default). It counts from the
+    /// moment the request starts being written (after the connection is open: connecting is
+    /// bounded by the timeouts) and covers writing the request, reading the response head
+    /// (interim 1xx responses included) and every read of its body, until the body ends or
+    /// fails. Each read and write waits at most what is left of it (and at most the timeout);
+    /// once it has passed, the read or write fails with `Timeout` and the connection is closed.
+    /// A sender that trickles bytes, each within the timeout, can't hold the caller longer.
+    /// The time the caller spends between reads of the body counts too. Applies to requests
+    /// sent after the call.
+    pub fn set_deadline(&mut self, seconds: f64) -> Result<()> {
+        self.deadline = secs(seconds)?;
+        Ok(())
+    }
+
+    /// Starts the deadline of a request about to be written.
+    fn start_deadline(&mut self) {
+        self.request_deadline = self.deadline.and_then(|d| Instant::now().checked_add(d));
     }
 
     /// A limit for connecting alone (overrides the timeout for the connect); `<= 0`: use the
@@ -245,6 +271,7 @@ impl Connection {
         };
         let mut wire = Wire::new(io, peer, self.tls.is_some());
         wire.debug = self.debug.clone();
+        wire.io_timeout = self.tcp.io_timeout;
         wire.debug(
             DebugKind::Text,
             format!("connected to {}", self.target.display()).as_bytes(),
@@ -489,6 +516,7 @@ impl Connection {
         self.state = State::Sent;
         self.method_idempotent = false;
         let head_len = self.out.len();
+        self.start_deadline();
         if let Err(e) = self.write_request(head_len, None) {
             self.state = State::Idle;
             self.out.clear();
@@ -518,6 +546,7 @@ impl Connection {
             self.out.extend_from_slice(body);
         }
         let separate_body = !chunked && body.len() > COALESCE_BODY;
+        self.start_deadline();
         let mut result = self.write_request(head_len, separate_body.then_some(body));
         if let Err(e) = &result {
             let retry = self.sent_on_reused
@@ -552,6 +581,10 @@ impl Connection {
         let (shared, reused) = self.usable_wire()?;
         self.sent_on_reused = reused;
         let mut w = lock(&shared);
+        if !w.response_active {
+            // While an earlier response is being read, its deadline stays in force.
+            w.deadline = self.request_deadline;
+        }
         if w.debug.is_some() {
             w.debug(DebugKind::HeaderOut, &self.out[..head_len]);
             if self.out.len() > head_len {
@@ -569,6 +602,7 @@ impl Connection {
             Ok(()) => {
                 w.outstanding.push_back(Sent {
                     head: self.method_is_head,
+                    deadline: self.request_deadline,
                 });
                 Ok(())
             }
@@ -657,12 +691,15 @@ impl Connection {
                 DebugKind::Text,
                 b"the server closed a reused connection: sending the request again",
             );
+            // The request's deadline still counts from its first sending.
+            w.deadline = self.request_deadline;
             if let Err(e) = w.write_all(&self.out) {
                 w.close("a write failed");
                 return Err(e);
             }
             w.outstanding.push_back(Sent {
                 head: self.method_is_head,
+                deadline: self.request_deadline,
             });
         }
         self.sent_on_reused = false;
