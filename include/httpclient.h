@@ -348,7 +348,9 @@ hc_error hc_connection_set_connect_timeout(struct hc_connection *conn, double se
  * timeout), so a server that trickles bytes, each within the timeout, cannot hold the caller
  * longer than the limit: once it has passed, the call fails with HC_ERR_TIMEOUT and the
  * connection is closed (the next request opens a new one). A request already sent keeps the
- * limit it was sent with.
+ * limit it was sent with. Over HTTPS one read waits for a whole TLS record (at most 16 KiB),
+ * so a server trickling a single record, each byte within the timeout, can overrun the limit
+ * by the time that record takes to arrive.
  *
  * `conn` is borrowed for the call only.
  *

@@ -151,7 +151,8 @@ impl Connection {
     /// once it has passed, the read or write fails with `Timeout` and the connection is closed.
     /// A sender that trickles bytes, each within the timeout, can't hold the caller longer.
     /// The time the caller spends between reads of the body counts too. Applies to requests
-    /// sent after the call.
+    /// sent after the call. Over TLS, one record trickled by the server is read in one go and
+    /// can overrun the limit by the time it takes to arrive.
     pub fn set_deadline(&mut self, seconds: f64) -> Result<()> {
         self.deadline = secs(seconds)?;
         Ok(())
