@@ -114,6 +114,60 @@ fn extra_bytes_after_a_content_length_body_are_not_read_as_the_next_response() {
 }
 
 #[test]
+fn extra_bytes_arriving_after_the_body_ended_are_not_read_as_the_next_response() {
+    // The fake response comes 50 ms after the real one, when the client has already seen
+    // the end of the body and the connection looks idle and reusable.
+    let srv = ScriptedServer::start(|conn, idx| {
+        let _ = conn.read_request();
+        if idx == 0 {
+            let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi");
+            thread::sleep(Duration::from_millis(50));
+            let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil");
+            conn.drain(Duration::from_secs(10));
+        } else {
+            let _ = conn.write_all(REAL);
+            conn.drain(Duration::from_secs(10));
+        }
+    });
+    let mut c = conn(&srv);
+    let mut r = get(&mut c).unwrap();
+    assert_eq!(body_ok(&mut r), b"hi");
+    drop(r);
+    thread::sleep(Duration::from_millis(300));
+    assert_not_reused(&mut c, &srv);
+}
+
+#[test]
+fn a_body_sent_after_a_head_response_is_not_read_as_the_next_response() {
+    let srv = bad_then_real(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n\
+          HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil",
+    );
+    let mut c = conn(&srv);
+    c.request(b"HEAD", b"/", None, &[]).unwrap();
+    let mut r = c.getresponse().unwrap();
+    assert_eq!(r.length(), Some(0));
+    assert_eq!(body_ok(&mut r), b"");
+    drop(r);
+    let mut r = get(&mut c).expect("the request after the bad response");
+    assert_eq!(body_ok(&mut r), b"real");
+    assert_eq!(srv.connections(), 2);
+}
+
+#[test]
+fn a_body_sent_with_a_204_is_not_read_as_the_next_response() {
+    let srv = bad_then_real(
+        b"HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil",
+    );
+    let mut c = conn(&srv);
+    let mut r = get(&mut c).unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(body_ok(&mut r), b"");
+    drop(r);
+    assert_not_reused(&mut c, &srv);
+}
+
+#[test]
 fn a_response_smuggled_inside_a_chunk_is_body_data() {
     let fake = b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil";
     let mut first = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
