@@ -123,3 +123,20 @@ fn scripted_reset_on_close_sends_rst() {
     let err = c.read_to_end(&mut buf).unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset);
 }
+
+#[test]
+fn scripted_on_ipv6_when_available() {
+    if common::servers().http6_port.is_none() {
+        return; // no IPv6 loopback on this machine
+    }
+    let srv = ScriptedServer::start_on("[::1]:0", |conn, _| {
+        let _ = conn.read_request();
+        let _ = conn.write_all(b"HTTP/1.0 200 OK\r\n\r\nv6");
+    });
+    assert!(srv.addr().is_ipv6());
+    let mut c = TcpStream::connect(srv.addr()).unwrap();
+    c.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    let mut reply = Vec::new();
+    c.read_to_end(&mut reply).unwrap();
+    assert!(reply.ends_with(b"\r\n\r\nv6"));
+}

@@ -18,15 +18,17 @@
 //! });
 //! ```
 //!
-//! The closure gets a [`Conn`]: it reads and writes like the `TcpStream` it derefs to (so
-//! `set_read_timeout`, `shutdown`, `peer_addr` ... all work), and every byte read through it is
-//! recorded for [`ScriptedServer::received`]. When the closure returns, the connection is closed.
+//! Connections are accepted on 127.0.0.1 (or the address given to `start_on`), each handled
+//! in its own thread with a 60 s read timeout. The closure gets a [`Conn`]: it reads and
+//! writes like the `TcpStream` it derefs to (so `set_read_timeout`, `shutdown`, `peer_addr`
+//! ... all work), and every byte read through it is recorded for
+//! [`ScriptedServer::received`]. When the closure returns, the connection is closed.
 //! Write errors are normal when the client gives up early: prefer `let _ = conn.write_all(..)`
 //! to `unwrap()` in handlers for hostile cases. A panic in a handler is printed by the test
 //! harness but does not fail the test by itself; assert on `received()` in the test instead.
 
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -35,6 +37,9 @@ use std::time::{Duration, Instant};
 
 /// How long `received*` wait for a connection to appear or finish before panicking.
 const WAIT: Duration = Duration::from_secs(10);
+/// Read timeout set on every accepted connection, so a handler waiting for a client that
+/// never sends does not block forever (a handler may set its own).
+const READ_TIMEOUT: Duration = Duration::from_secs(60);
 /// Largest request head `read_request` accepts.
 const MAX_HEAD: usize = 1 << 20;
 
@@ -76,6 +81,7 @@ impl Shared {
 /// Dropping it stops accepting; handlers already running finish on their own.
 pub struct ScriptedServer {
     port: u16,
+    ip: IpAddr,
     shared: Arc<Shared>,
 }
 
@@ -86,8 +92,19 @@ impl ScriptedServer {
     where
         F: Fn(&mut Conn, usize) + Send + Sync + 'static,
     {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        let port = listener.local_addr().unwrap().port();
+        ScriptedServer::start_on("127.0.0.1:0", handler)
+    }
+
+    /// Like [`ScriptedServer::start`] on another address, e.g. `"[::1]:0"` for IPv6 (check
+    /// `common::servers().http6_port.is_some()` or bind errors first: the machine may have no
+    /// IPv6). Panics if it cannot bind.
+    pub fn start_on<F>(addr: &str, handler: F) -> ScriptedServer
+    where
+        F: Fn(&mut Conn, usize) + Send + Sync + 'static,
+    {
+        let listener = TcpListener::bind(addr).unwrap_or_else(|e| panic!("bind {addr}: {e}"));
+        let local = listener.local_addr().unwrap();
+        let port = local.port();
         let shared = Arc::new(Shared::default());
         let handler = Arc::new(handler);
         let accept_shared = Arc::clone(&shared);
@@ -97,6 +114,7 @@ impl ScriptedServer {
                     break;
                 }
                 let Ok(stream) = stream else { continue };
+                let _ = stream.set_read_timeout(Some(READ_TIMEOUT));
                 let idx = {
                     let mut conns = accept_shared.conns.lock().unwrap();
                     conns.push(Record::default());
@@ -118,7 +136,11 @@ impl ScriptedServer {
                 });
             }
         });
-        ScriptedServer { port, shared }
+        ScriptedServer {
+            port,
+            ip: local.ip(),
+            shared,
+        }
     }
 
     /// Every connection gets the same script: for each reply in order, read one request
@@ -141,14 +163,14 @@ impl ScriptedServer {
         })
     }
 
-    /// The port on 127.0.0.1.
+    /// The port (on 127.0.0.1 unless started with `start_on`).
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// `"127.0.0.1:PORT"`.
-    pub fn addr(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
+    /// The listening address, e.g. `127.0.0.1:4242` or `[::1]:4242`.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::new(self.ip, self.port)
     }
 
     /// How many connections have been accepted so far.
@@ -175,7 +197,7 @@ impl Drop for ScriptedServer {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::SeqCst);
         // Wake the accept loop so it sees `stop`.
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        let _ = TcpStream::connect(self.addr());
     }
 }
 

@@ -16,6 +16,7 @@ import hashlib
 import http.server
 import json
 import os
+import socket
 import ssl
 import threading
 
@@ -179,15 +180,28 @@ class _TlsServer(_Server):
     ssl_context = None
 
     def finish_request(self, request, client_address):
+        request.settimeout(30)
+        tls = self.ssl_context.wrap_socket(request, server_side=True,
+                                           do_handshake_on_connect=False)
         try:
-            request = self.ssl_context.wrap_socket(request, server_side=True)
+            tls.do_handshake()
         except (ssl.SSLError, OSError):
+            # OpenSSL has queued its alert; closing now with the client's bytes unread would
+            # send a RST that can overtake it. Half-close, drain, then close, so the client
+            # reliably reads the alert ("certificate required", ...).
+            try:
+                tls.shutdown(socket.SHUT_WR)  # also drops the TLS layer: recv is raw below
+                while tls.recv(65536):
+                    pass
+            except OSError:
+                pass
+            tls.close()
             return
         try:
-            super().finish_request(request, client_address)
+            super().finish_request(tls, client_address)
         finally:
             try:
-                request.close()
+                tls.close()
             except OSError:
                 pass
 

@@ -24,7 +24,8 @@ Environment variables exported (ports are decimal; an optional one is empty when
                                  127.0.0.1 and ::1, signed by the test CA)
   HC_TEST_MTLS_PORT              nginx, TLS with `ssl_verify_client on`: with a client cert
                                  from the test CA every response carries `X-Client-DN: <DN>`
-                                 and `X-Client-Verify: SUCCESS`, and `/` and `/whoami`
+                                 and `X-Client-Verify: SUCCESS` (else NONE or FAILED:reason),
+                                 and `/` and `/whoami`
                                  answer 200 with the DN (RFC 2253, e.g.
                                  "CN=httpclient test client,OU=tests,O=httpclient") + "\\n".
                                  Without a cert, or with an untrusted one, nginx completes the
@@ -57,7 +58,8 @@ Environment variables exported (ports are decimal; an optional one is empty when
   HC_TEST_SERVERS_DIR            the temp dir (configs, logs: nginx-error.log, tinyproxy.log)
 
 URL paths on every nginx port (plain, IPv6, HTTPS, mTLS and each bad-cert port)
-  /small.txt        200, the bytes of SMALL_TXT below, Content-Length, text/plain
+  /small.txt        200, "Hello from the httpclient test server.\\n" (39 bytes, SMALL_TXT),
+                    Content-Length, text/plain
   /large.bin        200, 8 MiB of deterministic pseudo-random bytes (random.Random(1)),
                     Content-Length; sha256 = HC_TEST_LARGE_SHA256
   /empty.txt        200, Content-Length: 0
@@ -100,6 +102,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hc_configs  # noqa: E402
 import hc_pki  # noqa: E402
 import hc_pyservers  # noqa: E402
 
@@ -180,110 +183,6 @@ def make_docroot(d):
         with open(os.path.join(d, name), "wb") as f:
             f.write(data)
     return hashlib.sha256(large).hexdigest()
-
-
-_COMMON_CONF = """\
-root {docroot};
-index index.html;
-location / {{ }}
-location /gzip/ {{
-    gzip on;
-    gzip_types text/plain;
-    gzip_min_length 0;
-}}
-location = /echo {{
-    proxy_pass http://127.0.0.1:{echo_port}/raw;
-    proxy_http_version 1.1;
-    proxy_set_header Connection "";
-}}
-location = /headers {{
-    default_type text/plain;
-    return 200 "$http_host|$http_accept_encoding|$http_x_test";
-}}
-location = /status/404 {{ return 404; }}
-location = /status/204 {{ return 204; }}
-location = /status/500 {{ return 500; }}
-location = /redirect {{ return 302 /small.txt; }}
-location = /__hcservers_probe {{ return 200 "{token}"; }}
-location = /close {{
-    keepalive_timeout 0;
-    default_type text/plain;
-    return 200 "closing\\n";
-}}
-"""
-
-_NGINX_CONF = """\
-{user}
-worker_processes 2;
-daemon off;
-master_process on;
-pid {d}/nginx.pid;
-error_log {d}/nginx-error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    client_body_temp_path {d}/nginx-tmp/body;
-    proxy_temp_path {d}/nginx-tmp/proxy;
-    fastcgi_temp_path {d}/nginx-tmp/fastcgi;
-    uwsgi_temp_path {d}/nginx-tmp/uwsgi;
-    scgi_temp_path {d}/nginx-tmp/scgi;
-    types {{ text/html html; text/plain txt; application/octet-stream bin; }}
-    default_type application/octet-stream;
-    keepalive_requests 100000;
-    keepalive_timeout 60s;
-    client_max_body_size 0;
-    sendfile on;
-    ssl_protocols TLSv1.2 TLSv1.3;
-    ssl_session_cache off;
-
-    server {{
-        listen 127.0.0.1:{http};
-        {listen6}
-        include {d}/common.conf;
-    }}
-    server {{
-        listen 127.0.0.1:{https} ssl;
-        ssl_certificate {pki}/localhost.pem;
-        ssl_certificate_key {pki}/localhost.key;
-        include {d}/common.conf;
-    }}
-    server {{
-        listen 127.0.0.1:{mtls} ssl;
-        ssl_certificate {pki}/localhost.pem;
-        ssl_certificate_key {pki}/localhost.key;
-        ssl_verify_client on;
-        ssl_client_certificate {pki}/ca.pem;
-        ssl_verify_depth 2;
-        add_header X-Client-DN $ssl_client_s_dn always;
-        add_header X-Client-Verify $ssl_client_verify always;
-        location = / {{ default_type text/plain; return 200 "$ssl_client_s_dn\\n"; }}
-        location = /whoami {{ default_type text/plain; return 200 "$ssl_client_s_dn\\n"; }}
-        include {d}/common.conf;
-    }}
-{bad_servers}
-}}
-"""
-
-_BAD_SERVER = """\
-    server {{
-        listen 127.0.0.1:{port} ssl;
-        ssl_certificate {pki}/{name}.pem;
-        ssl_certificate_key {pki}/{name}.key;
-        include {d}/common.conf;
-    }}
-"""
-
-_TINYPROXY_CONF = """\
-Port {port}
-Listen 127.0.0.1
-Timeout 600
-Allow 127.0.0.1
-MaxClients 200
-LogFile "{d}/tinyproxy.log"
-LogLevel Warning
-PidFile "{d}/tinyproxy.pid"
-DisableViaHeader Yes
-"""
 
 
 def _pdeathsig_prefix():
@@ -397,7 +296,7 @@ class Servers:
             # A fresh token per attempt: a leftover server cannot pass for this one.
             self.token = os.urandom(8).hex()
             with open(os.path.join(d, "common.conf"), "w") as f:
-                f.write(_COMMON_CONF.format(docroot=docroot, echo_port=echo_port,
+                f.write(hc_configs.COMMON_CONF.format(docroot=docroot, echo_port=echo_port,
                                             token=self.token))
             names = ["http", "https", "mtls", *BAD_CERTS]
             ports = {n: free_port() for n in names}
@@ -405,12 +304,13 @@ class Servers:
                 ports["http6"] = free_port("::1")
             if len(set(ports.values())) != len(ports):
                 continue
-            conf = _NGINX_CONF.format(
+            conf = hc_configs.NGINX_CONF.format(
                 user="user root;" if os.geteuid() == 0 else "",
                 d=d, pki=pki_dir,
                 listen6="listen [::1]:%d;" % ports["http6"] if ipv6 else "",
-                bad_servers="".join(_BAD_SERVER.format(port=ports[n], name=n, pki=pki_dir, d=d)
-                                    for n in BAD_CERTS),
+                bad_servers="".join(
+                    hc_configs.BAD_SERVER.format(port=ports[n], name=n, pki=pki_dir, d=d)
+                    for n in BAD_CERTS),
                 **{k: v for k, v in ports.items() if k in ("http", "https", "mtls")})
             conf_path = os.path.join(d, "nginx.conf")
             with open(conf_path, "w") as f:
@@ -443,7 +343,7 @@ class Servers:
         for _ in range(attempts):
             port = free_port()
             with open(conf_path, "w") as f:
-                f.write(_TINYPROXY_CONF.format(port=port, d=self.dir))
+                f.write(hc_configs.TINYPROXY_CONF.format(port=port, d=self.dir))
             self.tinyproxy = subprocess.Popen(
                 [*_pdeathsig_prefix(), exe, "-d", "-c", conf_path],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
