@@ -791,10 +791,10 @@ fn a_server_sending_one_byte_per_second_trips_the_read_timeout() {
 
 #[test]
 fn the_deadline_stops_a_server_trickling_the_head_within_the_timeout() {
-    // 100 ms between bytes never trips a 0.5 s read timeout; the head alone would take 4 s.
+    // 100 ms between bytes never trips a 2 s read timeout; the head alone would take 4 s.
     let srv = trickle(SLOW_REPLY, Duration::from_millis(100));
     let mut c = Connection::new("127.0.0.1", srv.port()).unwrap();
-    c.set_timeout(0.5).unwrap();
+    c.set_timeout(2.0).unwrap();
     c.set_deadline(0.8).unwrap();
     let e = err(get(&mut c));
     assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
@@ -814,7 +814,7 @@ fn the_deadline_stops_a_server_trickling_the_body() {
         }
     });
     let mut c = Connection::new("127.0.0.1", srv.port()).unwrap();
-    c.set_timeout(0.5).unwrap();
+    c.set_timeout(2.0).unwrap();
     c.set_deadline(0.8).unwrap();
     let mut r = get(&mut c).unwrap();
     let (b, res) = read_all(&mut r);
@@ -829,11 +829,11 @@ fn the_deadline_stops_a_server_trickling_the_body() {
 fn the_deadline_counts_per_request_and_ends_with_the_body() {
     let srv = ScriptedServer::reply_each(vec![REAL.to_vec(), REAL.to_vec()]);
     let mut c = conn(&srv);
-    c.set_deadline(0.3).unwrap();
+    c.set_deadline(1.0).unwrap();
     let mut r = get(&mut c).unwrap();
     assert_eq!(body_ok(&mut r), b"real");
     // Idle time between requests is no request's: the next one gets its own deadline.
-    thread::sleep(Duration::from_millis(400));
+    thread::sleep(Duration::from_millis(1200));
     let mut r = get(&mut c).unwrap();
     assert_eq!(body_ok(&mut r), b"real");
     assert_eq!(srv.connections(), 1);
