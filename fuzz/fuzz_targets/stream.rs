@@ -24,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
     let mut rng = Rng::new(seed ^ 0x9e37_79b9_7f4a_7c15);
     let requests = 1 + usize::from((flags >> 1) & 7);
     for _ in 0..requests {
-        let head = rng.next() % 5 == 0;
+        let head = rng.next_u64().is_multiple_of(5);
         exchange(&mut c, head, &mut rng, rest.len());
     }
 });

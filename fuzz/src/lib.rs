@@ -15,7 +15,7 @@ impl Rng {
     pub fn new(seed: u64) -> Rng {
         Rng(seed | 1)
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x << 13;
         x ^= x >> 7;
@@ -25,7 +25,7 @@ impl Rng {
     }
     /// A number in 1..=max.
     pub fn upto(&mut self, max: usize) -> usize {
-        1 + (self.next() % max as u64) as usize
+        1 + (self.next_u64() % max as u64) as usize
     }
 }
 
@@ -122,7 +122,7 @@ pub fn exchange(c: &mut Connection, head: bool, caps: &mut Rng, input_len: usize
     let mut total: u64 = 0;
     let mut buf = vec![0u8; 70000];
     loop {
-        let cap = match caps.next() % 4 {
+        let cap = match caps.next_u64() % 4 {
             0 => 1,
             1 => caps.upto(16),
             2 => caps.upto(9000),
