@@ -853,3 +853,16 @@ fn a_nan_deadline_is_an_invalid_argument() {
     c.set_deadline(0.0).unwrap();
     c.set_deadline(-1.0).unwrap();
 }
+
+#[test]
+fn the_deadline_bounds_writing_a_request_to_a_server_that_does_not_read() {
+    let srv = ScriptedServer::start(|_conn, _| thread::sleep(Duration::from_secs(3)));
+    let mut c = Connection::new("127.0.0.1", srv.port()).unwrap();
+    c.set_timeout(10.0).unwrap();
+    c.set_deadline(0.5).unwrap();
+    // Far more than the socket buffers hold: the write blocks until the deadline.
+    let body = vec![b'x'; 64 << 20];
+    let e = c.request(b"POST", b"/", Some(&body), &[]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    assert!(e.message().contains("deadline"), "{e}");
+}
