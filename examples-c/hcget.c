@@ -98,7 +98,18 @@ int main(int argc, char **argv) {
         return 1;
     memcpy(authority, rest, auth_len);
     authority[auth_len] = '\0';
-    const char *path = rest[auth_len] == '/' ? rest + auth_len : "/";
+    /* The path keeps its query ("http://h?q" asks for "/?q"); a fragment is never sent. */
+    const char *after = rest + auth_len;
+    size_t path_len = strcspn(after, "#");
+    char *path = malloc(path_len + 2);
+    if (!path) {
+        free(authority);
+        return 1;
+    }
+    size_t slash = after[0] != '/';
+    path[0] = '/';
+    memcpy(path + slash, after, path_len);
+    path[path_len + slash] = '\0';
 
     int status = 1;
     hc_connection *conn = NULL;
@@ -162,6 +173,7 @@ out:
     hc_response_free(resp);
     hc_connection_free(conn);
     free(authority);
+    free(path);
     for (size_t i = 0; i < n_headers; i++)
         free(header_copies[i]);
     return status;

@@ -340,10 +340,10 @@ impl Connection {
         request::write_request_line(&mut self.out, method, url);
         if !skip_host {
             let host = match absolute_url_authority(url) {
-                Some(a) => a.to_vec(),
-                None => self.target.host_header().into_bytes(),
+                Some(a) => a,
+                None => self.target.host_header.as_bytes(),
             };
-            request::write_header(&mut self.out, b"Host", &host);
+            request::write_header(&mut self.out, b"Host", host);
         }
         if !skip_ae {
             request::write_header(&mut self.out, b"Accept-Encoding", b"identity");

@@ -11,6 +11,8 @@ pub struct Target {
     pub port: u16,
     /// The scheme's default port (80 or 443), to know when `Host` needs the port.
     pub default_port: u16,
+    /// The value of the `Host` header, built once: the port only when it is not the default.
+    pub host_header: String,
 }
 
 impl Target {
@@ -62,11 +64,14 @@ impl Target {
             (0, None) => default_port,
             (p, _) => p,
         };
-        Ok(Target {
+        let mut t = Target {
             host: name.to_string(),
             port,
             default_port,
-        })
+            host_header: String::new(),
+        };
+        t.host_header = t.make_host_header();
+        Ok(t)
     }
 
     /// True when the host is an IPv6 literal (it needs brackets in `Host` and URLs).
@@ -74,8 +79,7 @@ impl Target {
         self.host.contains(':')
     }
 
-    /// The value of the `Host` header: the port only when it is not the default.
-    pub fn host_header(&self) -> String {
+    fn make_host_header(&self) -> String {
         let h = if self.is_ipv6() {
             format!("[{}]", self.host)
         } else {
@@ -149,12 +153,12 @@ mod tests {
         assert_eq!(t("example.com", 81).unwrap().port, 81);
         let v6 = t("[::1]:8080", 0).unwrap();
         assert_eq!((v6.host.as_str(), v6.port), ("::1", 8080));
-        assert_eq!(v6.host_header(), "[::1]:8080");
+        assert_eq!(v6.host_header, "[::1]:8080");
         assert_eq!(t("[::1]", 0).unwrap().port, 80);
-        assert_eq!(t("[::1]", 0).unwrap().host_header(), "[::1]");
+        assert_eq!(t("[::1]", 0).unwrap().host_header, "[::1]");
         assert_eq!(t("::1", 0).unwrap().host, "::1");
-        assert_eq!(t("a", 0).unwrap().host_header(), "a");
-        assert_eq!(t("a:99", 0).unwrap().host_header(), "a:99");
+        assert_eq!(t("a", 0).unwrap().host_header, "a");
+        assert_eq!(t("a:99", 0).unwrap().host_header, "a:99");
     }
 
     #[test]

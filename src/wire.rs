@@ -192,6 +192,18 @@ impl Wire {
         }
     }
 
+    /// Puts bytes read past what a reader needed back in front of the buffer, which must be
+    /// empty (they were read straight into a caller's buffer).
+    pub fn unread(&mut self, bytes: &[u8]) {
+        debug_assert_eq!(self.pos, self.end, "unread into a non-empty buffer");
+        if bytes.len() > self.buf.len() {
+            self.buf.resize(bytes.len(), 0);
+        }
+        self.buf[..bytes.len()].copy_from_slice(bytes);
+        self.pos = 0;
+        self.end = bytes.len();
+    }
+
     /// Sets the start of unconsumed bytes to `pos` (a position returned by a line search).
     pub fn consume_to(&mut self, pos: usize) {
         let n = pos - self.pos;

@@ -161,6 +161,12 @@ impl Body {
                     self.received += n as u64;
                     return Ok(n);
                 }
+                Framing::Chunked(_) if wire.available().is_empty() && out.len() >= DIRECT_READ => {
+                    match self.read_chunked_direct(wire, out)? {
+                        0 => continue,
+                        n => return Ok(n),
+                    }
+                }
                 Framing::Chunked(Chunk::Data(rem)) => {
                     let n = Self::read_bounded(wire, out, rem)?;
                     if n == 0 {
@@ -175,8 +181,8 @@ impl Body {
                         r => Framing::Chunked(Chunk::Data(r)),
                     };
                     if rem == n as u64 {
-                        // The bytes in `out` are delivered whatever follows them: a bad
-                        // boundary after them is found again, and reported, by the next read.
+                        // A bad boundary after this chunk must not lose the bytes already
+                        // placed in `out`: the state stays put, so the next read reports it.
                         let _ = self.advance_buffered(wire);
                     }
                     return Ok(n);
@@ -184,6 +190,79 @@ impl Body {
                 Framing::Chunked(_) => self.chunk_boundary(wire, true)?,
             }
         }
+    }
+
+    /// Reads raw chunked bytes straight into `out` and removes the framing in place, so that
+    /// one system call can carry many chunks. Bytes that are not chunk data of this body (a
+    /// boundary line cut in two, the last chunk and its trailers, a next response) go back
+    /// into the connection's buffer for the ordinary path. Returns the data bytes left at the
+    /// front of `out`; 0 when only framing arrived.
+    fn read_chunked_direct(&mut self, wire: &mut Wire, out: &mut [u8]) -> Result<usize> {
+        let n = wire.read_raw(out)?;
+        if n == 0 {
+            return Err(incomplete(format!(
+                "IncompleteRead({} bytes read): the chunked body ended before its last chunk",
+                self.received
+            )));
+        }
+        let (mut r, mut w) = (0usize, 0usize);
+        while r < n {
+            match self.framing {
+                Framing::Chunked(Chunk::Data(rem)) => {
+                    let k = (rem.min((n - r) as u64)) as usize;
+                    out.copy_within(r..r + k, w);
+                    r += k;
+                    w += k;
+                    self.received += k as u64;
+                    self.framing = match rem - k as u64 {
+                        0 => Framing::Chunked(Chunk::DataEnd),
+                        left => Framing::Chunked(Chunk::Data(left)),
+                    };
+                }
+                Framing::Chunked(state) => {
+                    let Some(i) = out[r..n].iter().position(|&b| b == b'\n') else {
+                        break;
+                    };
+                    let line = &out[r..r + i + 1];
+                    let step = if state == Chunk::DataEnd {
+                        if line != b"\r\n" && line != b"\n" {
+                            Err(protocol(format!(
+                                "chunk data not followed by a line ending: {}",
+                                escape_bytes(line, 100)
+                            )))
+                        } else {
+                            Ok(Framing::Chunked(Chunk::Size))
+                        }
+                    } else {
+                        parse_chunk_size(line).map(|size| match size {
+                            // The last chunk and its trailers take the ordinary path.
+                            0 => Framing::Done,
+                            size => Framing::Chunked(Chunk::Data(size)),
+                        })
+                    };
+                    match step {
+                        Ok(Framing::Done) => break,
+                        Ok(next) => self.framing = next,
+                        // Data already decoded into `out` is delivered first: the bad line
+                        // goes back to the buffer and the next read reports it.
+                        Err(_) if w > 0 => break,
+                        Err(e) => return Err(e),
+                    }
+                    r += i + 1;
+                }
+                _ => break,
+            }
+        }
+        if r < n {
+            wire.unread(&out[r..n]);
+        }
+        if w > 0 {
+            // As in `read`: an error here is reported by the next read, not lost with `w`.
+            let _ = self.advance_buffered(wire);
+        } else {
+            self.advance_buffered(wire)?;
+        }
+        Ok(w)
     }
 
     /// Processes chunk boundaries that are already buffered, without reading, so that the

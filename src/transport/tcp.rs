@@ -41,8 +41,13 @@ pub fn connect(host: &str, port: u16, opts: &TcpOptions) -> Result<TcpStream> {
             format!("host {host:?} has no address"),
         ));
     }
+    connect_addrs(host, &addrs, opts)
+}
+
+/// Connects to the first of `addrs` that answers, in order (`host` names them in messages).
+pub fn connect_addrs(host: &str, addrs: &[SocketAddr], opts: &TcpOptions) -> Result<TcpStream> {
     let mut last = None;
-    for addr in &addrs {
+    for addr in addrs {
         if let Some(src) = opts.source {
             if src.is_ipv4() != addr.is_ipv4() {
                 continue;
@@ -76,8 +81,11 @@ fn connect_one(addr: &SocketAddr, opts: &TcpOptions) -> io::Result<TcpStream> {
     }
     socket.set_tcp_nodelay(true)?;
     let stream: TcpStream = socket.into();
-    stream.set_read_timeout(opts.io_timeout)?;
-    stream.set_write_timeout(opts.io_timeout)?;
+    // A new socket has no timeouts: set them only when there are some (two system calls).
+    if opts.io_timeout.is_some() {
+        stream.set_read_timeout(opts.io_timeout)?;
+        stream.set_write_timeout(opts.io_timeout)?;
+    }
     Ok(stream)
 }
 

@@ -56,6 +56,8 @@ pub fn build_connector(opts: &TlsOptions) -> Result<SslConnector> {
         .map_err(|e| tls_err("setting the minimum TLS version", e))?;
     b.set_alpn_protos(b"\x08http/1.1")
         .map_err(|e| tls_err("setting ALPN", e))?;
+    // Without read-ahead OpenSSL reads each record with two system calls (header, then body).
+    b.set_read_ahead(true);
     if opts.ca_file.is_some() || opts.ca_path.is_some() {
         // Replace the system's roots (SslConnector::builder loaded them) with the caller's.
         let store = X509StoreBuilder::new().map_err(|e| tls_err("creating a store", e))?;
@@ -174,9 +176,17 @@ impl Transport for TlsTransport {
         self.0.write(buf)
     }
     fn closed_while_idle(&mut self) -> bool {
-        // Buffered plaintext, or anything on the socket (a close_notify, an alert, a FIN)
-        // while idle means the stream can't carry another request.
-        self.0.ssl().pending() > 0 || super::tcp::closed_while_idle(self.0.get_ref())
+        // Anything readable while idle (plaintext, a close_notify or alert, possibly already
+        // read ahead into OpenSSL's buffer, or a FIN) means the stream can't carry another
+        // request. A non-blocking peek through OpenSSL sees all of them.
+        if self.0.ssl().pending() > 0 || self.0.get_ref().set_nonblocking(true).is_err() {
+            return true;
+        }
+        let mut byte = [0u8; 1];
+        let r = self.0.ssl_peek(&mut byte);
+        let restored = self.0.get_ref().set_nonblocking(false).is_ok();
+        let idle = matches!(&r, Err(e) if e.code() == ErrorCode::WANT_READ);
+        !(idle && restored)
     }
     fn set_io_timeout(&mut self, t: Option<Duration>) -> io::Result<()> {
         self.0.get_ref().set_read_timeout(t)?;

@@ -1,0 +1,33 @@
+/* hcbench: the three clients behind one interface. */
+#ifndef HCBENCH_CLIENTS_H
+#define HCBENCH_CLIENTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct bench_opts {
+    int port;
+    int tls;
+    const char *ca;   /* PEM file with the server's CA (TLS) */
+    size_t bufsz;     /* the one reused read buffer, the same size for every client */
+    int newconn;      /* a new connection for every request */
+    int idle;         /* many connections kept open (the idle scenario) */
+};
+
+struct client_ops {
+    const char *name;
+    /* Sets up a client (one connection, opened eagerly where the API allows). NULL: failed. */
+    void *(*open)(const struct bench_opts *o);
+    /* One GET / with the whole body read and discarded; adds the body bytes to *bytes.
+       Returns 0, or -1 after printing why. */
+    int (*get)(void *ctx, uint64_t *bytes);
+    void (*close)(void *ctx);
+};
+
+extern const struct client_ops floor_client;
+extern const struct client_ops curl_client;
+#ifdef HCBENCH_HAVE_HTTPCLIENT
+extern const struct client_ops httpclient_client;
+#endif
+
+#endif
