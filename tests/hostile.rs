@@ -427,8 +427,8 @@ fn a_body_cut_off_mid_chunk_is_incomplete_with_decoded_bytes_only() {
         ErrorKind::IncompleteRead,
         b"helloabc",
     );
-    assert!(e.message().contains("8 bytes read"), "{e}");
-    assert!(e.message().contains("13 more expected"), "{e}");
+    // The count is of decoded bytes: the chunk-size lines are not in it.
+    assert!(e.message().contains("(8 bytes read"), "{e}");
 }
 
 #[test]
