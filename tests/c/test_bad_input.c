@@ -4,6 +4,7 @@
  * reads past the end of a body. Each must return its documented code (docs/bad-input.md
  * has the table) and never crash. A small HTTP server forked from this test answers the
  * requests that need one. Prints "N passed, 0 failed". */
+/* hc-requires: hc_connection_set_deadline */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L /* fork, kill, sockets, nanosleep under -std=c99 */
 #endif

@@ -2,6 +2,7 @@
  * each byte well inside the read timeout: without a deadline the request takes as long as
  * the server likes; with one it fails with HC_ERR_TIMEOUT. The server is a child process
  * forked from this test, on a loopback socket. Prints "N passed, 0 failed". */
+/* hc-requires: hc_connection_set_deadline */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L /* fork, kill, sockets, nanosleep under -std=c99 */
 #endif
