@@ -367,6 +367,28 @@ hc_error hc_connection_set_timeout(struct hc_connection *conn, double seconds);
 hc_error hc_connection_set_connect_timeout(struct hc_connection *conn, double seconds);
 
 /**
+ * Sets an overall limit, in seconds, for each later request; `seconds <= 0` means none (the
+ * default). The limit counts from the moment the request starts being written, once the
+ * connection is open (connecting and the TLS handshake are bounded by the timeouts of
+ * hc_connection_set_timeout and hc_connection_set_connect_timeout, not by this), and covers
+ * writing the request (hc_request, hc_endheaders and hc_send after it), reading the response
+ * head in hc_getresponse (interim 1xx responses included) and every hc_response_read or
+ * hc_response_read_all of its body, until the body ends or fails. The time the caller spends
+ * between reads counts too. Each read and write waits at most what is left (and at most the
+ * timeout), so a server that trickles bytes, each within the timeout, cannot hold the caller
+ * longer than the limit: once it has passed, the call fails with HC_ERR_TIMEOUT and the
+ * connection is closed (the next request opens a new one). A request already sent keeps the
+ * limit it was sent with. Over HTTPS one read waits for a whole TLS record (at most 16 KiB),
+ * so a server trickling a single record, each byte within the timeout, can overrun the limit
+ * by the time that record takes to arrive.
+ *
+ * `conn` is borrowed for the call only.
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a NaN or too large value.
+ */
+hc_error hc_connection_set_deadline(struct hc_connection *conn, double seconds);
+
+/**
  * Strict (true, the default): a reply that is not an HTTP/1.x status line is
  * HC_ERR_BAD_STATUS_LINE. Lenient (false): such a reply, as the first response on a fresh
  * connection, is taken as an HTTP/0.9 body (status 200, version 9, read until close).

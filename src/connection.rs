@@ -77,6 +77,10 @@ pub struct Connection {
     tunnel_head: Option<Head>,
     /// The read buffer's size; None: the default.
     block: Option<usize>,
+    /// The deadline option: how long one request may take, sending through its response.
+    deadline: Option<Duration>,
+    /// When the request being sent must be over.
+    request_deadline: Option<Instant>,
 }
 
 /// Where a tunnel leads and what the CONNECT carries.
@@ -142,6 +146,8 @@ impl Connection {
             tunnel: None,
             tunnel_head: None,
             block: None,
+            deadline: None,
+            request_deadline: None,
         })
     }
 
@@ -161,9 +167,30 @@ impl Connection {
         self.tcp.io_timeout = t;
         if let Some(w) = &self.wire {
             let mut w = lock(w);
+            w.io_timeout = t;
             let _ = w.io.set_io_timeout(t);
         }
         Ok(())
+    }
+
+    /// An overall limit for each request; `<= 0`: none (the default). It counts from the
+    /// moment the request starts being written (after the connection is open: connecting is
+    /// bounded by the timeouts) and covers writing the request, reading the response head
+    /// (interim 1xx responses included) and every read of its body, until the body ends or
+    /// fails. Each read and write waits at most what is left of it (and at most the timeout);
+    /// once it has passed, the read or write fails with `Timeout` and the connection is closed.
+    /// A sender that trickles bytes, each within the timeout, can't hold the caller longer.
+    /// The time the caller spends between reads of the body counts too. Applies to requests
+    /// sent after the call. Over TLS, one record trickled by the server is read in one go and
+    /// can overrun the limit by the time it takes to arrive.
+    pub fn set_deadline(&mut self, seconds: f64) -> Result<()> {
+        self.deadline = secs(seconds)?;
+        Ok(())
+    }
+
+    /// Starts the deadline of a request about to be written.
+    fn start_deadline(&mut self) {
+        self.request_deadline = self.deadline.and_then(|d| Instant::now().checked_add(d));
     }
 
     /// A limit for connecting alone (overrides the timeout for the connect); `<= 0`: use the
@@ -381,6 +408,7 @@ impl Connection {
         if let Some(n) = self.block {
             wire.set_block(n);
         }
+        wire.io_timeout = self.tcp.io_timeout;
         wire.debug(
             DebugKind::Text,
             format!("connected to {}", self.origin().display()).as_bytes(),
@@ -681,6 +709,7 @@ impl Connection {
     /// continue timeout), false when a final response (or the end of the stream) came first.
     fn send_head_and_wait(&mut self) -> Result<bool> {
         let head_len = self.out.len();
+        self.start_deadline();
         if let Err(e) = self.write_request(head_len, None) {
             self.state = State::Idle;
             self.out.clear();
@@ -755,6 +784,7 @@ impl Connection {
             }
         } else {
             let head_len = self.out.len();
+            self.start_deadline();
             if let Err(e) = self.write_request(head_len, None) {
                 self.state = State::Idle;
                 self.out.clear();
@@ -785,6 +815,7 @@ impl Connection {
             self.out.extend_from_slice(body);
         }
         let separate_body = !chunked && body.len() > COALESCE_BODY;
+        self.start_deadline();
         let mut result = self.write_request(head_len, separate_body.then_some(body));
         if let Err(e) = &result {
             let retry = self.sent_on_reused
@@ -820,6 +851,10 @@ impl Connection {
         let (shared, reused) = self.usable_wire()?;
         self.sent_on_reused = reused;
         let mut w = lock(&shared);
+        if !w.response_active {
+            // While an earlier response is being read, its deadline stays in force.
+            w.deadline = self.request_deadline;
+        }
         if w.debug.is_some() {
             w.debug(DebugKind::HeaderOut, &self.out[..head_len]);
             if self.out.len() > head_len {
@@ -837,6 +872,7 @@ impl Connection {
             Ok(()) => {
                 w.outstanding.push_back(Sent {
                     head: self.method_is_head,
+                    deadline: self.request_deadline,
                 });
                 Ok(())
             }
@@ -940,12 +976,15 @@ impl Connection {
                 DebugKind::Text,
                 b"the server closed a reused connection: sending the request again",
             );
+            // The request's deadline still counts from its first sending.
+            w.deadline = self.request_deadline;
             if let Err(e) = w.write_all(&self.out) {
                 w.close("a write failed");
                 return Err(e);
             }
             w.outstanding.push_back(Sent {
                 head: self.method_is_head,
+                deadline: self.request_deadline,
             });
         }
         self.sent_on_reused = false;

@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::debug::{DebugKind, DebugSink};
 use crate::error::{Error, ErrorKind, Result};
@@ -23,6 +23,9 @@ pub const MAX_LINE: usize = 65536;
 #[derive(Debug, Clone, Copy)]
 pub struct Sent {
     pub head: bool,
+    /// When the whole exchange of this request must be over (the connection's deadline
+    /// option, counted from the start of sending it).
+    pub deadline: Option<Instant>,
 }
 
 /// Where a line search ended.
@@ -58,6 +61,14 @@ pub struct Wire {
     pub unclean_eof: bool,
     /// The read buffer's usual size (BUF_SIZE unless the connection chose another).
     block: usize,
+    /// The limit of each read and write (the connection's timeout option).
+    pub io_timeout: Option<Duration>,
+    /// The end of the exchange in progress: every read and write is limited to what is left,
+    /// and fails with `Timeout` once it passed. Set when a request is sent and when its
+    /// response begins; cleared when the response body ends or fails.
+    pub deadline: Option<Instant>,
+    /// The transport's timeout was shortened for a deadline and must be set back.
+    timeout_shortened: bool,
 }
 
 pub type SharedWire = Arc<Mutex<Wire>>;
@@ -92,6 +103,59 @@ impl Wire {
             debug: None,
             is_tls,
             unclean_eof: false,
+            io_timeout: None,
+            deadline: None,
+            timeout_shortened: false,
+        }
+    }
+
+    /// Before each read or write: limits the transport's timeout to what is left of the
+    /// deadline, or fails with `Timeout` when it passed; with no deadline, puts the timeout
+    /// option back if a deadline had shortened it.
+    fn apply_deadline(&mut self) -> Result<()> {
+        let Some(deadline) = self.deadline else {
+            if self.timeout_shortened {
+                self.timeout_shortened = false;
+                let _ = self.io.set_io_timeout(self.io_timeout);
+            }
+            return Ok(());
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(Error::new(
+                ErrorKind::Timeout,
+                format!(
+                    "the request's deadline passed before its response from {} ended",
+                    self.peer
+                ),
+            ));
+        }
+        let t = match self.io_timeout {
+            Some(io) if io < left => io,
+            _ => left,
+        };
+        self.timeout_shortened = true;
+        self.io
+            .set_io_timeout(Some(t))
+            .map_err(|e| self.io_error("set the timeout of", &e))
+    }
+
+    /// Maps a transport error; a timeout is the deadline's when the deadline has passed.
+    fn read_error(&self, e: &io::Error) -> Error {
+        let err = self.io_error("read from", e);
+        self.deadline_error(err)
+    }
+
+    fn deadline_error(&self, err: Error) -> Error {
+        match self.deadline {
+            Some(d) if err.kind() == ErrorKind::Timeout && Instant::now() >= d => Error::new(
+                ErrorKind::Timeout,
+                format!(
+                    "the request's deadline passed before its response from {} ended",
+                    self.peer
+                ),
+            ),
+            _ => err,
         }
     }
 
@@ -172,6 +236,7 @@ impl Wire {
     /// Reads from the transport into `out`, mapping errors; `Ok(0)` is a clean end.
     pub fn read_raw(&mut self, out: &mut [u8]) -> Result<usize> {
         loop {
+            self.apply_deadline()?;
             match self.io.read(out) {
                 Ok(n) => {
                     return Ok(n);
@@ -181,7 +246,7 @@ impl Wire {
                     self.unclean_eof = true;
                     return Ok(0);
                 }
-                Err(e) => return Err(self.io_error("read from", &e)),
+                Err(e) => return Err(self.read_error(&e)),
             }
         }
     }
@@ -202,14 +267,12 @@ impl Wire {
             self.buf.resize(want, 0);
         }
         let mut end = self.end;
-        let n = {
-            let (io, buf) = (&mut self.io, &mut self.buf);
-            loop {
-                match io.read(&mut buf[end..]) {
-                    Ok(n) => break Ok(n),
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => break Err(e),
-                }
+        let n = loop {
+            self.apply_deadline()?;
+            match self.io.read(&mut self.buf[end..]) {
+                Ok(n) => break Ok(n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => break Err(e),
             }
         };
         match n {
@@ -222,7 +285,7 @@ impl Wire {
                 self.unclean_eof = true;
                 Ok(0)
             }
-            Err(e) => Err(self.io_error("read from", &e)),
+            Err(e) => Err(self.read_error(&e)),
         }
     }
 
@@ -257,15 +320,22 @@ impl Wire {
         Some((self.pos, self.pos + i + 1))
     }
 
-    /// Writes all of `data`.
-    pub fn write_all(&mut self, data: &[u8]) -> Result<()> {
-        match self.io.write_all(data) {
-            Ok(()) => {
-                self.last_used = Instant::now();
-                Ok(())
+    /// Writes all of `data` (each write limited by the deadline, when there is one).
+    pub fn write_all(&mut self, mut data: &[u8]) -> Result<()> {
+        while !data.is_empty() {
+            self.apply_deadline()?;
+            match self.io.write(data) {
+                Ok(0) => {
+                    let e = io::Error::from(io::ErrorKind::WriteZero);
+                    return Err(self.io_error("write to", &e));
+                }
+                Ok(n) => data = &data[n..],
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.deadline_error(self.io_error("write to", &e))),
             }
-            Err(e) => Err(self.io_error("write to", &e)),
         }
+        self.last_used = Instant::now();
+        Ok(())
     }
 }
 

@@ -126,6 +126,8 @@ impl Response {
         let mut wire = lock(&shared);
         let sent = wire.outstanding.pop_front();
         let head_request = sent.map(|s| s.head).unwrap_or(false);
+        // This response's reads are bounded by its request's deadline.
+        wire.deadline = sent.and_then(|s| s.deadline);
         let result = Self::read_final_head(&mut wire, strict, head_request);
         let (head, framing, declared, will_close) = match result {
             Ok(v) => v,
@@ -194,6 +196,7 @@ impl Response {
         if let Some(shared) = self.wire.take() {
             let mut wire = lock(&shared);
             wire.response_active = false;
+            wire.deadline = None;
             wire.last_used = Instant::now();
             if self.will_close {
                 wire.close("the server said it would close the connection");
@@ -208,6 +211,7 @@ impl Response {
         if let Some(shared) = self.wire.take() {
             let mut wire = lock(&shared);
             wire.response_active = false;
+            wire.deadline = None;
             wire.close("a response body failed");
         }
         self.error = Some(e);
