@@ -318,8 +318,9 @@ extern "C" {
 /**
  * Creates an HTTP connection to `host` (a name, an IPv4 address, or an IPv6 address in
  * brackets) on `port`. `port == 0` takes the port from `host` when it has the form
- * `host:port` or `[v6addr]:port`, else 80. No network I/O happens here: the connection opens
- * on hc_connection_connect or on the first request.
+ * `host:port` or `[v6addr]:port`, else 80; a non-zero `port` wins over one written in `host`
+ * (which must still be valid). No network I/O happens here: the connection opens on
+ * hc_connection_connect or on the first request.
  *
  * `host` is borrowed for the call. On success `*out` receives a new handle that the caller
  * frees with hc_connection_free; on failure `*out` is untouched.

@@ -59,8 +59,13 @@ impl Target {
         if name.is_empty() {
             return Err(bad("empty host"));
         }
-        let port = match (port, parsed_port) {
-            (0, Some(p)) => parse_port(p).ok_or_else(|| bad("bad port"))?,
+        // A port written in `host` must be valid even when `port` is given, which then wins.
+        let written = match parsed_port {
+            Some(p) => Some(parse_port(p).ok_or_else(|| bad("bad port"))?),
+            None => None,
+        };
+        let port = match (port, written) {
+            (0, Some(p)) => p,
             (0, None) => default_port,
             (p, _) => p,
         };
@@ -184,6 +189,11 @@ mod tests {
             let e = t(h, 0).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidUrl, "{h:?}");
         }
+        for h in ["h:abc", "h:", "[::1]:x", "h:0"] {
+            let e = t(h, 8080).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidUrl, "{h:?} with a port given");
+        }
+        assert_eq!(t("h:81", 8080).unwrap().port, 8080);
     }
 
     #[test]

@@ -170,10 +170,7 @@ impl Body {
                 Framing::Chunked(Chunk::Data(rem)) => {
                     let n = Self::read_bounded(wire, out, rem)?;
                     if n == 0 {
-                        return Err(incomplete(format!(
-                            "IncompleteRead({} bytes read, {} more expected in the current chunk)",
-                            self.received, rem
-                        )));
+                        return Err(self.chunked_cut_short());
                     }
                     self.received += n as u64;
                     self.framing = match rem - n as u64 {
@@ -200,10 +197,7 @@ impl Body {
     fn read_chunked_direct(&mut self, wire: &mut Wire, out: &mut [u8]) -> Result<usize> {
         let n = wire.read_raw(out)?;
         if n == 0 {
-            return Err(incomplete(format!(
-                "IncompleteRead({} bytes read): the chunked body ended before its last chunk",
-                self.received
-            )));
+            return Err(self.chunked_cut_short());
         }
         let (mut r, mut w) = (0usize, 0usize);
         while r < n {
@@ -265,6 +259,21 @@ impl Body {
         Ok(w)
     }
 
+    /// The error for a chunked body whose stream ended early: how many bytes were read and,
+    /// inside a chunk, how many more it announced (a chunked body announces no total).
+    fn chunked_cut_short(&self) -> Error {
+        incomplete(match self.framing {
+            Framing::Chunked(Chunk::Data(rem)) => format!(
+                "IncompleteRead({} bytes read, {} more expected in the current chunk)",
+                self.received, rem
+            ),
+            _ => format!(
+                "IncompleteRead({} bytes read, more expected): the chunked body ended before its last chunk",
+                self.received
+            ),
+        })
+    }
+
     /// Processes chunk boundaries that are already buffered, without reading, so that the
     /// end of a body is noticed as soon as its bytes arrived.
     pub fn advance_buffered(&mut self, wire: &mut Wire) -> Result<()> {
@@ -295,12 +304,7 @@ impl Body {
         let (s, e) = if may_read {
             match wire.line(MAX_LINE)? {
                 Line::Complete(s, e) => (s, e),
-                Line::Eof(..) => {
-                    return Err(incomplete(format!(
-                    "IncompleteRead({} bytes read): the chunked body ended before its last chunk",
-                    self.received
-                )))
-                }
+                Line::Eof(..) => return Err(self.chunked_cut_short()),
             }
         } else {
             match wire.buffered_line(MAX_LINE) {
