@@ -59,6 +59,9 @@ pub struct Wire {
     pub is_tls: bool,
     /// The stream ended without the protocol's clean close (TLS without close_notify).
     pub unclean_eof: bool,
+    /// The storage of a freed response's head, reused by the next one (no allocation per
+    /// request on a warm connection).
+    pub spare_head: Option<crate::response::head::Head>,
     /// The read buffer's usual size (BUF_SIZE unless the connection chose another).
     block: usize,
     /// The limit of each read and write (the connection's timeout option).
@@ -103,6 +106,7 @@ impl Wire {
             debug: None,
             is_tls,
             unclean_eof: false,
+            spare_head: None,
             io_timeout: None,
             deadline: None,
             timeout_shortened: false,

@@ -400,28 +400,59 @@ pub extern "C" fn hc_connection_fileno(conn: *const hc_connection) -> c_int {
     })
 }
 
+/// The caller's headers borrowed as byte slices: up to 16 inline (no allocation per
+/// request), more on the heap.
+// It lives on the stack for one call; being large there is the point (no allocation).
+#[allow(clippy::large_enum_variant)]
+enum HeaderList<'a> {
+    Inline([(&'a [u8], &'a [u8]); INLINE_HEADERS], usize),
+    Heap(Vec<(&'a [u8], &'a [u8])>),
+}
+
+const INLINE_HEADERS: usize = 16;
+
+impl<'a> std::ops::Deref for HeaderList<'a> {
+    type Target = [(&'a [u8], &'a [u8])];
+    fn deref(&self) -> &Self::Target {
+        match self {
+            HeaderList::Inline(a, n) => &a[..*n],
+            HeaderList::Heap(v) => v,
+        }
+    }
+}
+
 /// Borrows the caller's header array.
 unsafe fn headers_arg<'a>(
     func: &str,
     headers: *const hc_header,
     n: usize,
-) -> crate::Result<Vec<(&'a [u8], &'a [u8])>> {
+) -> crate::Result<HeaderList<'a>> {
     if n == 0 {
-        return Ok(Vec::new());
+        return Ok(HeaderList::Inline([(&[], &[]); INLINE_HEADERS], 0));
     }
     if headers.is_null() {
         return Err(null_arg(func, "headers"));
     }
     // SAFETY: the caller gives `n` headers at `headers`.
     let hs = unsafe { std::slice::from_raw_parts(headers, n) };
-    hs.iter()
-        .map(|h| {
-            Ok((
-                unsafe { arg_bytes(h.name, func, "headers[i].name") }?,
-                unsafe { arg_bytes(h.value, func, "headers[i].value") }?,
-            ))
-        })
-        .collect()
+    let pair = |h: &hc_header| -> crate::Result<(&'a [u8], &'a [u8])> {
+        Ok((
+            unsafe { arg_bytes(h.name, func, "headers[i].name") }?,
+            unsafe { arg_bytes(h.value, func, "headers[i].value") }?,
+        ))
+    };
+    if n > INLINE_HEADERS {
+        return hs
+            .iter()
+            .map(pair)
+            .collect::<crate::Result<_>>()
+            .map(HeaderList::Heap);
+    }
+    let mut inline = [(&[][..], &[][..]); INLINE_HEADERS];
+    for (slot, h) in inline.iter_mut().zip(hs) {
+        *slot = pair(h)?;
+    }
+    Ok(HeaderList::Inline(inline, n))
 }
 
 /// Sends a whole request (httplib's request()): the request line, `Host` (from an absolute

@@ -10,15 +10,48 @@ use crate::response::Response;
 /// A response (httplib's HTTPResponse). Opaque; got from hc_getresponse, freed by
 /// hc_response_free. It stays readable after its connection handle was freed.
 pub struct hc_response {
-    inner: Response,
+    /// Always Some while the handle is live; None only inside the per-thread spare below.
+    inner: Option<Response>,
+}
+
+thread_local! {
+    /// The allocation of the last response freed on this thread, reused by the next one so
+    /// that a warm keep-alive request allocates nothing.
+    static SPARE: std::cell::Cell<Option<Box<hc_response>>> = const { std::cell::Cell::new(None) };
 }
 
 pub(crate) fn into_raw(resp: Response) -> *mut hc_response {
-    Box::into_raw(Box::new(hc_response { inner: resp }))
+    let boxed = match SPARE.try_with(|s| s.take()).ok().flatten() {
+        Some(mut b) => {
+            b.inner = Some(resp);
+            b
+        }
+        None => Box::new(hc_response { inner: Some(resp) }),
+    };
+    Box::into_raw(boxed)
+}
+
+fn live<'a>(r: &'a hc_response, func: &str) -> crate::Result<&'a Response> {
+    r.inner.as_ref().ok_or_else(|| {
+        Error::new(
+            ErrorKind::InvalidArgument,
+            format!("{func}: a freed response"),
+        )
+    })
 }
 
 fn resp_ref<'a>(resp: *const hc_response, func: &str) -> crate::Result<&'a Response> {
-    unsafe { handle_ref(resp, func, "resp") }.map(|r| &r.inner)
+    unsafe { handle_ref(resp, func, "resp") }.and_then(|r| live(r, func))
+}
+
+fn resp_mut<'a>(resp: *mut hc_response, func: &str) -> crate::Result<&'a mut Response> {
+    let r = unsafe { handle_mut(resp, func, "resp") }?;
+    r.inner.as_mut().ok_or_else(|| {
+        Error::new(
+            ErrorKind::InvalidArgument,
+            format!("{func}: a freed response"),
+        )
+    })
 }
 
 /// The status code (200, 404, ...), or -1 for a NULL `resp`.
@@ -69,7 +102,7 @@ pub extern "C" fn hc_response_read(
 ) -> hc_error {
     const F: &str = "hc_response_read";
     guard(|| {
-        let r = unsafe { handle_mut(resp, F, "resp") }?;
+        let r = resp_mut(resp, F)?;
         if n_read.is_null() {
             return Err(null_arg(F, "n_read"));
         }
@@ -82,7 +115,7 @@ pub extern "C" fn hc_response_read(
             // SAFETY: the caller gives `cap` writable bytes at `buf`.
             unsafe { std::slice::from_raw_parts_mut(buf, cap) }
         };
-        let (n, result) = r.inner.read_fill(out);
+        let (n, result) = r.read_fill(out);
         unsafe { out_write(n_read, n) };
         result
     })
@@ -103,7 +136,7 @@ pub extern "C" fn hc_response_read_all(
 ) -> hc_error {
     const F: &str = "hc_response_read_all";
     guard(|| {
-        let r = unsafe { handle_mut(resp, F, "resp") }?;
+        let r = resp_mut(resp, F)?;
         if out.is_null() {
             return Err(null_arg(F, "out"));
         }
@@ -111,7 +144,7 @@ pub extern "C" fn hc_response_read_all(
             return Err(null_arg(F, "out_len"));
         }
         let mut body = Vec::new();
-        let result = r.inner.read_to_end(&mut body);
+        let result = r.read_to_end(&mut body);
         if let Err(e) = &result {
             if e.kind() != ErrorKind::IncompleteRead {
                 return result;
@@ -252,7 +285,9 @@ pub extern "C" fn hc_response_free(resp: *mut hc_response) {
     guard_value((), || {
         if !resp.is_null() {
             // SAFETY: made by into_raw, freed once (contract).
-            drop(unsafe { Box::from_raw(resp) });
+            let mut boxed = unsafe { Box::from_raw(resp) };
+            drop(boxed.inner.take());
+            let _ = SPARE.try_with(|s| s.set(Some(boxed)));
         }
     })
 }
@@ -276,7 +311,7 @@ pub extern "C" fn hc_response_readline(
 ) -> hc_error {
     const F: &str = "hc_response_readline";
     guard(|| {
-        let r = unsafe { handle_mut(resp, F, "resp") }?;
+        let r = resp_mut(resp, F)?;
         if n_read.is_null() {
             return Err(null_arg(F, "n_read"));
         }
@@ -289,14 +324,14 @@ pub extern "C" fn hc_response_readline(
         }
         // SAFETY: the caller gives `cap` writable bytes at `buf`.
         let out = unsafe { std::slice::from_raw_parts_mut(buf, cap) };
-        let before = r.inner.bytes_read();
-        match r.inner.readline(out) {
+        let before = r.bytes_read();
+        match r.readline(out) {
             Ok(n) => {
                 unsafe { out_write(n_read, n) };
                 Ok(())
             }
             Err(e) => {
-                let n = (r.inner.bytes_read() - before) as usize;
+                let n = (r.bytes_read() - before) as usize;
                 unsafe { out_write(n_read, n) };
                 Err(e)
             }

@@ -42,6 +42,21 @@ impl Head {
         (start, end)
     }
 
+    /// Empties the head for another response, keeping its storage.
+    fn reset(&mut self, version: u8, status: u16) {
+        self.version = version;
+        self.status = status;
+        self.store.clear();
+        self.fields.clear();
+        self.reason = (0, 0);
+    }
+
+    /// Whether its storage is small enough to keep for the next response on a connection
+    /// (a head that grew large is freed rather than kept).
+    pub fn worth_keeping(&self) -> bool {
+        self.store.capacity() <= 16 * 1024 && self.fields.capacity() <= 128
+    }
+
     pub fn reason(&self) -> &[u8] {
         &self.store[self.reason.0 as usize..self.reason.1 as usize]
     }
@@ -254,6 +269,7 @@ pub fn read_head(wire: &mut Wire, lenient_09: bool) -> Result<Head> {
             return Ok(Head::http09());
         }
     }
+    let spare = wire.spare_head.take();
     let (start, end) = match wire.line(MAX_LINE)? {
         Line::Complete(s, e) => (s, e),
         Line::Eof(s, e) if s == e => {
@@ -278,11 +294,8 @@ pub fn read_head(wire: &mut Wire, lenient_09: bool) -> Result<Head> {
     wire.debug(crate::debug::DebugKind::HeaderIn, wire.slice(start, end));
     let line = strip_eol(wire.slice(start, end));
     let (version, status, reason) = parse_status_line(line)?;
-    let mut head = Head {
-        version,
-        status,
-        ..Head::default()
-    };
+    let mut head = spare.unwrap_or_default();
+    head.reset(version, status);
     head.store.reserve(end - start + 256);
     head.reason = head.push_str(reason);
     wire.consume_to(end);

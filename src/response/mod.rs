@@ -5,6 +5,7 @@ pub mod head;
 
 use std::cell::OnceCell;
 use std::ffi::{CStr, CString};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Instant;
 
 use crate::debug::DebugKind;
@@ -26,6 +27,8 @@ pub struct Response {
     /// `getheader` values of repeated fields joined with ", ", built on first use, one slot
     /// per field index.
     joined: OnceCell<Vec<OnceCell<CString>>>,
+    /// The connection it came from, to give its head's storage back when freed.
+    home: Weak<Mutex<Wire>>,
 }
 
 /// What `begin` learned from the head about the body and the connection.
@@ -142,6 +145,7 @@ impl Response {
         let mut resp = Response {
             head,
             body: Body::new(framing, declared),
+            home: Arc::downgrade(&shared),
             wire: Some(shared),
             will_close,
             error: None,
@@ -183,6 +187,7 @@ impl Response {
                         format!("more than {MAX_INTERIM} interim (1xx) responses"),
                     ));
                 }
+                wire.spare_head = Some(head);
                 continue;
             }
             let (framing, declared, will_close) = framing_of(&head, head_request)?;
@@ -411,6 +416,15 @@ impl Drop for Response {
             let mut wire = lock(&shared);
             wire.response_active = false;
             wire.close("a response was freed before its body ended");
+            return;
+        }
+        if self.head.worth_keeping() {
+            if let Some(shared) = self.home.upgrade() {
+                let mut wire = lock(&shared);
+                if !wire.closed && wire.spare_head.is_none() {
+                    wire.spare_head = Some(std::mem::take(&mut self.head));
+                }
+            }
         }
     }
 }
