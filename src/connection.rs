@@ -626,15 +626,15 @@ impl Connection {
         w.write_all(data).inspect_err(|_| w.close("a write failed"))
     }
 
-    /// Sends a whole request (httplib's request): adds Host, Accept-Encoding: identity and
-    /// Content-Length as httplib does unless `headers` gives them.
-    pub fn request(
+    /// Checks a whole request's method, URL and headers before anything is written, then
+    /// starts it: the request line, the automatic headers the caller does not give, and the
+    /// caller's. Returns what the caller's headers say.
+    fn start_whole_request(
         &mut self,
         method: &[u8],
         url: &[u8],
-        body: Option<&[u8]>,
         headers: &[(&[u8], &[u8])],
-    ) -> Result<()> {
+    ) -> Result<GivenHeaders> {
         if self.state != State::Idle {
             return Err(self.cannot_send_request());
         }
@@ -651,6 +651,19 @@ impl Connection {
         for (n, v) in headers {
             request::write_header(&mut self.out, n, v);
         }
+        Ok(given)
+    }
+
+    /// Sends a whole request (httplib's request): adds Host, Accept-Encoding: identity and
+    /// Content-Length as httplib does unless `headers` gives them.
+    pub fn request(
+        &mut self,
+        method: &[u8],
+        url: &[u8],
+        body: Option<&[u8]>,
+        headers: &[(&[u8], &[u8])],
+    ) -> Result<()> {
+        let given = self.start_whole_request(method, url, headers)?;
         self.given = given;
         if !given.content_length && !given.transfer_encoding {
             match body {
@@ -744,22 +757,7 @@ impl Connection {
         length: Option<u64>,
         headers: &[(&[u8], &[u8])],
     ) -> Result<()> {
-        if self.state != State::Idle {
-            return Err(self.cannot_send_request());
-        }
-        request::check_method(method)?;
-        request::check_url(url)?;
-        let mut given = GivenHeaders::default();
-        for (n, v) in headers {
-            request::check_header_name(n)?;
-            request::check_header_value(n, v)?;
-            given.note(n, v);
-        }
-        given.check()?;
-        self.begin_request(method, url, given.host, given.accept_encoding);
-        for (n, v) in headers {
-            request::write_header(&mut self.out, n, v);
-        }
+        let given = self.start_whole_request(method, url, headers)?;
         let chunked = if given.content_length {
             false
         } else if given.transfer_encoding {

@@ -4,6 +4,7 @@ use std::ffi::{c_char, c_int};
 
 use super::{arg_bytes, guard, guard_value, handle_mut, handle_ref, hc_error, null_arg, out_write};
 use crate::error::{Error, ErrorKind};
+use crate::response::head::Head;
 use crate::response::Response;
 
 /// A response (httplib's HTTPResponse). Opaque; got from hc_getresponse, freed by
@@ -177,22 +178,42 @@ pub extern "C" fn hc_response_header(
     name: *mut *const c_char,
     value: *mut *const c_char,
 ) -> hc_error {
-    const F: &str = "hc_response_header";
+    field_at(
+        "hc_response_header",
+        resp,
+        index,
+        name,
+        value,
+        |r| Some(r.headers()),
+        "fields",
+    )
+}
+
+/// The field at `index` of the section `section` gives (headers or trailers) through the
+/// out-pointers, for hc_response_header and hc_response_trailer.
+fn field_at(
+    func: &str,
+    resp: *const hc_response,
+    index: usize,
+    name: *mut *const c_char,
+    value: *mut *const c_char,
+    section: fn(&Response) -> Option<&Head>,
+    what: &str,
+) -> hc_error {
     guard(|| {
-        let r = resp_ref(resp, F)?;
+        let r = resp_ref(resp, func)?;
         if name.is_null() {
-            return Err(null_arg(F, "name"));
+            return Err(null_arg(func, "name"));
         }
         if value.is_null() {
-            return Err(null_arg(F, "value"));
+            return Err(null_arg(func, "value"));
         }
-        let (n, v) = r.headers().field_cstr(index).ok_or_else(|| {
+        let fields = section(r);
+        let count = fields.map_or(0, |f| f.len());
+        let (n, v) = fields.and_then(|f| f.field_cstr(index)).ok_or_else(|| {
             Error::new(
                 ErrorKind::InvalidArgument,
-                format!(
-                    "{F}: index {index} out of range ({} fields)",
-                    r.headers().len()
-                ),
+                format!("{func}: index {index} out of range ({count} {what})"),
             )
         })?;
         unsafe {
@@ -316,31 +337,15 @@ pub extern "C" fn hc_response_trailer(
     name: *mut *const c_char,
     value: *mut *const c_char,
 ) -> hc_error {
-    const F: &str = "hc_response_trailer";
-    guard(|| {
-        let r = resp_ref(resp, F)?;
-        if name.is_null() {
-            return Err(null_arg(F, "name"));
-        }
-        if value.is_null() {
-            return Err(null_arg(F, "value"));
-        }
-        let count = r.trailers().map_or(0, |t| t.len());
-        let (n, v) = r
-            .trailers()
-            .and_then(|t| t.field_cstr(index))
-            .ok_or_else(|| {
-                Error::new(
-                    ErrorKind::InvalidArgument,
-                    format!("{F}: index {index} out of range ({count} trailer fields)"),
-                )
-            })?;
-        unsafe {
-            out_write(name, n.as_ptr());
-            out_write(value, v.as_ptr());
-        }
-        Ok(())
-    })
+    field_at(
+        "hc_response_trailer",
+        resp,
+        index,
+        name,
+        value,
+        Response::trailers,
+        "trailer fields",
+    )
 }
 
 /// The value of the trailer field `name` (case-insensitive; the first when repeated), or
