@@ -8,47 +8,13 @@
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L /* fork, kill, sockets, nanosleep under -std=c99 */
 #endif
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "httpclient.h"
-
-static int passed, failed;
-
-static void check(int ok, const char *what, int line) {
-    if (ok) {
-        passed++;
-        return;
-    }
-    failed++;
-    char msg[512];
-    hc_last_error_message(msg, sizeof msg);
-    fprintf(stderr, "test_bad_input.c:%d: FAILED: %s (last error: %s)\n", line, what, msg);
-}
-#define CHECK(cond) check((cond) != 0, #cond, __LINE__)
-
-/* Checks the code of a call, naming both when they differ. */
-static void check_code(int got, int want, const char *call, int line) {
-    if (got == want) {
-        passed++;
-        return;
-    }
-    failed++;
-    char msg[512];
-    hc_last_error_message(msg, sizeof msg);
-    fprintf(stderr, "test_bad_input.c:%d: %s returned %d (%s), expected %d (%s); last error: %s\n",
-            line, call, got, hc_error_name(got), want, hc_error_name(want), msg);
-}
-#define CODE(call, want) check_code((call), (want), #call, __LINE__)
+#include "hc_check.h"
 
 /* ----- a tiny HTTP/1.1 server in a child process ----- */
 
@@ -102,17 +68,8 @@ static void serve_conn(int c) {
 static pid_t server_pid;
 
 static int start_server(void) {
-    int lfd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof a) != 0 || listen(lfd, 16) != 0) {
-        perror("listen");
-        exit(2);
-    }
-    socklen_t len = sizeof a;
-    getsockname(lfd, (struct sockaddr *)&a, &len);
+    uint16_t port;
+    int lfd = hc_listen_loopback(&port);
     fflush(NULL);
     server_pid = fork();
     if (server_pid < 0) {
@@ -136,7 +93,7 @@ static int start_server(void) {
         _exit(0);
     }
     close(lfd);
-    return ntohs(a.sin_port);
+    return port;
 }
 
 static int port;
@@ -181,74 +138,74 @@ static char *big; /* 1 MiB of 'a' */
 
 static void null_pointers(void) {
     hc_connection *c = NULL;
-    CODE(hc_connection_new(NULL, 80, &c), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_connection_new("127.0.0.1", 80, NULL), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_https_connection_new(NULL, 443, &c), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_https_connection_new("127.0.0.1", 443, NULL), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_connection_new(NULL, 80, &c), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_connection_new("127.0.0.1", 80, NULL), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_https_connection_new(NULL, 443, &c), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_https_connection_new("127.0.0.1", 443, NULL), HC_ERR_INVALID_ARGUMENT);
     CHECK(c == NULL); /* untouched on failure */
     hc_connection_free(NULL);
 
-    CODE(hc_connection_set_timeout(NULL, 1), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_connection_set_connect_timeout(NULL, 1), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_connection_set_deadline(NULL, 1), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_connection_set_strict(NULL, true), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_connection_set_debuglevel(NULL, 1), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_connection_set_debug_callback(NULL, NULL, NULL), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_connection_set_ca_file(NULL, "x"), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_connection_set_ca_path(NULL, "x"), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_connection_set_client_cert(NULL, "x", "y"), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_connection_set_verify(NULL, true), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_connection_set_source_address(NULL, "127.0.0.1", 0), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_connection_connect(NULL), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_connection_close(NULL), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_connection_set_timeout(NULL, 1), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_connection_set_connect_timeout(NULL, 1), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_connection_set_deadline(NULL, 1), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_connection_set_strict(NULL, true), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_connection_set_debuglevel(NULL, 1), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_connection_set_debug_callback(NULL, NULL, NULL), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_connection_set_ca_file(NULL, "x"), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_connection_set_ca_path(NULL, "x"), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_connection_set_client_cert(NULL, "x", "y"), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_connection_set_verify(NULL, true), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_connection_set_source_address(NULL, "127.0.0.1", 0), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_connection_connect(NULL), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_connection_close(NULL), HC_ERR_INVALID_ARGUMENT);
     CHECK(hc_connection_fileno(NULL) == -1);
 
     hc_connection *s = new_https();
-    CODE(hc_connection_set_ca_file(s, NULL), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_connection_set_ca_path(s, NULL), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_connection_set_client_cert(s, NULL, "k"), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_connection_set_client_cert(s, "c", NULL), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_connection_set_ca_file(s, NULL), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_connection_set_ca_path(s, NULL), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_connection_set_client_cert(s, NULL, "k"), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_connection_set_client_cert(s, "c", NULL), HC_ERR_INVALID_ARGUMENT);
     hc_connection_free(s);
 
     c = new_conn();
     /* NULL callback and NULL ip are documented as "remove the setting". */
-    CODE(hc_connection_set_debug_callback(c, NULL, NULL), HC_OK);
-    CODE(hc_connection_set_source_address(c, NULL, 0), HC_OK);
+    CHECK_RC(hc_connection_set_debug_callback(c, NULL, NULL), HC_OK);
+    CHECK_RC(hc_connection_set_source_address(c, NULL, 0), HC_OK);
 
     hc_header h_null_name[1] = {{NULL, "v"}};
     hc_header h_null_value[1] = {{"X-A", NULL}};
-    CODE(hc_request(NULL, "GET", "/", NULL, 0, NULL, 0), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_request(c, NULL, "/", NULL, 0, NULL, 0), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_request(c, "GET", NULL, NULL, 0, NULL, 0), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_request(c, "POST", "/", NULL, 5, NULL, 0), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_request(c, "GET", "/", NULL, 0, NULL, 1), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_request(c, "GET", "/", NULL, 0, h_null_name, 1), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_request(c, "GET", "/", NULL, 0, h_null_value, 1), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_request(NULL, "GET", "/", NULL, 0, NULL, 0), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_request(c, NULL, "/", NULL, 0, NULL, 0), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_request(c, "GET", NULL, NULL, 0, NULL, 0), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_request(c, "POST", "/", NULL, 5, NULL, 0), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_request(c, "GET", "/", NULL, 0, NULL, 1), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_request(c, "GET", "/", NULL, 0, h_null_name, 1), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_request(c, "GET", "/", NULL, 0, h_null_value, 1), HC_ERR_INVALID_ARGUMENT);
 
-    CODE(hc_request_fd(NULL, "PUT", "/", 0, NULL, 0), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_request_fd(c, NULL, "/", 0, NULL, 0), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_request_fd(c, "PUT", NULL, 0, NULL, 0), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_request_fd(c, "PUT", "/", -1, NULL, 0), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_request_fd(c, "PUT", "/", 0, NULL, 1), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_request_fd(NULL, "PUT", "/", 0, NULL, 0), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_request_fd(c, NULL, "/", 0, NULL, 0), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_request_fd(c, "PUT", NULL, 0, NULL, 0), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_request_fd(c, "PUT", "/", -1, NULL, 0), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_request_fd(c, "PUT", "/", 0, NULL, 1), HC_ERR_INVALID_ARGUMENT);
 
-    CODE(hc_putrequest(NULL, "GET", "/", 0), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_putrequest(c, NULL, "/", 0), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_putrequest(c, "GET", NULL, 0), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_putheader(NULL, "X-A", "v"), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_putrequest(c, "POST", "/", 0), HC_OK);
-    CODE(hc_putheader(c, NULL, "v"), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_putheader(c, "X-A", NULL), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_endheaders(NULL, NULL, 0), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_endheaders(c, NULL, 3), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_send(NULL, (const uint8_t *)"x", 1), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_send(c, NULL, 3), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_putrequest(NULL, "GET", "/", 0), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_putrequest(c, NULL, "/", 0), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_putrequest(c, "GET", NULL, 0), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_putheader(NULL, "X-A", "v"), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_putrequest(c, "POST", "/", 0), HC_OK);
+    CHECK_RC(hc_putheader(c, NULL, "v"), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_putheader(c, "X-A", NULL), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_endheaders(NULL, NULL, 0), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_endheaders(c, NULL, 3), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_send(NULL, (const uint8_t *)"x", 1), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_send(c, NULL, 3), HC_ERR_INVALID_ARGUMENT);
     /* The refused calls left the request being built intact: finish it. */
-    CODE(hc_putheader(c, "Content-Length", "2"), HC_OK);
-    CODE(hc_endheaders(c, (const uint8_t *)"hi", 2), HC_OK);
+    CHECK_RC(hc_putheader(c, "Content-Length", "2"), HC_OK);
+    CHECK_RC(hc_endheaders(c, (const uint8_t *)"hi", 2), HC_OK);
     hc_response *r = NULL;
-    CODE(hc_getresponse(NULL, &r), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_getresponse(c, NULL), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_getresponse(c, &r), HC_OK);
+    CHECK_RC(hc_getresponse(NULL, &r), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_getresponse(c, NULL), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_getresponse(c, &r), HC_OK);
     CHECK(r != NULL);
 
     /* Responses. */
@@ -257,15 +214,15 @@ static void null_pointers(void) {
     CHECK(hc_response_version(NULL) == -1);
     uint8_t buf[16];
     size_t n = 77;
-    CODE(hc_response_read(NULL, buf, sizeof buf, &n), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_response_read(r, NULL, 5, &n), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_response_read(r, buf, sizeof buf, NULL), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_response_read(NULL, buf, sizeof buf, &n), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_response_read(r, NULL, 5, &n), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_response_read(r, buf, sizeof buf, NULL), HC_ERR_INVALID_ARGUMENT);
     CHECK(n == 77);
     uint8_t *all = NULL;
     size_t all_len = 0;
-    CODE(hc_response_read_all(NULL, &all, &all_len), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_response_read_all(r, NULL, &all_len), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_response_read_all(r, &all, NULL), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_response_read_all(NULL, &all, &all_len), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_response_read_all(r, NULL, &all_len), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_response_read_all(r, &all, NULL), HC_ERR_INVALID_ARGUMENT);
     CHECK(all == NULL);
     hc_buffer_free(NULL, 0);
     hc_buffer_free(NULL, 12345);
@@ -273,9 +230,9 @@ static void null_pointers(void) {
     CHECK(hc_response_getheader(r, NULL) == NULL);
     CHECK(hc_response_header_count(NULL) == 0);
     const char *hn = NULL, *hv = NULL;
-    CODE(hc_response_header(NULL, 0, &hn, &hv), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_response_header(r, 0, NULL, &hv), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_response_header(r, 0, &hn, NULL), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_response_header(NULL, 0, &hn, &hv), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_response_header(r, 0, NULL, &hv), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_response_header(r, 0, &hn, NULL), HC_ERR_INVALID_ARGUMENT);
     CHECK(hn == NULL && hv == NULL);
     CHECK(hc_response_length(NULL) == -1);
     CHECK(hc_response_isclosed(NULL));
@@ -296,33 +253,33 @@ static void null_pointers(void) {
 
 static void empty_strings(void) {
     hc_connection *c = NULL;
-    CODE(hc_connection_new("", 80, &c), HC_ERR_INVALID_URL);
-    CODE(hc_https_connection_new("", 443, &c), HC_ERR_INVALID_URL);
-    CODE(hc_connection_new(":8080", 0, &c), HC_ERR_INVALID_URL);
-    CODE(hc_connection_new("[]", 0, &c), HC_ERR_INVALID_URL);
+    CHECK_RC(hc_connection_new("", 80, &c), HC_ERR_INVALID_URL);
+    CHECK_RC(hc_https_connection_new("", 443, &c), HC_ERR_INVALID_URL);
+    CHECK_RC(hc_connection_new(":8080", 0, &c), HC_ERR_INVALID_URL);
+    CHECK_RC(hc_connection_new("[]", 0, &c), HC_ERR_INVALID_URL);
     CHECK(c == NULL);
 
     hc_connection *s = new_https();
-    CODE(hc_connection_set_ca_file(s, ""), HC_ERR_OS);
-    CODE(hc_connection_set_ca_path(s, ""), HC_ERR_OS);
-    CODE(hc_connection_set_client_cert(s, "", ""), HC_ERR_OS);
+    CHECK_RC(hc_connection_set_ca_file(s, ""), HC_ERR_OS);
+    CHECK_RC(hc_connection_set_ca_path(s, ""), HC_ERR_OS);
+    CHECK_RC(hc_connection_set_client_cert(s, "", ""), HC_ERR_OS);
     hc_connection_free(s);
 
     c = new_conn();
-    CODE(hc_connection_set_source_address(c, "", 0), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_request(c, "", "/", NULL, 0, NULL, 0), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_connection_set_source_address(c, "", 0), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_request(c, "", "/", NULL, 0, NULL, 0), HC_ERR_INVALID_ARGUMENT);
     hc_header h_empty_name[1] = {{"", "v"}};
-    CODE(hc_request(c, "GET", "/", NULL, 0, h_empty_name, 1), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_putrequest(c, "", "/", 0), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_request_fd(c, "", "/", 0, NULL, 0), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_request(c, "GET", "/", NULL, 0, h_empty_name, 1), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_putrequest(c, "", "/", 0), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_request_fd(c, "", "/", 0, NULL, 0), HC_ERR_INVALID_ARGUMENT);
     /* An empty URL is "/", as in httplib; an empty header value is a valid value. */
-    CODE(hc_putrequest(c, "GET", "", 0), HC_OK);
-    CODE(hc_putheader(c, "", "v"), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_putheader(c, "X-Empty", ""), HC_OK);
-    CODE(hc_endheaders(c, (const uint8_t *)"", 0), HC_OK);
-    CODE(hc_send(c, (const uint8_t *)"", 0), HC_OK);
+    CHECK_RC(hc_putrequest(c, "GET", "", 0), HC_OK);
+    CHECK_RC(hc_putheader(c, "", "v"), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_putheader(c, "X-Empty", ""), HC_OK);
+    CHECK_RC(hc_endheaders(c, (const uint8_t *)"", 0), HC_OK);
+    CHECK_RC(hc_send(c, (const uint8_t *)"", 0), HC_OK);
     hc_response *r = NULL;
-    CODE(hc_getresponse(c, &r), HC_OK);
+    CHECK_RC(hc_getresponse(c, &r), HC_OK);
     CHECK(hc_response_getheader(r, "") == NULL);
     CHECK(body_is(r, "hello"));
     hc_response_free(r);
@@ -334,18 +291,18 @@ static void empty_strings(void) {
 static void one_mib_strings(void) {
     hc_connection *c = NULL;
     /* No I/O at creation: a 1 MiB host is only a long name. */
-    CODE(hc_connection_new(big, 80, &c), HC_OK);
+    CHECK_RC(hc_connection_new(big, 80, &c), HC_OK);
     hc_connection_free(c);
     c = NULL;
 
     hc_connection *s = new_https();
-    CODE(hc_connection_set_ca_file(s, big), HC_ERR_OS); /* ENAMETOOLONG */
-    CODE(hc_connection_set_ca_path(s, big), HC_ERR_OS);
-    CODE(hc_connection_set_client_cert(s, big, big), HC_ERR_OS);
+    CHECK_RC(hc_connection_set_ca_file(s, big), HC_ERR_OS); /* ENAMETOOLONG */
+    CHECK_RC(hc_connection_set_ca_path(s, big), HC_ERR_OS);
+    CHECK_RC(hc_connection_set_client_cert(s, big, big), HC_ERR_OS);
     hc_connection_free(s);
 
     c = new_conn();
-    CODE(hc_connection_set_source_address(c, big, 0), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_connection_set_source_address(c, big, 0), HC_ERR_INVALID_ARGUMENT);
     /* A 1 MiB URL, method, header value and body all go out and get their answer. */
     char *url = malloc((1u << 20) + 2);
     url[0] = '/';
@@ -354,25 +311,25 @@ static void one_mib_strings(void) {
     CHECK(r != NULL && body_is(r, "hello"));
     hc_response_free(r);
 
-    CODE(hc_request(c, big, "/", NULL, 0, NULL, 0), HC_OK);
+    CHECK_RC(hc_request(c, big, "/", NULL, 0, NULL, 0), HC_OK);
     r = NULL;
-    CODE(hc_getresponse(c, &r), HC_OK);
+    CHECK_RC(hc_getresponse(c, &r), HC_OK);
     CHECK(r != NULL && body_is(r, "hello"));
     hc_response_free(r);
 
     hc_header h_big[1] = {{"X-Big", big}};
-    CODE(hc_request(c, "POST", url, (const uint8_t *)big, 1u << 20, h_big, 1), HC_OK);
+    CHECK_RC(hc_request(c, "POST", url, (const uint8_t *)big, 1u << 20, h_big, 1), HC_OK);
     r = NULL;
-    CODE(hc_getresponse(c, &r), HC_OK);
+    CHECK_RC(hc_getresponse(c, &r), HC_OK);
     CHECK(r != NULL && body_is(r, "hello"));
     CHECK(hc_response_getheader(r, big) == NULL);
     hc_response_free(r);
 
-    CODE(hc_putrequest(c, "GET", url, 0), HC_OK);
-    CODE(hc_putheader(c, big, big), HC_OK);
-    CODE(hc_endheaders(c, NULL, 0), HC_OK);
+    CHECK_RC(hc_putrequest(c, "GET", url, 0), HC_OK);
+    CHECK_RC(hc_putheader(c, big, big), HC_OK);
+    CHECK_RC(hc_endheaders(c, NULL, 0), HC_OK);
     r = NULL;
-    CODE(hc_getresponse(c, &r), HC_OK);
+    CHECK_RC(hc_getresponse(c, &r), HC_OK);
     CHECK(r != NULL && body_is(r, "hello"));
     hc_response_free(r);
     free(url);
@@ -381,38 +338,38 @@ static void one_mib_strings(void) {
 
 static void invalid_utf8(void) {
     hc_connection *c = NULL;
-    CODE(hc_connection_new("\xff\xfe", 80, &c), HC_ERR_INVALID_URL);
-    CODE(hc_https_connection_new("h\xc3", 443, &c), HC_ERR_INVALID_URL);
+    CHECK_RC(hc_connection_new("\xff\xfe", 80, &c), HC_ERR_INVALID_URL);
+    CHECK_RC(hc_https_connection_new("h\xc3", 443, &c), HC_ERR_INVALID_URL);
     CHECK(c == NULL);
 
     hc_connection *s = new_https();
     /* Paths are strings of the contract: UTF-8. */
-    CODE(hc_connection_set_ca_file(s, "/nonexistent/\xff"), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_connection_set_ca_path(s, "/nonexistent/\xff"), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_connection_set_client_cert(s, "/nonexistent/\xff", "/nonexistent/\xfe"),
-         HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_connection_set_ca_file(s, "/nonexistent/\xff"), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_connection_set_ca_path(s, "/nonexistent/\xff"), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_connection_set_client_cert(s, "/nonexistent/\xff", "/nonexistent/\xfe"),
+             HC_ERR_INVALID_ARGUMENT);
     hc_connection_free(s);
 
     c = new_conn();
-    CODE(hc_connection_set_source_address(c, "127.0.0.\xff", 0), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_request(c, "G\xc3T", "/", NULL, 0, NULL, 0), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_connection_set_source_address(c, "127.0.0.\xff", 0), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_request(c, "G\xc3T", "/", NULL, 0, NULL, 0), HC_ERR_INVALID_ARGUMENT);
     hc_header h_bad_name[1] = {{"X-\xff", "v"}};
-    CODE(hc_request(c, "GET", "/", NULL, 0, h_bad_name, 1), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_request(c, "GET", "/", NULL, 0, h_bad_name, 1), HC_ERR_INVALID_ARGUMENT);
     /* Bytes 0x80-0xFF are not controls: a URL or header value holding them is sent as is
      * (httplib sends bytes; the caller chose them). */
     hc_header h_bin_value[1] = {{"X-Bin", "\xff\xfe"}};
-    CODE(hc_request(c, "GET", "/\xff\xfe", NULL, 0, h_bin_value, 1), HC_OK);
+    CHECK_RC(hc_request(c, "GET", "/\xff\xfe", NULL, 0, h_bin_value, 1), HC_OK);
     hc_response *r = NULL;
-    CODE(hc_getresponse(c, &r), HC_OK);
+    CHECK_RC(hc_getresponse(c, &r), HC_OK);
     CHECK(hc_response_getheader(r, "x-\xff") == NULL);
     CHECK(body_is(r, "hello"));
     hc_response_free(r);
-    CODE(hc_putrequest(c, "GET", "/", 0), HC_OK);
-    CODE(hc_putheader(c, "\xc3\xa9", "v"), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_putheader(c, "X-Ok", "caf\xc3\xa9 \xff"), HC_OK);
-    CODE(hc_endheaders(c, NULL, 0), HC_OK);
+    CHECK_RC(hc_putrequest(c, "GET", "/", 0), HC_OK);
+    CHECK_RC(hc_putheader(c, "\xc3\xa9", "v"), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_putheader(c, "X-Ok", "caf\xc3\xa9 \xff"), HC_OK);
+    CHECK_RC(hc_endheaders(c, NULL, 0), HC_OK);
     r = NULL;
-    CODE(hc_getresponse(c, &r), HC_OK);
+    CHECK_RC(hc_getresponse(c, &r), HC_OK);
     CHECK(body_is(r, "hello"));
     hc_response_free(r);
     hc_connection_free(c);
@@ -424,21 +381,21 @@ static void ports_out_of_range(void) {
                          "[::1]:65536", "[::1]:", "[::1]x"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         hc_connection *c = NULL;
-        CODE(hc_connection_new(bad[i], 0, &c), HC_ERR_INVALID_URL);
-        CODE(hc_https_connection_new(bad[i], 0, &c), HC_ERR_INVALID_URL);
+        CHECK_RC(hc_connection_new(bad[i], 0, &c), HC_ERR_INVALID_URL);
+        CHECK_RC(hc_https_connection_new(bad[i], 0, &c), HC_ERR_INVALID_URL);
         CHECK(c == NULL);
     }
     /* port 0 with no port in the host: the scheme's default; 65535 is a port. */
     hc_connection *c = NULL;
-    CODE(hc_connection_new("127.0.0.1", 0, &c), HC_OK);
+    CHECK_RC(hc_connection_new("127.0.0.1", 0, &c), HC_OK);
     hc_connection_free(c);
     c = NULL;
-    CODE(hc_connection_new("127.0.0.1:65535", 0, &c), HC_OK);
+    CHECK_RC(hc_connection_new("127.0.0.1:65535", 0, &c), HC_OK);
     hc_connection_free(c);
     c = NULL;
-    CODE(hc_connection_new("127.0.0.1", 65535, &c), HC_OK);
-    CODE(hc_connection_set_source_address(c, "127.0.0.1", 65535), HC_OK);
-    CODE(hc_connection_set_source_address(c, "127.0.0.1:80", 0), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_connection_new("127.0.0.1", 65535, &c), HC_OK);
+    CHECK_RC(hc_connection_set_source_address(c, "127.0.0.1", 65535), HC_OK);
+    CHECK_RC(hc_connection_set_source_address(c, "127.0.0.1:80", 0), HC_ERR_INVALID_ARGUMENT);
     hc_connection_free(c);
     /* Codes out of range for the code functions. */
     CHECK(hc_status_reason(-1) == NULL);
@@ -456,75 +413,75 @@ static void ports_out_of_range(void) {
     CHECK(!hc_error_is(HC_ERR_TIMEOUT, -1));
     /* Bad numbers for the time options. */
     c = new_conn();
-    CODE(hc_connection_set_timeout(c, 0.0 / 0.0), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_connection_set_timeout(c, 1e300), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_connection_set_connect_timeout(c, 0.0 / 0.0), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_connection_set_deadline(c, 1e300), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_connection_set_timeout(c, -1.0), HC_OK);
-    CODE(hc_connection_set_debuglevel(c, INT_MIN), HC_OK);
-    CODE(hc_connection_set_debuglevel(c, 0), HC_OK);
+    CHECK_RC(hc_connection_set_timeout(c, 0.0 / 0.0), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_connection_set_timeout(c, 1e300), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_connection_set_connect_timeout(c, 0.0 / 0.0), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_connection_set_deadline(c, 1e300), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_connection_set_timeout(c, -1.0), HC_OK);
+    CHECK_RC(hc_connection_set_debuglevel(c, INT_MIN), HC_OK);
+    CHECK_RC(hc_connection_set_debuglevel(c, 0), HC_OK);
     hc_connection_free(c);
 }
 
 static void wrong_order(void) {
     hc_connection *c = new_conn();
     hc_response *r = NULL;
-    CODE(hc_getresponse(c, &r), HC_ERR_RESPONSE_NOT_READY);
-    CODE(hc_putheader(c, "X-A", "v"), HC_ERR_CANNOT_SEND_HEADER);
-    CODE(hc_endheaders(c, NULL, 0), HC_ERR_CANNOT_SEND_HEADER);
+    CHECK_RC(hc_getresponse(c, &r), HC_ERR_RESPONSE_NOT_READY);
+    CHECK_RC(hc_putheader(c, "X-A", "v"), HC_ERR_CANNOT_SEND_HEADER);
+    CHECK_RC(hc_endheaders(c, NULL, 0), HC_ERR_CANNOT_SEND_HEADER);
     CHECK(hc_connection_fileno(c) == -1);
-    CODE(hc_connection_close(c), HC_OK);
-    CODE(hc_connection_close(c), HC_OK);
+    CHECK_RC(hc_connection_close(c), HC_OK);
+    CHECK_RC(hc_connection_close(c), HC_OK);
 
     /* Building a request. */
-    CODE(hc_putrequest(c, "GET", "/", 0), HC_OK);
-    CODE(hc_putrequest(c, "GET", "/", 0), HC_ERR_CANNOT_SEND_REQUEST);
-    CODE(hc_request(c, "GET", "/", NULL, 0, NULL, 0), HC_ERR_CANNOT_SEND_REQUEST);
-    CODE(hc_request_fd(c, "PUT", "/", 0, NULL, 0), HC_ERR_CANNOT_SEND_REQUEST);
-    CODE(hc_send(c, (const uint8_t *)"x", 1), HC_ERR_IMPROPER_CONNECTION_STATE);
-    CODE(hc_getresponse(c, &r), HC_ERR_RESPONSE_NOT_READY);
-    CODE(hc_endheaders(c, NULL, 0), HC_OK);
+    CHECK_RC(hc_putrequest(c, "GET", "/", 0), HC_OK);
+    CHECK_RC(hc_putrequest(c, "GET", "/", 0), HC_ERR_CANNOT_SEND_REQUEST);
+    CHECK_RC(hc_request(c, "GET", "/", NULL, 0, NULL, 0), HC_ERR_CANNOT_SEND_REQUEST);
+    CHECK_RC(hc_request_fd(c, "PUT", "/", 0, NULL, 0), HC_ERR_CANNOT_SEND_REQUEST);
+    CHECK_RC(hc_send(c, (const uint8_t *)"x", 1), HC_ERR_IMPROPER_CONNECTION_STATE);
+    CHECK_RC(hc_getresponse(c, &r), HC_ERR_RESPONSE_NOT_READY);
+    CHECK_RC(hc_endheaders(c, NULL, 0), HC_OK);
 
     /* Sent, response not got yet. */
-    CODE(hc_putrequest(c, "GET", "/", 0), HC_ERR_CANNOT_SEND_REQUEST);
-    CODE(hc_request(c, "GET", "/", NULL, 0, NULL, 0), HC_ERR_CANNOT_SEND_REQUEST);
-    CODE(hc_putheader(c, "X-A", "v"), HC_ERR_CANNOT_SEND_HEADER);
-    CODE(hc_endheaders(c, NULL, 0), HC_ERR_CANNOT_SEND_HEADER);
+    CHECK_RC(hc_putrequest(c, "GET", "/", 0), HC_ERR_CANNOT_SEND_REQUEST);
+    CHECK_RC(hc_request(c, "GET", "/", NULL, 0, NULL, 0), HC_ERR_CANNOT_SEND_REQUEST);
+    CHECK_RC(hc_putheader(c, "X-A", "v"), HC_ERR_CANNOT_SEND_HEADER);
+    CHECK_RC(hc_endheaders(c, NULL, 0), HC_ERR_CANNOT_SEND_HEADER);
     CHECK(hc_connection_fileno(c) >= 0);
-    CODE(hc_getresponse(c, &r), HC_OK);
+    CHECK_RC(hc_getresponse(c, &r), HC_OK);
     hc_response *r1 = r;
 
     /* Got; the next request may go out before r1 is read, but its response waits. */
-    CODE(hc_getresponse(c, &r), HC_ERR_RESPONSE_NOT_READY);
-    CODE(hc_request(c, "GET", "/", NULL, 0, NULL, 0), HC_OK);
+    CHECK_RC(hc_getresponse(c, &r), HC_ERR_RESPONSE_NOT_READY);
+    CHECK_RC(hc_request(c, "GET", "/", NULL, 0, NULL, 0), HC_OK);
     r = NULL;
-    CODE(hc_getresponse(c, &r), HC_ERR_RESPONSE_NOT_READY);
+    CHECK_RC(hc_getresponse(c, &r), HC_ERR_RESPONSE_NOT_READY);
     CHECK(r == NULL);
     CHECK(body_is(r1, "hello"));
-    CODE(hc_getresponse(c, &r), HC_OK);
+    CHECK_RC(hc_getresponse(c, &r), HC_OK);
     CHECK(body_is(r, "hello"));
     hc_response_free(r);
     hc_response_free(r1);
 
     /* HTTPS-only options on an HTTP connection. */
-    CODE(hc_connection_set_ca_file(c, "/etc/hosts"), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_connection_set_ca_path(c, "/etc"), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_connection_set_client_cert(c, "/etc/hosts", "/etc/hosts"), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_connection_set_verify(c, false), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_connection_set_ca_file(c, "/etc/hosts"), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_connection_set_ca_path(c, "/etc"), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_connection_set_client_cert(c, "/etc/hosts", "/etc/hosts"), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_connection_set_verify(c, false), HC_ERR_INVALID_ARGUMENT);
 
     /* Closing the connection under a request sent: nothing to get. */
-    CODE(hc_request(c, "GET", "/", NULL, 0, NULL, 0), HC_OK);
-    CODE(hc_connection_close(c), HC_OK);
-    CODE(hc_getresponse(c, &r), HC_ERR_RESPONSE_NOT_READY);
+    CHECK_RC(hc_request(c, "GET", "/", NULL, 0, NULL, 0), HC_OK);
+    CHECK_RC(hc_connection_close(c), HC_OK);
+    CHECK_RC(hc_getresponse(c, &r), HC_ERR_RESPONSE_NOT_READY);
 
     /* Closing the connection under a response being read. */
     r = get(c, "/");
     CHECK(r != NULL);
-    CODE(hc_connection_close(c), HC_OK);
+    CHECK_RC(hc_connection_close(c), HC_OK);
     uint8_t buf[8];
     size_t n = 99;
-    CODE(hc_response_read(r, buf, sizeof buf, &n), HC_ERR_NOT_CONNECTED);
-    CODE(hc_response_read(r, buf, sizeof buf, &n), HC_ERR_NOT_CONNECTED);
+    CHECK_RC(hc_response_read(r, buf, sizeof buf, &n), HC_ERR_NOT_CONNECTED);
+    CHECK_RC(hc_response_read(r, buf, sizeof buf, &n), HC_ERR_NOT_CONNECTED);
     CHECK(hc_response_isclosed(r));
     hc_response_free(r);
 
@@ -549,7 +506,7 @@ static void response_after_connection_freed(void) {
     CHECK(!hc_response_isclosed(r));
     uint8_t buf[3];
     size_t n = 0;
-    CODE(hc_response_read(r, buf, sizeof buf, &n), HC_OK);
+    CHECK_RC(hc_response_read(r, buf, sizeof buf, &n), HC_OK);
     CHECK(n == 3 && memcmp(buf, "hel", 3) == 0);
     CHECK(body_is(r, "lo"));
     CHECK(hc_response_isclosed(r));
@@ -572,29 +529,29 @@ static void reads_past_the_end(void) {
     CHECK(r != NULL);
     uint8_t buf[64];
     size_t n = 99;
-    CODE(hc_response_read(r, buf, 0, &n), HC_OK); /* cap 0 reads nothing */
+    CHECK_RC(hc_response_read(r, buf, 0, &n), HC_OK); /* cap 0 reads nothing */
     CHECK(n == 0);
-    CODE(hc_response_read(r, NULL, 0, &n), HC_OK);
+    CHECK_RC(hc_response_read(r, NULL, 0, &n), HC_OK);
     CHECK(n == 0);
-    CODE(hc_response_read(r, buf, sizeof buf, &n), HC_OK);
+    CHECK_RC(hc_response_read(r, buf, sizeof buf, &n), HC_OK);
     CHECK(n == 5 && memcmp(buf, "hello", 5) == 0);
     for (int i = 0; i < 3; i++) {
         n = 99;
-        CODE(hc_response_read(r, buf, sizeof buf, &n), HC_OK);
+        CHECK_RC(hc_response_read(r, buf, sizeof buf, &n), HC_OK);
         CHECK(n == 0);
     }
     uint8_t *all = NULL;
     size_t len = 99;
-    CODE(hc_response_read_all(r, &all, &len), HC_OK);
+    CHECK_RC(hc_response_read_all(r, &all, &len), HC_OK);
     CHECK(all != NULL && len == 0 && all[0] == 0);
     hc_buffer_free(all, len);
     CHECK(hc_response_length(r) == 0);
     CHECK(hc_response_isclosed(r));
     const char *hn = NULL, *hv = NULL;
-    CODE(hc_response_header(r, 2, &hn, &hv), HC_ERR_INVALID_ARGUMENT);
-    CODE(hc_response_header(r, (size_t)-1, &hn, &hv), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_response_header(r, 2, &hn, &hv), HC_ERR_INVALID_ARGUMENT);
+    CHECK_RC(hc_response_header(r, (size_t)-1, &hn, &hv), HC_ERR_INVALID_ARGUMENT);
     CHECK(hn == NULL && hv == NULL);
-    CODE(hc_response_header(r, 1, &hn, &hv), HC_OK);
+    CHECK_RC(hc_response_header(r, 1, &hn, &hv), HC_OK);
     CHECK(strcmp(hn, "X-Test") == 0 && strcmp(hv, "yes") == 0);
     hc_response_free(r);
 
@@ -602,13 +559,13 @@ static void reads_past_the_end(void) {
     r = get(c, "/short");
     CHECK(r != NULL);
     n = 0;
-    CODE(hc_response_read(r, buf, sizeof buf, &n), HC_ERR_INCOMPLETE_READ);
+    CHECK_RC(hc_response_read(r, buf, sizeof buf, &n), HC_ERR_INCOMPLETE_READ);
     CHECK(n == 3 && memcmp(buf, "abc", 3) == 0);
     n = 99;
-    CODE(hc_response_read(r, buf, sizeof buf, &n), HC_ERR_INCOMPLETE_READ);
+    CHECK_RC(hc_response_read(r, buf, sizeof buf, &n), HC_ERR_INCOMPLETE_READ);
     CHECK(n == 0);
     all = NULL;
-    CODE(hc_response_read_all(r, &all, &len), HC_ERR_INCOMPLETE_READ);
+    CHECK_RC(hc_response_read_all(r, &all, &len), HC_ERR_INCOMPLETE_READ);
     CHECK(all != NULL && len == 0);
     hc_buffer_free(all, len);
     hc_response_free(r);
@@ -634,6 +591,5 @@ int main(void) {
     free(big);
     kill(server_pid, SIGTERM);
     waitpid(server_pid, NULL, 0);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return hc_check_done();
 }

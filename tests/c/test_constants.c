@@ -4,8 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "httpclient.h"
-#include "hc_test.h"
+#include "hc_check.h"
 
 #ifndef HC_CARGO_VERSION
 #error "the build passes HC_CARGO_VERSION, the version read from Cargo.toml"
@@ -143,11 +142,7 @@ static const struct reason reasons[] = {
 static void test_named(const struct named *t, size_t n) {
   size_t i;
   for (i = 0; i < n; i++) {
-    if (t[i].got != t[i].want) {
-      hc_test_failures++;
-      fprintf(stderr, "%s == %d, want %d\n", t[i].name, t[i].got, t[i].want);
-    }
-    hc_test_checks++;
+    CHECK_MSG(t[i].got == t[i].want, "%s == %d, want %d", t[i].name, t[i].got, t[i].want);
   }
 }
 
@@ -156,11 +151,8 @@ static void test_status_constants(void) {
   test_named(status_constants, sizeof status_constants / sizeof status_constants[0]);
   /* Every status constant has a reason phrase. */
   for (i = 0; i < sizeof status_constants / sizeof status_constants[0]; i++) {
-    if (hc_status_reason(status_constants[i].want) == NULL) {
-      hc_test_failures++;
-      fprintf(stderr, "hc_status_reason(%s) is NULL\n", status_constants[i].name);
-    }
-    hc_test_checks++;
+    CHECK_MSG(hc_status_reason(status_constants[i].want) != NULL, "hc_status_reason(%s) is NULL",
+              status_constants[i].name);
   }
   CHECK_INT(HC_HTTP_PORT, 80);
   CHECK_INT(HC_HTTPS_PORT, 443);
@@ -171,19 +163,13 @@ static void test_reasons(void) {
   static const int unknown[] = {0, -1, 999, 299, 600, 1000, 99, 418 + 1000, INT_MAX, INT_MIN};
   for (i = 0; i < sizeof reasons / sizeof reasons[0]; i++) {
     const char *got = hc_status_reason(reasons[i].status);
-    if (got == NULL || strcmp(got, reasons[i].reason) != 0) {
-      hc_test_failures++;
-      fprintf(stderr, "hc_status_reason(%d) == \"%s\", want \"%s\"\n", reasons[i].status,
+    CHECK_MSG(got != NULL && strcmp(got, reasons[i].reason) == 0,
+              "hc_status_reason(%d) == \"%s\", want \"%s\"", reasons[i].status,
               got ? got : "(null)", reasons[i].reason);
-    }
-    hc_test_checks++;
   }
   for (i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
-    if (hc_status_reason(unknown[i]) != NULL) {
-      hc_test_failures++;
-      fprintf(stderr, "hc_status_reason(%d) is not NULL\n", unknown[i]);
-    }
-    hc_test_checks++;
+    CHECK_MSG(hc_status_reason(unknown[i]) == NULL, "hc_status_reason(%d) is not NULL",
+              unknown[i]);
   }
   /* The same static string every time. */
   CHECK(hc_status_reason(404) == hc_status_reason(404));
@@ -215,5 +201,5 @@ int main(void) {
   test_status_constants();
   test_reasons();
   test_version();
-  return hc_test_done("test_constants");
+  return hc_check_done();
 }

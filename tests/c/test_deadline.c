@@ -6,33 +6,12 @@
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L /* fork, kill, sockets, nanosleep under -std=c99 */
 #endif
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "httpclient.h"
-
-static int passed, failed;
-
-#define CHECK(cond)                                                                   \
-    do {                                                                              \
-        if (cond) {                                                                   \
-            passed++;                                                                 \
-        } else {                                                                      \
-            failed++;                                                                 \
-            char msg_[512];                                                           \
-            hc_last_error_message(msg_, sizeof msg_);                                 \
-            fprintf(stderr, "%s:%d: CHECK failed: %s (last error: %s)\n", __FILE__,   \
-                    __LINE__, #cond, msg_);                                           \
-        }                                                                             \
-    } while (0)
+#include "hc_check.h"
 
 static const char REPLY[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 
@@ -69,17 +48,8 @@ static void serve(int lfd, int conns, long gap_ms) {
 
 /* Forks a trickling server; returns its port and sets *pid. */
 static int start_server(int conns, long gap_ms, pid_t *pid) {
-    int lfd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof a) != 0 || listen(lfd, 8) != 0) {
-        perror("listen");
-        exit(2);
-    }
-    socklen_t len = sizeof a;
-    getsockname(lfd, (struct sockaddr *)&a, &len);
+    uint16_t port;
+    int lfd = hc_listen_loopback(&port);
     fflush(NULL);
     *pid = fork();
     if (*pid < 0) {
@@ -88,7 +58,7 @@ static int start_server(int conns, long gap_ms, pid_t *pid) {
     }
     if (*pid == 0) serve(lfd, conns, gap_ms);
     close(lfd);
-    return ntohs(a.sin_port);
+    return port;
 }
 
 static void stop_server(pid_t pid) {
@@ -150,6 +120,5 @@ int main(void) {
     hc_connection_free(c);
     stop_server(pid);
 
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return hc_check_done();
 }

@@ -3,8 +3,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include "httpclient.h"
-#include "hc_test.h"
+#include "hc_check.h"
 
 struct code_row { int code; const char *name; int parent; };
 
@@ -74,11 +73,8 @@ static void test_known_codes(void) {
     CHECK(hc_strerror(table[i].code) == desc);
     for (j = 0; j < N_CODES; j++) {
       int want = ref_is(table[i].code, table[j].code);
-      if ((int)hc_error_is(table[i].code, table[j].code) != want) {
-        hc_test_failures++;
-        fprintf(stderr, "hc_error_is(%s, %s) != %d\n", table[i].name, table[j].name, want);
-      }
-      hc_test_checks++;
+      CHECK_MSG((int)hc_error_is(table[i].code, table[j].code) == want,
+                "hc_error_is(%s, %s) != %d", table[i].name, table[j].name, want);
     }
     /* A known code descends from no unknown code, and is not HC_OK. */
     CHECK(!hc_error_is(table[i].code, HC_OK));
@@ -150,5 +146,5 @@ int main(void) {
   test_known_codes();
   test_the_documented_examples();
   test_ok_and_unknown();
-  return hc_test_done("test_errors");
+  return hc_check_done();
 }

@@ -247,5 +247,5 @@ int main(void) {
     test_unknown_host();
     test_null_responses();
     test_errors_and_constants();
-    DONE();
+    return hc_check_done();
 }

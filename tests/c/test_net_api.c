@@ -13,24 +13,6 @@
 static uint16_t http_port, https_port, mtls_port, py10_port;
 static const char *ca_file, *docroot, *client_cert, *client_key;
 
-static uint16_t env_port(const char *name) {
-    const char *v = getenv(name);
-    if (!v || !*v) {
-        fprintf(stderr, "%s is not set: run under tests/servers/hcservers.py run --\n", name);
-        exit(1);
-    }
-    return (uint16_t)atoi(v);
-}
-
-static const char *env_str(const char *name) {
-    const char *v = getenv(name);
-    if (!v || !*v) {
-        fprintf(stderr, "%s is not set: run under tests/servers/hcservers.py run --\n", name);
-        exit(1);
-    }
-    return v;
-}
-
 /* The bytes of a docroot file (malloc'd, NUL-terminated). */
 static char *docroot_file(const char *rel, size_t *len) {
     char path[4096];
@@ -460,14 +442,14 @@ static void test_https(void) {
 }
 
 int main(void) {
-    http_port = env_port("HC_TEST_HTTP_PORT");
-    https_port = env_port("HC_TEST_HTTPS_PORT");
-    mtls_port = env_port("HC_TEST_MTLS_PORT");
-    py10_port = env_port("HC_TEST_PY10_PORT");
-    ca_file = env_str("HC_TEST_CA_FILE");
-    docroot = env_str("HC_TEST_DOCROOT");
-    client_cert = env_str("HC_TEST_CLIENT_CERT");
-    client_key = env_str("HC_TEST_CLIENT_KEY");
+    http_port = hc_env_port("HC_TEST_HTTP_PORT");
+    https_port = hc_env_port("HC_TEST_HTTPS_PORT");
+    mtls_port = hc_env_port("HC_TEST_MTLS_PORT");
+    py10_port = hc_env_port("HC_TEST_PY10_PORT");
+    ca_file = hc_env("HC_TEST_CA_FILE");
+    docroot = hc_env("HC_TEST_DOCROOT");
+    client_cert = hc_env("HC_TEST_CLIENT_CERT");
+    client_key = hc_env("HC_TEST_CLIENT_KEY");
 
     test_get_and_headers();
     test_request_headers_and_bodies();
@@ -478,5 +460,5 @@ int main(void) {
     test_connect_errors();
     test_debug();
     test_https();
-    DONE();
+    return hc_check_done();
 }

@@ -7,17 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "httpclient.h"
-#include "hc_test.h"
-
-static const char *env(const char *name) {
-  const char *v = getenv(name);
-  if (v == NULL || v[0] == '\0') {
-    fprintf(stderr, "test_net_basic: %s is not set; run me through tests/servers/hcservers.py\n", name);
-    exit(EXIT_FAILURE);
-  }
-  return v;
-}
+#include "hc_check.h"
 
 static char *slurp(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
@@ -83,7 +73,7 @@ int main(void) {
   hc_error err;
   int round;
 
-  snprintf(path, sizeof path, "%s/small.txt", env("HC_TEST_DOCROOT"));
+  snprintf(path, sizeof path, "%s/small.txt", hc_env("HC_TEST_DOCROOT"));
   want = slurp(path, &want_len);
   if (want == NULL) {
     perror(path);
@@ -91,7 +81,7 @@ int main(void) {
   }
 
   /* HTTP, twice on one connection (keep-alive). */
-  err = hc_connection_new("127.0.0.1", (uint16_t)atoi(env("HC_TEST_HTTP_PORT")), &conn);
+  err = hc_connection_new("127.0.0.1", hc_env_port("HC_TEST_HTTP_PORT"), &conn);
   CHECK_INT(err, HC_OK);
   if (err == HC_OK) {
     for (round = 0; round < 2; round++) get_small(conn, want, want_len);
@@ -100,15 +90,15 @@ int main(void) {
 
   /* HTTPS, verified against the test CA. */
   conn = NULL;
-  err = hc_https_connection_new("localhost", (uint16_t)atoi(env("HC_TEST_HTTPS_PORT")), &conn);
+  err = hc_https_connection_new("localhost", hc_env_port("HC_TEST_HTTPS_PORT"), &conn);
   CHECK_INT(err, HC_OK);
   if (err == HC_OK) {
-    err = hc_connection_set_ca_file(conn, env("HC_TEST_CA_FILE"));
+    err = hc_connection_set_ca_file(conn, hc_env("HC_TEST_CA_FILE"));
     CHECK_INT(err, HC_OK);
     for (round = 0; round < 2; round++) get_small(conn, want, want_len);
     hc_connection_free(conn);
   }
 
   free(want);
-  return hc_test_done("test_net_basic");
+  return hc_check_done();
 }

@@ -3,33 +3,7 @@
  * (hc_connection_set_continue_timeout), against nginx's /echo and the Python echo server.
  * Run under `python3 tests/servers/hcservers.py run -- ./test_net_stream`.
  */
-#include <httpclient.h>
-
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-static int failures = 0;
-
-#define CHECK(cond)                                                                            \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            char msg_[512];                                                                    \
-            hc_last_error_message(msg_, sizeof msg_);                                          \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed (last error: %s)\n", __FILE__, __LINE__, \
-                    #cond, msg_);                                                              \
-            failures++;                                                                        \
-        }                                                                                      \
-    } while (0)
-
-static unsigned short port_of(const char *var) {
-    const char *v = getenv(var);
-    if (v == NULL || *v == '\0') {
-        fprintf(stderr, "%s is not set: run under tests/servers/hcservers.py run\n", var);
-        exit(77);
-    }
-    return (unsigned short)atoi(v);
-}
+#include "hc_check.h"
 
 /* A body source handing out `total` bytes ('a' + i % 26) in pieces of at most `step`. */
 struct source {
@@ -199,16 +173,11 @@ static void test_expect_continue(unsigned short echo) {
 }
 
 int main(void) {
-    unsigned short http = port_of("HC_TEST_HTTP_PORT");
-    unsigned short echo = port_of("HC_TEST_ECHO_PORT");
+    unsigned short http = hc_env_port("HC_TEST_HTTP_PORT");
+    unsigned short echo = hc_env_port("HC_TEST_ECHO_PORT");
     test_stream_chunked_and_sized(http);
     test_stream_abort_and_bad_arguments(echo);
     test_send_chunk(echo);
     test_expect_continue(echo);
-    if (failures) {
-        fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    printf("ok\n");
-    return 0;
+    return hc_check_done();
 }

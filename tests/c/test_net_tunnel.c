@@ -3,33 +3,7 @@
  * hc_connection_tunnel_header through tinyproxy (HC_TEST_PROXY_PORT) to nginx.
  * Run under `python3 tests/servers/hcservers.py run -- ./test_net_tunnel`.
  */
-#include <httpclient.h>
-
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-static int failures = 0;
-
-#define CHECK(cond)                                                                            \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            char msg_[512];                                                                    \
-            hc_last_error_message(msg_, sizeof msg_);                                          \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed (last error: %s)\n", __FILE__, __LINE__, \
-                    #cond, msg_);                                                              \
-            failures++;                                                                        \
-        }                                                                                      \
-    } while (0)
-
-static unsigned short port_of(const char *var) {
-    const char *v = getenv(var);
-    if (v == NULL || *v == '\0') {
-        fprintf(stderr, "%s is not set (or tinyproxy is missing)\n", var);
-        exit(77);
-    }
-    return (unsigned short)atoi(v);
-}
+#include "hc_check.h"
 
 static char *get(hc_connection *c, const char *path, int *status, size_t *len) {
     hc_response *r = NULL;
@@ -45,10 +19,10 @@ static char *get(hc_connection *c, const char *path, int *status, size_t *len) {
 }
 
 int main(void) {
-    unsigned short proxy = port_of("HC_TEST_PROXY_PORT");
-    unsigned short http = port_of("HC_TEST_HTTP_PORT");
-    unsigned short https = port_of("HC_TEST_HTTPS_PORT");
-    const char *ca = getenv("HC_TEST_CA_FILE");
+    unsigned short proxy = hc_env_port("HC_TEST_PROXY_PORT");
+    unsigned short http = hc_env_port("HC_TEST_HTTP_PORT");
+    unsigned short https = hc_env_port("HC_TEST_HTTPS_PORT");
+    const char *ca = hc_env("HC_TEST_CA_FILE");
     int status;
     size_t len;
     char *body;
@@ -108,10 +82,5 @@ int main(void) {
     hc_buffer_free((uint8_t *)body, len);
     hc_connection_free(c);
 
-    if (failures) {
-        fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    printf("ok\n");
-    return 0;
+    return hc_check_done();
 }

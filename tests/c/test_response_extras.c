@@ -4,44 +4,12 @@
  * test that writes canned responses before they are read (one thread, loopback only).
  */
 #define _POSIX_C_SOURCE 200809L
-#include <httpclient.h>
+#include "hc_check.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-static int failures = 0;
-
-#define CHECK(cond)                                                                            \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            char msg_[512];                                                                    \
-            hc_last_error_message(msg_, sizeof msg_);                                          \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed (last error: %s)\n", __FILE__, __LINE__, \
-                    #cond, msg_);                                                              \
-            failures++;                                                                        \
-        }                                                                                      \
-    } while (0)
-
 static int lsn = -1;
-static unsigned short port;
-
-static int listen_loopback(void) {
-    struct sockaddr_in a;
-    socklen_t len = sizeof a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    lsn = socket(AF_INET, SOCK_STREAM, 0);
-    if (lsn < 0 || bind(lsn, (struct sockaddr *)&a, sizeof a) != 0 || listen(lsn, 4) != 0 ||
-        getsockname(lsn, (struct sockaddr *)&a, &len) != 0)
-        return -1;
-    port = ntohs(a.sin_port);
-    return 0;
-}
+static uint16_t port;
 
 /* Sends a GET on a new connection, answers it with `reply`, returns the response. */
 static hc_response *exchange(hc_connection **c, int *srv, const char *reply) {
@@ -152,18 +120,10 @@ static void test_trailers(void) {
 }
 
 int main(void) {
-    if (listen_loopback() != 0) {
-        perror("listen");
-        return 1;
-    }
+    lsn = hc_listen_loopback(&port);
     test_readline_and_bytes_read();
     test_readline_cut_short();
     test_trailers();
     close(lsn);
-    if (failures) {
-        fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    printf("ok\n");
-    return 0;
+    return hc_check_done();
 }
