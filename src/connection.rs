@@ -409,10 +409,10 @@ impl Connection {
             wire.set_block(n);
         }
         wire.io_timeout = self.tcp.io_timeout;
-        wire.debug(
-            DebugKind::Text,
-            format!("connected to {}", self.origin().display()).as_bytes(),
-        );
+        if wire.debug.is_some() {
+            let text = format!("connected to {}", self.origin().display());
+            wire.debug(DebugKind::Text, text.as_bytes());
+        }
         let shared = Arc::new(Mutex::new(wire));
         self.wire = Some(shared.clone());
         Ok(shared)
@@ -995,9 +995,16 @@ impl Drop for Connection {
         // A response still being read keeps the connection open; an idle one is closed.
         if let Some(shared) = self.wire.take() {
             let mut w = lock(&shared);
-            if !w.response_active {
-                w.close("the connection was freed");
+            if w.response_active {
+                return;
             }
+            if Arc::strong_count(&shared) == 1 && !w.is_tls {
+                // Nobody else holds it: dropping it closes the socket, and a shutdown first
+                // would only cost a system call. (TLS still says close_notify.)
+                w.closed = true;
+                return;
+            }
+            w.close("the connection was freed");
         }
     }
 }
