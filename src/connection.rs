@@ -356,7 +356,7 @@ impl Connection {
     // ----- opening and closing -----
 
     fn open(&mut self) -> Result<SharedWire> {
-        let peer = self.origin().display();
+        let peer = self.origin().authority.clone();
         let io: Box<dyn Transport> = if let Some(f) = self.factory.as_mut() {
             f(&self.target)?
         } else {
@@ -1149,7 +1149,11 @@ fn open_tunnel(
         Ok(c) => c,
         Err(e) => return (None, Err(Error::io("duplicating the proxy socket", &e))),
     };
-    let mut wire = Wire::new(Box::new(TcpTransport(clone)), proxy.display(), false);
+    let mut wire = Wire::new(
+        Box::new(TcpTransport(clone)),
+        proxy.authority.clone(),
+        false,
+    );
     wire.debug = debug;
     wire.debug(DebugKind::HeaderOut, &req);
     if let Err(e) = wire.write_all(&req) {

@@ -13,6 +13,8 @@ pub struct Target {
     pub default_port: u16,
     /// The value of the `Host` header, built once: the port only when it is not the default.
     pub host_header: String,
+    /// `host:port` (`[v6addr]:port`), built once, for messages.
+    pub authority: std::sync::Arc<str>,
 }
 
 impl Target {
@@ -74,8 +76,10 @@ impl Target {
             port,
             default_port,
             host_header: String::new(),
+            authority: "".into(),
         };
         t.host_header = t.make_host_header();
+        t.authority = t.display().into();
         Ok(t)
     }
 
@@ -84,26 +88,52 @@ impl Target {
         self.host.contains(':')
     }
 
-    fn make_host_header(&self) -> String {
-        let h = if self.is_ipv6() {
-            format!("[{}]", self.host)
+    /// The host, in brackets when it is an IPv6 literal, with room for a port.
+    fn bracketed(&self) -> String {
+        let mut h = String::with_capacity(self.host.len() + 8);
+        if self.is_ipv6() {
+            h.push('[');
+            h.push_str(&self.host);
+            h.push(']');
         } else {
-            self.host.clone()
-        };
-        if self.port == self.default_port {
-            h
-        } else {
-            format!("{h}:{}", self.port)
+            h.push_str(&self.host);
         }
+        h
+    }
+
+    fn make_host_header(&self) -> String {
+        let mut h = self.bracketed();
+        if self.port != self.default_port {
+            h.push(':');
+            push_port(&mut h, self.port);
+        }
+        h
     }
 
     /// `host:port` for messages.
     pub fn display(&self) -> String {
-        if self.is_ipv6() {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
+        let mut h = self.bracketed();
+        h.push(':');
+        push_port(&mut h, self.port);
+        h
+    }
+}
+
+/// Appends a port in decimal (built by hand: this runs for every connection handle).
+fn push_port(s: &mut String, port: u16) {
+    let mut digits = [0u8; 5];
+    let mut i = digits.len();
+    let mut n = port;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
         }
+    }
+    for &d in &digits[i..] {
+        s.push(char::from(d));
     }
 }
 
