@@ -717,10 +717,9 @@ impl Connection {
         Ok(())
     }
 
-    /// Writes the built head (a request with `Expect: 100-continue`) and waits for the
-    /// server's answer: true when the body may follow (`100 Continue`, or nothing within the
-    /// continue timeout), false when a final response (or the end of the stream) came first.
-    fn send_head_and_wait(&mut self) -> Result<bool> {
+    /// Writes the built head alone, for a body that follows separately (such a request is
+    /// never sent again); on failure the request is dropped and the connection is idle.
+    fn write_head(&mut self) -> Result<()> {
         let head_len = self.out.len();
         self.start_deadline();
         if let Err(e) = self.write_request(head_len, None) {
@@ -729,6 +728,14 @@ impl Connection {
             return Err(e);
         }
         self.replayable = false;
+        Ok(())
+    }
+
+    /// Writes the built head (a request with `Expect: 100-continue`) and waits for the
+    /// server's answer: true when the body may follow (`100 Continue`, or nothing within the
+    /// continue timeout), false when a final response (or the end of the stream) came first.
+    fn send_head_and_wait(&mut self) -> Result<bool> {
+        self.write_head()?;
         let shared = self.wire.clone().expect("write_request leaves a wire");
         let go = await_continue(&shared, self.continue_timeout, self.tcp.io_timeout);
         match go {
@@ -781,15 +788,8 @@ impl Connection {
                 return Ok(());
             }
         } else {
-            let head_len = self.out.len();
-            self.start_deadline();
-            if let Err(e) = self.write_request(head_len, None) {
-                self.state = State::Idle;
-                self.out.clear();
-                return Err(e);
-            }
+            self.write_head()?;
         }
-        self.replayable = false;
         let shared = self.wire.clone().expect("write_request leaves a wire");
         let limit = if chunked { None } else { length };
         let result = stream_body(&shared, read, chunked, limit);

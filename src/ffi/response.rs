@@ -179,15 +179,30 @@ pub extern "C" fn hc_response_getheader(
     resp: *const hc_response,
     name: *const c_char,
 ) -> *const c_char {
-    const F: &str = "hc_response_getheader";
+    lookup(
+        "hc_response_getheader",
+        resp,
+        name,
+        |r: &Response, n: &[u8]| r.getheader(n),
+    )
+}
+
+/// Looks `name` up with `find` for hc_response_getheader and hc_response_gettrailer: the
+/// value's pointer, or NULL when absent or for a NULL argument.
+fn lookup(
+    func: &str,
+    resp: *const hc_response,
+    name: *const c_char,
+    find: impl for<'r> Fn(&'r Response, &[u8]) -> Option<&'r std::ffi::CStr>,
+) -> *const c_char {
     guard_value(std::ptr::null(), || {
-        let Ok(r) = resp_ref(resp, F) else {
+        let Ok(r) = resp_ref(resp, func) else {
             return std::ptr::null();
         };
-        let Ok(name) = (unsafe { arg_bytes(name, F, "name") }) else {
+        let Ok(name) = (unsafe { arg_bytes(name, func, "name") }) else {
             return std::ptr::null();
         };
-        r.getheader(name).map_or(std::ptr::null(), |v| v.as_ptr())
+        find(r, name).map_or(std::ptr::null(), |v| v.as_ptr())
     })
 }
 
@@ -391,19 +406,14 @@ pub extern "C" fn hc_response_gettrailer(
     resp: *const hc_response,
     name: *const c_char,
 ) -> *const c_char {
-    const F: &str = "hc_response_gettrailer";
-    guard_value(std::ptr::null(), || {
-        let Ok(r) = resp_ref(resp, F) else {
-            return std::ptr::null();
-        };
-        let Ok(name) = (unsafe { arg_bytes(name, F, "name") }) else {
-            return std::ptr::null();
-        };
-        r.trailers()
-            .and_then(|t| {
-                let (i, _) = t.find(name)?;
-                t.field_cstr(i)
-            })
-            .map_or(std::ptr::null(), |(_, v)| v.as_ptr())
-    })
+    lookup(
+        "hc_response_gettrailer",
+        resp,
+        name,
+        |r: &Response, n: &[u8]| {
+            let t = r.trailers()?;
+            let (i, _) = t.find(n)?;
+            t.field_cstr(i).map(|(_, v)| v)
+        },
+    )
 }
