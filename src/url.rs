@@ -119,22 +119,11 @@ impl Target {
     }
 }
 
-/// Appends a port in decimal (built by hand: this runs for every connection handle).
+/// Appends a port in decimal (without format!: this runs for every connection handle).
 fn push_port(s: &mut String, port: u16) {
-    let mut digits = [0u8; 5];
-    let mut i = digits.len();
-    let mut n = port;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &d in &digits[i..] {
-        s.push(char::from(d));
-    }
+    let mut buf = [0u8; 20];
+    let digits = crate::request::decimal(u64::from(port), &mut buf);
+    s.push_str(std::str::from_utf8(digits).expect("decimal digits are ASCII"));
 }
 
 /// A port of 1 to 65535 written in decimal digits only.

@@ -31,27 +31,21 @@ pub(crate) fn into_raw(resp: Response) -> *mut hc_response {
     Box::into_raw(boxed)
 }
 
-fn live<'a>(r: &'a hc_response, func: &str) -> crate::Result<&'a Response> {
-    r.inner.as_ref().ok_or_else(|| {
-        Error::new(
-            ErrorKind::InvalidArgument,
-            format!("{func}: a freed response"),
-        )
-    })
+fn freed(func: &str) -> Error {
+    Error::new(
+        ErrorKind::InvalidArgument,
+        format!("{func}: a freed response"),
+    )
 }
 
 fn resp_ref<'a>(resp: *const hc_response, func: &str) -> crate::Result<&'a Response> {
-    unsafe { handle_ref(resp, func, "resp") }.and_then(|r| live(r, func))
+    let r = unsafe { handle_ref(resp, func, "resp") }?;
+    r.inner.as_ref().ok_or_else(|| freed(func))
 }
 
 fn resp_mut<'a>(resp: *mut hc_response, func: &str) -> crate::Result<&'a mut Response> {
     let r = unsafe { handle_mut(resp, func, "resp") }?;
-    r.inner.as_mut().ok_or_else(|| {
-        Error::new(
-            ErrorKind::InvalidArgument,
-            format!("{func}: a freed response"),
-        )
-    })
+    r.inner.as_mut().ok_or_else(|| freed(func))
 }
 
 /// The status code (200, 404, ...), or -1 for a NULL `resp`.

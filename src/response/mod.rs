@@ -299,15 +299,14 @@ impl Response {
         };
         let mut wire = lock(&shared);
         if wire.closed {
-            drop(wire);
             let e = Error::new(
                 ErrorKind::NotConnected,
                 format!(
                     "the connection was closed before the body ended ({} bytes read): {}",
-                    self.body.received,
-                    lock(&shared).closed_why
+                    self.body.received, wire.closed_why
                 ),
             );
+            drop(wire);
             self.fail(e.clone());
             return Err(e);
         }
