@@ -98,7 +98,8 @@ fn new_connection(
 /// frees with hc_connection_free; on failure `*out` is untouched.
 ///
 /// Returns HC_OK; HC_ERR_INVALID_URL for a host holding a control character, space or `@`,
-/// an empty host, or a bad port after `:` (empty, not digits, 0, over 65535);
+/// an empty host, or a bad port after `:` (empty, not digits, more than 10 digits, 0, over
+/// 65535; leading zeros are digits: `:00080` is port 80);
 /// HC_ERR_INVALID_ARGUMENT for a NULL `host` or `out`.
 #[no_mangle]
 pub extern "C" fn hc_connection_new(
