@@ -1,7 +1,8 @@
 /*
  * httpclient — an HTTP/1.1 and HTTPS client with Python httplib's API.
  *
- * Conventions (see README.md and API.md):
+ * Conventions (docs/conventions.md; the error codes in docs/errors.md, what is accepted
+ * from a server in docs/parsing.md):
  *  - Every fallible function returns hc_error (HC_OK == 0) and hands results back through
  *    out-parameters, which it leaves untouched on failure. The calling thread's detailed
  *    message for its last failure is read with hc_last_error_message().
@@ -453,7 +454,8 @@ hc_error hc_connection_set_client_cert(struct hc_connection *conn, const char *c
 
 /**
  * HTTPS: `verify` true (the default) checks the certificate chain and the host name; false
- * accepts any certificate (the seed's HTTPSConnection), and is only for when you mean it.
+ * accepts any certificate (as Python 2.6 httplib's HTTPSConnection did), and is only for
+ * when you mean it.
  *
  * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a plain HTTP connection.
  */

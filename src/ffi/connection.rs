@@ -327,7 +327,8 @@ pub extern "C" fn hc_connection_set_client_cert(
 }
 
 /// HTTPS: `verify` true (the default) checks the certificate chain and the host name; false
-/// accepts any certificate (the seed's HTTPSConnection), and is only for when you mean it.
+/// accepts any certificate (as Python 2.6 httplib's HTTPSConnection did), and is only for
+/// when you mean it.
 ///
 /// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a plain HTTP connection.
 #[no_mangle]

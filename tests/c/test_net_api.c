@@ -1,7 +1,7 @@
 /*
  * The C face of connections, requests and responses against the real test servers (run
  * under `python3 tests/servers/hcservers.py run -- test_net_api`, which sets HC_TEST_*):
- * every function of API.md's Connections, Requests and Responses sections, on success and on
+ * every function of docs/connections.md (connections, requests and responses), on success and on
  * each error path a well-behaved server can reach.
  */
 #include "hc_check.h"
