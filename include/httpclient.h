@@ -1,7 +1,8 @@
 /*
  * httpclient — an HTTP/1.1 and HTTPS client with Python httplib's API.
  *
- * Conventions (see README.md and API.md):
+ * Conventions (docs/conventions.md; the error codes in docs/errors.md, what is accepted
+ * from a server in docs/parsing.md):
  *  - Every fallible function returns hc_error (HC_OK == 0) and hands results back through
  *    out-parameters, which it leaves untouched on failure. The calling thread's detailed
  *    message for its last failure is read with hc_last_error_message().
@@ -319,7 +320,8 @@ extern "C" {
  * frees with hc_connection_free; on failure `*out` is untouched.
  *
  * Returns HC_OK; HC_ERR_INVALID_URL for a host holding a control character, space or `@`,
- * an empty host, or a bad port after `:` (empty, not digits, 0, over 65535);
+ * an empty host, or a bad port after `:` (empty, not digits, more than 10 digits, 0, over
+ * 65535; leading zeros are digits: `:00080` is port 80);
  * HC_ERR_INVALID_ARGUMENT for a NULL `host` or `out`.
  */
 hc_error hc_connection_new(const char *host, uint16_t port, struct hc_connection **out);
@@ -327,8 +329,10 @@ hc_error hc_connection_new(const char *host, uint16_t port, struct hc_connection
 /**
  * Creates an HTTPS connection, as hc_connection_new (default port 443). The server's
  * certificate chain is verified against the system's trust store (OpenSSL's default paths,
- * honouring SSL_CERT_FILE and SSL_CERT_DIR) and its name against `host` (IP addresses
- * against IP SANs); TLS 1.2 or newer; SNI for names, never for IP literals.
+ * honouring SSL_CERT_FILE and SSL_CERT_DIR) and its name against `host`: a host name against
+ * the certificate's DNS subjectAltNames only (a wildcard stands for one whole left-most
+ * label), an IP address against its IP subjectAltNames only; the subject's common name is
+ * never used (RFC 6125). TLS 1.2 or newer; SNI for names, never for IP literals.
  * hc_connection_set_ca_file, hc_connection_set_ca_path, hc_connection_set_client_cert and
  * hc_connection_set_verify change this before the first connect.
  *
@@ -443,7 +447,8 @@ hc_error hc_connection_set_client_cert(struct hc_connection *conn, const char *c
 
 /**
  * HTTPS: `verify` true (the default) checks the certificate chain and the host name; false
- * accepts any certificate (the seed's HTTPSConnection), and is only for when you mean it.
+ * accepts any certificate (as Python 2.6 httplib's HTTPSConnection did), and is only for
+ * when you mean it.
  *
  * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a plain HTTP connection.
  */
@@ -481,6 +486,10 @@ hc_error hc_connection_close(struct hc_connection *conn);
  * buffered by the library does not show there, so read until a call would block), or -1
  * when it is not open (or `conn` is NULL). The descriptor stays owned by the library: do not
  * close it or read from it.
+ *
+ * On Windows the value is the connection's `SOCKET` (for `WSAPoll()` or `select()`, not for
+ * the C runtime's read()): convert it with `(SOCKET)hc_connection_fileno(conn)`. Windows
+ * socket handles fit in an int, and -1 converts to `INVALID_SOCKET`.
  */
 int hc_connection_fileno(const struct hc_connection *conn);
 
@@ -522,6 +531,12 @@ hc_error hc_request(struct hc_connection *conn, const char *method, const char *
  * `Transfer-Encoding: chunked` until end of file. The bytes are streamed, never loaded whole.
  * `fd` stays the caller's (not closed); it is read from its current offset. Otherwise as
  * hc_request; such a request is never sent again by the library.
+ *
+ * On Windows `fd` is a C runtime descriptor (from `_open()` or `_fileno()`) of msvcrt.dll,
+ * the C runtime that MinGW-w64 programs and this DLL use (a program built against another C
+ * runtime, such as MSVC's UCRT, has its own descriptor table); the bytes are read from the
+ * HANDLE behind it, in binary whatever the descriptor's text/binary mode. A handle Windows
+ * can't describe (a console) is read to its end, as a pipe.
  *
  * Returns as hc_request, and HC_ERR_INVALID_ARGUMENT for a negative `fd`, HC_ERR_OS when it
  * can't be read (the connection is then closed, since a partial request went out), and

@@ -3,7 +3,6 @@
 
 use std::io;
 use std::net::{IpAddr, Shutdown, TcpStream};
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -113,7 +112,7 @@ pub fn build_context(opts: &TlsOptions) -> Result<SslContext> {
             if !d.is_dir() {
                 // OpenSSL would take it and find no certificate in it, connection after
                 // connection.
-                let e = io::Error::from_raw_os_error(libc::ENOTDIR);
+                let e = crate::sys::not_a_directory();
                 return Err(Error::io(&format!("CA directory {}", d.display()), &e));
             }
         }
@@ -154,7 +153,8 @@ pub fn build_context(opts: &TlsOptions) -> Result<SslContext> {
 }
 
 /// Runs the TLS handshake over `tcp`, for `host`: a name gets SNI and is checked against the
-/// certificate's DNS names; an IP literal gets no SNI and is checked against its IP SANs.
+/// certificate's DNS subjectAltNames only; an IP literal gets no SNI and is checked against its
+/// IP subjectAltNames only. The subject's common name is never consulted.
 pub fn handshake(
     ctx: &SslContext,
     verify: bool,
@@ -166,7 +166,12 @@ pub fn handshake(
     let ip = host.parse::<IpAddr>().ok();
     if verify {
         let param = ssl.param_mut();
-        param.set_hostflags(X509CheckFlags::NO_PARTIAL_WILDCARDS);
+        // RFC 6125 §6.4.4: the subject's common name is never a name, not even when the
+        // certificate has no DNS subjectAltName (OpenSSL's default falls back to it then).
+        // A wildcard stands for one whole left-most label only.
+        param.set_hostflags(
+            X509CheckFlags::NO_PARTIAL_WILDCARDS | X509CheckFlags::NEVER_CHECK_SUBJECT,
+        );
         match ip {
             Some(ip) => param.set_ip(ip).map_err(setup)?,
             None => param.set_host(host).map_err(setup)?,
@@ -332,6 +337,6 @@ impl Transport for TlsTransport {
         let _ = self.0.get_ref().shutdown(Shutdown::Both);
     }
     fn fd(&self) -> Option<i32> {
-        Some(self.0.get_ref().as_raw_fd())
+        crate::sys::socket_number(self.0.get_ref())
     }
 }
