@@ -60,6 +60,9 @@ pub struct Wire {
     pub is_tls: bool,
     /// The stream ended without the protocol's clean close (TLS without close_notify).
     pub unclean_eof: bool,
+    /// A read met the end of the stream: the server closed (or half-closed) the connection,
+    /// which therefore never carries another request.
+    pub peer_closed: bool,
     /// The storage of a freed response's head, reused by the next one (no allocation per
     /// request on a warm connection).
     pub spare_head: Option<crate::response::head::Head>,
@@ -132,6 +135,7 @@ impl Wire {
             debug: None,
             is_tls,
             unclean_eof: false,
+            peer_closed: false,
             spare_head: None,
             io_timeout: None,
             deadline: None,
@@ -269,11 +273,13 @@ impl Wire {
             self.apply_deadline()?;
             match self.io.read(out) {
                 Ok(n) => {
+                    self.peer_closed |= n == 0 && !out.is_empty();
                     return Ok(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
                     self.unclean_eof = true;
+                    self.peer_closed = true;
                     return Ok(0);
                 }
                 Err(e) => return Err(self.read_error(&e)),
@@ -309,10 +315,12 @@ impl Wire {
             Ok(n) => {
                 end += n;
                 self.end = end;
+                self.peer_closed |= n == 0;
                 Ok(n)
             }
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
                 self.unclean_eof = true;
+                self.peer_closed = true;
                 Ok(0)
             }
             Err(e) => Err(self.read_error(&e)),

@@ -328,7 +328,16 @@ impl Body {
                 let size = parse_chunk_size(wire.slice(s, e))?;
                 wire.consume_to(e);
                 if size == 0 {
-                    self.trailers = Some(read_trailers(wire)?);
+                    let received = self.received;
+                    let trailers = read_trailers(wire).map_err(|e| match e.kind() {
+                        // The body is complete and was handed out; the count says so.
+                        ErrorKind::IncompleteRead => incomplete(format!(
+                            "IncompleteRead({received} bytes read, the whole body): {}",
+                            e.message()
+                        )),
+                        _ => e,
+                    })?;
+                    self.trailers = Some(trailers);
                     self.framing = Framing::Done;
                 } else {
                     self.framing = Framing::Chunked(Chunk::Data(size));

@@ -195,18 +195,56 @@ pub fn parse_status_line(line: &[u8]) -> Result<(u8, u16, &[u8])> {
     Ok((v, code, reason))
 }
 
-/// Reads header (or trailer) lines up to the empty line into `head`. `what` names the
-/// section in messages.
-pub fn read_fields(wire: &mut Wire, head: &mut Head, what: &str, max_bytes: usize) -> Result<()> {
+/// Which section of a message [`read_fields`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    /// The header fields after a status line.
+    Header,
+    /// The trailer fields after the last chunk of a chunked body.
+    Trailer,
+}
+
+impl Section {
+    fn name(self) -> &'static str {
+        match self {
+            Section::Header => "header",
+            Section::Trailer => "trailer",
+        }
+    }
+
+    fn max_bytes(self) -> usize {
+        match self {
+            Section::Header => usize::MAX,
+            Section::Trailer => MAX_TRAILER_BYTES,
+        }
+    }
+}
+
+/// Reads header (or trailer) lines up to the empty line into `head`.
+///
+/// A section the server ends by closing the connection right after a whole line (one ending
+/// in LF) ends there, as if the empty line had come (curl and CPython do the same); the wire
+/// then knows the peer closed, so the connection is never reused. A close inside a line is an
+/// error: `HttpException` in the header, `IncompleteRead` in the trailer (the body before it
+/// is complete and was handed out). docs/cut-responses.md states these rules.
+pub fn read_fields(wire: &mut Wire, head: &mut Head, section: Section) -> Result<()> {
+    let what = section.name();
+    let max_bytes = section.max_bytes();
     let mut lines = 0usize;
     let mut bytes = 0usize;
     loop {
         let (start, end) = match wire.line(MAX_LINE)? {
             Line::Complete(s, e) => (s, e),
-            Line::Eof(..) => {
-                return Err(protocol_error(format!(
-                    "the server closed the connection inside the response {what}"
-                )))
+            Line::Eof(s, e) if s == e => return Ok(()),
+            Line::Eof(s, e) => {
+                let msg = format!(
+                    "the server closed the connection inside a response {what} line: {}",
+                    escape_bytes(wire.slice(s, e), 200)
+                );
+                return Err(match section {
+                    Section::Header => protocol_error(msg),
+                    Section::Trailer => Error::new(ErrorKind::IncompleteRead, msg),
+                });
             }
         };
         bytes += end - start;
@@ -299,7 +337,7 @@ pub fn read_head(wire: &mut Wire, lenient_09: bool) -> Result<Head> {
     head.store.reserve(end - start + 256);
     head.reason = head.push_str(reason);
     wire.consume_to(end);
-    read_fields(wire, &mut head, "header", usize::MAX)?;
+    read_fields(wire, &mut head, Section::Header)?;
     Ok(head)
 }
 
@@ -307,7 +345,7 @@ pub fn read_head(wire: &mut Wire, lenient_09: bool) -> Result<Head> {
 pub fn read_trailers(wire: &mut Wire) -> Result<Head> {
     let mut t = Head::default();
     t.reason = t.push_str(b"");
-    read_fields(wire, &mut t, "trailer", MAX_TRAILER_BYTES)?;
+    read_fields(wire, &mut t, Section::Trailer)?;
     Ok(t)
 }
 

@@ -139,6 +139,8 @@ impl Response {
                 return Err(e);
             }
         };
+        // A head ended by the close (docs/cut-responses.md): the connection is done.
+        let will_close = will_close || wire.peer_closed;
         wire.responses += 1;
         wire.response_active = true;
         drop(wire);
@@ -177,7 +179,14 @@ impl Response {
         loop {
             let head = read_head(wire, lenient_09 && interim == 0)?;
             if head.version == 9 {
-                return Ok((head, Framing::UntilClose, None, true));
+                // An HTTP/0.9 reply is all body, to the close; the answer to a HEAD has none,
+                // and what was sent is never read as a next response.
+                let framing = if head_request {
+                    Framing::Done
+                } else {
+                    Framing::UntilClose
+                };
+                return Ok((head, framing, None, true));
             }
             if (100..200).contains(&head.status) && head.status != 101 {
                 interim += 1;
@@ -205,6 +214,10 @@ impl Response {
             wire.last_used = Instant::now();
             if self.will_close {
                 wire.close("the server said it would close the connection");
+            } else if wire.peer_closed && wire.outstanding.is_empty() {
+                // A trailer section ended by the close (docs/cut-responses.md).
+                self.will_close = true;
+                wire.close("the server closed the connection");
             } else if !wire.available().is_empty() && wire.outstanding.is_empty() {
                 wire.close("the server sent bytes after the end of a response");
             }
