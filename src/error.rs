@@ -40,6 +40,24 @@ pub enum ErrorKind {
     TunnelFailed = 105,
     /// A caller's callback asked to stop (a request body source returned HC_READ_ABORT).
     AbortedByCallback = 400,
+    /// The proxy could not be reached or spoken to, or its scheme is not supported.
+    Proxy = 106,
+    /// The proxy answered 407 to a CONNECT or to an absolute-form request.
+    ProxyAuthRequired = 107,
+    /// The root of the redirect policy failures.
+    Redirect = 500,
+    /// More redirects than the limit.
+    TooManyRedirects = 501,
+    /// A redirect to a scheme that is not followed, or from https to http.
+    RedirectRefused = 502,
+    /// A Location that can't be parsed, or several differing Location fields.
+    BadLocation = 503,
+    /// A content-coded body that can't be decoded.
+    ContentDecoding = 510,
+    /// More than 5 content codings.
+    TooManyEncodings = 511,
+    /// The decoded body is larger than the cap.
+    DecodedSizeExceeded = 512,
 }
 
 /// A row of the hierarchy: the kind, its name (the Python exception's), its parent and a
@@ -202,7 +220,7 @@ pub const KINDS: &[KindInfo] = &[
     KindInfo {
         kind: TunnelFailed,
         name: c"TunnelFailed",
-        parent: Some(Os),
+        parent: Some(Proxy),
         description: c"the proxy refused to open the tunnel",
     },
     KindInfo {
@@ -210,6 +228,60 @@ pub const KINDS: &[KindInfo] = &[
         name: c"AbortedByCallback",
         parent: None,
         description: c"aborted by a callback of the caller",
+    },
+    KindInfo {
+        kind: Proxy,
+        name: c"ProxyError",
+        parent: Some(Os),
+        description: c"cannot reach or talk to the proxy, or unsupported proxy scheme",
+    },
+    KindInfo {
+        kind: ProxyAuthRequired,
+        name: c"ProxyAuthRequired",
+        parent: Some(Proxy),
+        description: c"the proxy requires authentication (407)",
+    },
+    KindInfo {
+        kind: Redirect,
+        name: c"RedirectError",
+        parent: None,
+        description: c"redirect policy failure",
+    },
+    KindInfo {
+        kind: TooManyRedirects,
+        name: c"TooManyRedirects",
+        parent: Some(Redirect),
+        description: c"too many redirects",
+    },
+    KindInfo {
+        kind: RedirectRefused,
+        name: c"RedirectRefused",
+        parent: Some(Redirect),
+        description: c"redirect refused (scheme not allowed, or https to http)",
+    },
+    KindInfo {
+        kind: BadLocation,
+        name: c"BadLocation",
+        parent: Some(Redirect),
+        description: c"unparsable or conflicting Location",
+    },
+    KindInfo {
+        kind: ContentDecoding,
+        name: c"ContentDecodingError",
+        parent: Some(HttpException),
+        description: c"the content-coded body could not be decoded",
+    },
+    KindInfo {
+        kind: TooManyEncodings,
+        name: c"TooManyEncodings",
+        parent: Some(ContentDecoding),
+        description: c"more than 5 content codings",
+    },
+    KindInfo {
+        kind: DecodedSizeExceeded,
+        name: c"DecodedSizeExceeded",
+        parent: Some(ContentDecoding),
+        description: c"the decoded body is over the size cap",
     },
 ];
 

@@ -61,11 +61,36 @@ pub enum hc_error_code {
     HC_ERR_INTERNAL = 900,
     /// The proxy refused to open a tunnel (hc_connection_set_tunnel): it answered the CONNECT
     /// with a non-2xx status, garbage, or nothing; the message holds its status line. A child
-    /// of HC_ERR_OS, as Python raises OSError("Tunnel connection failed: ...").
+    /// of HC_ERR_PROXY (so still an HC_ERR_OS, as Python raises OSError("Tunnel connection
+    /// failed: ...")).
     HC_ERR_TUNNEL_FAILED = 105,
     /// A callback of the caller asked to stop (a body source of hc_request_stream returned
     /// HC_READ_ABORT). A root: neither a protocol, an OS nor an argument error.
     HC_ERR_ABORTED_BY_CALLBACK = 400,
+    /// ProxyError: the proxy can't be reached or spoken to, or its scheme is not supported
+    /// (`https://` and `socks*://` proxies are refused). A child of HC_ERR_OS.
+    HC_ERR_PROXY = 106,
+    /// ProxyAuthRequired: the proxy answered 407 to a CONNECT or to an absolute-form request.
+    /// A child of HC_ERR_PROXY.
+    HC_ERR_PROXY_AUTH_REQUIRED = 107,
+    /// RedirectError: the root of the redirect policy failures (hc_client).
+    HC_ERR_REDIRECT = 500,
+    /// TooManyRedirects: more redirects than the limit. A child of HC_ERR_REDIRECT.
+    HC_ERR_TOO_MANY_REDIRECTS = 501,
+    /// RedirectRefused: a redirect to a scheme other than http or https, or from https to
+    /// http without HC_REDIRECT_ALLOW_DOWNGRADE. A child of HC_ERR_REDIRECT.
+    HC_ERR_REDIRECT_REFUSED = 502,
+    /// BadLocation: a Location that does not parse, or several differing Location fields.
+    /// A child of HC_ERR_REDIRECT.
+    HC_ERR_BAD_LOCATION = 503,
+    /// ContentDecodingError: a corrupt, truncated or trailing-garbage content-coded body, or
+    /// a zstd window over 8 MiB. A child of HC_ERR_HTTP_EXCEPTION.
+    HC_ERR_CONTENT_DECODING = 510,
+    /// TooManyEncodings: more than 5 content codings. A child of HC_ERR_CONTENT_DECODING.
+    HC_ERR_TOO_MANY_ENCODINGS = 511,
+    /// DecodedSizeExceeded: the decoded body is over the cap of
+    /// hc_client_set_max_decoded_size. A child of HC_ERR_CONTENT_DECODING.
+    HC_ERR_DECODED_SIZE_EXCEEDED = 512,
 }
 
 /// The Python exception name of `code` ("CannotSendRequest", "HTTPException", ...), "OK" for
@@ -100,7 +125,7 @@ pub extern "C" fn hc_strerror(code: c_int) -> *const c_char {
 
 /// The direct parent of `code` in the hierarchy (HC_ERR_CANNOT_SEND_REQUEST ->
 /// HC_ERR_IMPROPER_CONNECTION_STATE); HC_OK for a root (HC_ERR_HTTP_EXCEPTION, HC_ERR_OS,
-/// HC_ERR_INVALID_ARGUMENT, HC_ERR_INTERNAL, HC_ERR_ABORTED_BY_CALLBACK), for HC_OK and for an
+/// HC_ERR_INVALID_ARGUMENT, HC_ERR_INTERNAL, HC_ERR_ABORTED_BY_CALLBACK, HC_ERR_REDIRECT), for HC_OK and for an
 /// unknown code.
 #[no_mangle]
 pub extern "C" fn hc_error_parent(code: c_int) -> c_int {
