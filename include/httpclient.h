@@ -797,7 +797,8 @@ hc_error hc_get(const char *url, struct hc_response **out);
  * frees with hc_connection_free; on failure `*out` is untouched.
  *
  * Returns HC_OK; HC_ERR_INVALID_URL for a host holding a control character, space or `@`,
- * an empty host, or a bad port after `:` (empty, not digits, 0, over 65535);
+ * an empty host, or a bad port after `:` (empty, not digits, more than 10 digits, 0, over
+ * 65535; leading zeros are digits: `:00080` is port 80);
  * HC_ERR_INVALID_ARGUMENT for a NULL `host` or `out`.
  */
 hc_error hc_connection_new(const char *host, uint16_t port, struct hc_connection **out);
@@ -805,8 +806,10 @@ hc_error hc_connection_new(const char *host, uint16_t port, struct hc_connection
 /**
  * Creates an HTTPS connection, as hc_connection_new (default port 443). The server's
  * certificate chain is verified against the system's trust store (OpenSSL's default paths,
- * honouring SSL_CERT_FILE and SSL_CERT_DIR) and its name against `host` (IP addresses
- * against IP SANs); TLS 1.2 or newer; SNI for names, never for IP literals.
+ * honouring SSL_CERT_FILE and SSL_CERT_DIR) and its name against `host`: a host name against
+ * the certificate's DNS subjectAltNames only (a wildcard stands for one whole left-most
+ * label), an IP address against its IP subjectAltNames only; the subject's common name is
+ * never used (RFC 6125). TLS 1.2 or newer; SNI for names, never for IP literals.
  * hc_connection_set_ca_file, hc_connection_set_ca_path, hc_connection_set_client_cert and
  * hc_connection_set_verify change this before the first connect.
  *

@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 build=${HC_BUILD_DIR:-build}
 jobs=$(nproc 2>/dev/null || echo 2)
 
+scripts/setup.sh  # installs what is missing (cmake, nginx ...); quick when all is there
+
 echo "== building (cmake -S . -B $build && cmake --build $build)"
 cmake -S . -B "$build" >/dev/null
 cmake --build "$build" -j "$jobs" >/dev/null

@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 build=${HC_BUILD_DIR:-build}
 jobs=$(nproc 2>/dev/null || echo 2)
 
+scripts/setup.sh  # installs what is missing (cmake, nginx ...); quick when all is there
+
 # shellcheck disable=SC2086  # HC_CMAKE_ARGS is a list of options
 cmake -S . -B "$build" ${HC_CMAKE_ARGS:-}
 cmake --build "$build" -j "$jobs"

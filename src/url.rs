@@ -126,12 +126,16 @@ fn push_port(s: &mut String, port: u16) {
     s.push_str(std::str::from_utf8(digits).expect("decimal digits are ASCII"));
 }
 
-/// A port of 1 to 65535 written in decimal digits only.
+/// The most digits a port may be written with. Leading zeros are digits (`:00080` is port 80,
+/// as CPython reads it); the bound only keeps absurd text out.
+const PORT_DIGITS_MAX: usize = 10;
+
+/// A port of 1 to 65535 written in decimal digits only, leading zeros allowed.
 fn parse_port(p: &str) -> Option<u16> {
-    if p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
+    if p.is_empty() || p.len() > PORT_DIGITS_MAX || !p.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    match p.parse::<u32>() {
+    match p.parse::<u64>() {
         Ok(n @ 1..=65535) => Some(n as u16),
         _ => None,
     }
@@ -183,6 +187,10 @@ mod tests {
         assert_eq!(t("::1", 0).unwrap().host, "::1");
         assert_eq!(t("a", 0).unwrap().host_header, "a");
         assert_eq!(t("a:99", 0).unwrap().host_header, "a:99");
+        // Leading zeros are digits: up to ten of them in all.
+        assert_eq!(t("127.0.0.1:065535", 0).unwrap().port, 65535);
+        assert_eq!(t("a:00080", 0).unwrap().host_header, "a");
+        assert_eq!(t("[::1]:0000000443", 0).unwrap().port, 443);
     }
 
     #[test]
@@ -198,6 +206,9 @@ mod tests {
             "a:65536",
             "a:-1",
             "a:+80",
+            "a:00000000080",
+            "a:0065536",
+            "a:0000",
             "[::1",
             "[::1]x",
             "[::1]:",

@@ -154,7 +154,8 @@ pub fn build_context(opts: &TlsOptions) -> Result<SslContext> {
 }
 
 /// Runs the TLS handshake over `tcp`, for `host`: a name gets SNI and is checked against the
-/// certificate's DNS names; an IP literal gets no SNI and is checked against its IP SANs.
+/// certificate's DNS subjectAltNames only; an IP literal gets no SNI and is checked against its
+/// IP subjectAltNames only. The subject's common name is never consulted.
 pub fn handshake(
     ctx: &SslContext,
     verify: bool,
@@ -166,7 +167,12 @@ pub fn handshake(
     let ip = host.parse::<IpAddr>().ok();
     if verify {
         let param = ssl.param_mut();
-        param.set_hostflags(X509CheckFlags::NO_PARTIAL_WILDCARDS);
+        // RFC 6125 §6.4.4: the subject's common name is never a name, not even when the
+        // certificate has no DNS subjectAltName (OpenSSL's default falls back to it then).
+        // A wildcard stands for one whole left-most label only.
+        param.set_hostflags(
+            X509CheckFlags::NO_PARTIAL_WILDCARDS | X509CheckFlags::NEVER_CHECK_SUBJECT,
+        );
         match ip {
             Some(ip) => param.set_ip(ip).map_err(setup)?,
             None => param.set_host(host).map_err(setup)?,

@@ -393,6 +393,17 @@ static void ports_out_of_range(void) {
     CHECK_RC(hc_connection_new("127.0.0.1:65535", 0, &c), HC_OK);
     hc_connection_free(c);
     c = NULL;
+    /* Leading zeros are digits (as in CPython), up to 10 digits; the range still holds. */
+    CHECK_RC(hc_connection_new("127.0.0.1:065535", 0, &c), HC_OK);
+    hc_connection_free(c);
+    c = NULL;
+    CHECK_RC(hc_connection_new("[::1]:0000000080", 0, &c), HC_OK);
+    hc_connection_free(c);
+    c = NULL;
+    CHECK_RC(hc_connection_new("127.0.0.1:00000000080", 0, &c), HC_ERR_INVALID_URL);
+    CHECK_RC(hc_connection_new("127.0.0.1:0065536", 0, &c), HC_ERR_INVALID_URL);
+    CHECK_RC(hc_connection_new("127.0.0.1:0000", 0, &c), HC_ERR_INVALID_URL);
+    CHECK(c == NULL);
     CHECK_RC(hc_connection_new("127.0.0.1", 65535, &c), HC_OK);
     CHECK_RC(hc_connection_set_source_address(c, "127.0.0.1", 65535), HC_OK);
     CHECK_RC(hc_connection_set_source_address(c, "127.0.0.1:80", 0), HC_ERR_INVALID_ARGUMENT);
