@@ -18,6 +18,10 @@ pub struct hc_response {
 
 /// What a response handle holds: a connection-level response, or one from the URL-level
 /// client (which may decode its body and gives its connection back to the pool).
+// A connection-level response stays inline: the handle's allocation is reused per thread, so a
+// warm keep-alive request allocates nothing (tests/no_alloc.rs); the larger client response is
+// boxed so that it does not make every handle bigger.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Held {
     Plain(Response),
     Client(Box<ClientResponse>),
