@@ -31,6 +31,166 @@
 /* 0xMMmmpp: one byte each for major, minor and patch. */
 #define HTTPCLIENT_VERSION_NUMBER 0x000100
 
+/**
+ * The values an `hc_error` takes. New codes may be appended; none is ever renumbered.
+ */
+typedef enum hc_error_code {
+  /**
+   * Success.
+   */
+  HC_OK = 0,
+  /**
+   * HTTPException: the root of the HTTP protocol errors.
+   */
+  HC_ERR_HTTP_EXCEPTION = 1,
+  /**
+   * NotConnected.
+   */
+  HC_ERR_NOT_CONNECTED = 2,
+  /**
+   * InvalidURL: a bad host, port or URL (control characters, space, `@`).
+   */
+  HC_ERR_INVALID_URL = 3,
+  /**
+   * UnknownProtocol: a status line with a version other than HTTP/1.x.
+   */
+  HC_ERR_UNKNOWN_PROTOCOL = 4,
+  /**
+   * UnknownTransferEncoding.
+   */
+  HC_ERR_UNKNOWN_TRANSFER_ENCODING = 5,
+  /**
+   * UnimplementedFileMode.
+   */
+  HC_ERR_UNIMPLEMENTED_FILE_MODE = 6,
+  /**
+   * IncompleteRead: the body ended before its announced end.
+   */
+  HC_ERR_INCOMPLETE_READ = 7,
+  /**
+   * ImproperConnectionState: the parent of the three state errors below.
+   */
+  HC_ERR_IMPROPER_CONNECTION_STATE = 8,
+  /**
+   * CannotSendRequest: a request is already being sent.
+   */
+  HC_ERR_CANNOT_SEND_REQUEST = 9,
+  /**
+   * CannotSendHeader: no request started, or its headers already ended.
+   */
+  HC_ERR_CANNOT_SEND_HEADER = 10,
+  /**
+   * ResponseNotReady: no request sent, or the previous response is unread.
+   */
+  HC_ERR_RESPONSE_NOT_READY = 11,
+  /**
+   * BadStatusLine: the reply does not start with a valid status line.
+   */
+  HC_ERR_BAD_STATUS_LINE = 12,
+  /**
+   * LineTooLong: a status or header line over 65536 bytes.
+   */
+  HC_ERR_LINE_TOO_LONG = 13,
+  /**
+   * RemoteDisconnected: the server closed before any status line (a BadStatusLine).
+   */
+  HC_ERR_REMOTE_DISCONNECTED = 14,
+  /**
+   * More than 100 header fields.
+   */
+  HC_ERR_TOO_MANY_HEADERS = 15,
+  /**
+   * OSError: a system call failed; the message keeps the errno.
+   */
+  HC_ERR_OS = 100,
+  /**
+   * A connect, read or write timed out.
+   */
+  HC_ERR_TIMEOUT = 101,
+  /**
+   * The connection was refused.
+   */
+  HC_ERR_CONNECTION_REFUSED = 102,
+  /**
+   * The connection was reset, or the pipe broke.
+   */
+  HC_ERR_CONNECTION_RESET = 103,
+  /**
+   * The host name could not be resolved.
+   */
+  HC_ERR_HOST_NOT_FOUND = 104,
+  /**
+   * The proxy refused to open a tunnel (hc_connection_set_tunnel, or hc_client for an https
+   * URL): it answered the CONNECT with a non-2xx status, garbage, or nothing; the message
+   * holds its status line. A child of HC_ERR_PROXY, so still an HC_ERR_OS, as Python raises
+   * OSError("Tunnel connection failed: ...").
+   */
+  HC_ERR_TUNNEL_FAILED = 105,
+  /**
+   * ProxyError (hc_client): the proxy can't be reached or spoken to, or its scheme is not
+   * supported (`https://` and `socks*://` proxies are refused). A child of HC_ERR_OS.
+   */
+  HC_ERR_PROXY = 106,
+  /**
+   * ProxyAuthRequired (hc_client): the proxy answered 407 to a CONNECT or to an
+   * absolute-form request. A child of HC_ERR_PROXY.
+   */
+  HC_ERR_PROXY_AUTH_REQUIRED = 107,
+  /**
+   * A TLS error other than certificate verification.
+   */
+  HC_ERR_TLS = 200,
+  /**
+   * The server's certificate could not be verified (untrusted, expired, wrong host).
+   */
+  HC_ERR_CERTIFICATE_VERIFY = 201,
+  /**
+   * A bad argument: NULL, a bad header name or value, a bad option.
+   */
+  HC_ERR_INVALID_ARGUMENT = 300,
+  /**
+   * A callback of the caller asked to stop (a body source of hc_request_stream returned
+   * HC_READ_ABORT). A root: neither a protocol, an OS nor an argument error.
+   */
+  HC_ERR_ABORTED_BY_CALLBACK = 400,
+  /**
+   * RedirectError (hc_client): the root of the redirect policy failures.
+   */
+  HC_ERR_REDIRECT = 500,
+  /**
+   * TooManyRedirects: more redirects than the limit. A child of HC_ERR_REDIRECT.
+   */
+  HC_ERR_TOO_MANY_REDIRECTS = 501,
+  /**
+   * RedirectRefused: a redirect to a scheme other than http or https, or from https to http
+   * without HC_REDIRECT_ALLOW_DOWNGRADE. A child of HC_ERR_REDIRECT.
+   */
+  HC_ERR_REDIRECT_REFUSED = 502,
+  /**
+   * BadLocation: a Location that does not parse, or several differing Location fields. A
+   * child of HC_ERR_REDIRECT.
+   */
+  HC_ERR_BAD_LOCATION = 503,
+  /**
+   * ContentDecodingError (hc_client): a corrupt, truncated or trailing-garbage
+   * content-coded body, or a zstd window over 8 MiB. A child of HC_ERR_HTTP_EXCEPTION.
+   */
+  HC_ERR_CONTENT_DECODING = 510,
+  /**
+   * TooManyEncodings: more than 5 content codings. A child of HC_ERR_CONTENT_DECODING.
+   */
+  HC_ERR_TOO_MANY_ENCODINGS = 511,
+  /**
+   * DecodedSizeExceeded: the decoded body is over the cap of
+   * hc_client_set_max_decoded_size. A child of HC_ERR_CONTENT_DECODING.
+   */
+  HC_ERR_DECODED_SIZE_EXCEEDED = 512,
+  /**
+   * A bug inside httpclient (a caught panic).
+   */
+  HC_ERR_INTERNAL = 900,
+} hc_error_code;
+
 
 /**
  * hc_call_add_header flag: the header is a secret, dropped once a redirect leaves the first
@@ -139,13 +299,6 @@
 #define SUPPORTED 0
 
 /**
- * The smallest and largest read buffer a connection may choose.
- */
-#define MIN_BLOCK 1024
-
-#define MAX_BLOCK (1024 * 1024)
-
-/**
  * What a debug event carries (the `kind` argument of an hc_debug_callback).
  */
 typedef enum hc_debug_kind {
@@ -170,166 +323,6 @@ typedef enum hc_debug_kind {
    */
   HC_DEBUG_DATA_OUT = 4,
 } hc_debug_kind;
-
-/**
- * The values an `hc_error` takes. New codes may be appended; none is ever renumbered.
- */
-typedef enum hc_error_code {
-  /**
-   * Success.
-   */
-  HC_OK = 0,
-  /**
-   * HTTPException: the root of the HTTP protocol errors.
-   */
-  HC_ERR_HTTP_EXCEPTION = 1,
-  /**
-   * NotConnected.
-   */
-  HC_ERR_NOT_CONNECTED = 2,
-  /**
-   * InvalidURL: a bad host, port or URL (control characters, space, `@`).
-   */
-  HC_ERR_INVALID_URL = 3,
-  /**
-   * UnknownProtocol: a status line with a version other than HTTP/1.x.
-   */
-  HC_ERR_UNKNOWN_PROTOCOL = 4,
-  /**
-   * UnknownTransferEncoding.
-   */
-  HC_ERR_UNKNOWN_TRANSFER_ENCODING = 5,
-  /**
-   * UnimplementedFileMode.
-   */
-  HC_ERR_UNIMPLEMENTED_FILE_MODE = 6,
-  /**
-   * IncompleteRead: the body ended before its announced end.
-   */
-  HC_ERR_INCOMPLETE_READ = 7,
-  /**
-   * ImproperConnectionState: the parent of the three state errors below.
-   */
-  HC_ERR_IMPROPER_CONNECTION_STATE = 8,
-  /**
-   * CannotSendRequest: a request is already being sent.
-   */
-  HC_ERR_CANNOT_SEND_REQUEST = 9,
-  /**
-   * CannotSendHeader: no request started, or its headers already ended.
-   */
-  HC_ERR_CANNOT_SEND_HEADER = 10,
-  /**
-   * ResponseNotReady: no request sent, or the previous response is unread.
-   */
-  HC_ERR_RESPONSE_NOT_READY = 11,
-  /**
-   * BadStatusLine: the reply does not start with a valid status line.
-   */
-  HC_ERR_BAD_STATUS_LINE = 12,
-  /**
-   * LineTooLong: a status or header line over 65536 bytes.
-   */
-  HC_ERR_LINE_TOO_LONG = 13,
-  /**
-   * RemoteDisconnected: the server closed before any status line (a BadStatusLine).
-   */
-  HC_ERR_REMOTE_DISCONNECTED = 14,
-  /**
-   * More than 100 header fields.
-   */
-  HC_ERR_TOO_MANY_HEADERS = 15,
-  /**
-   * OSError: a system call failed; the message keeps the errno.
-   */
-  HC_ERR_OS = 100,
-  /**
-   * A connect, read or write timed out.
-   */
-  HC_ERR_TIMEOUT = 101,
-  /**
-   * The connection was refused.
-   */
-  HC_ERR_CONNECTION_REFUSED = 102,
-  /**
-   * The connection was reset, or the pipe broke.
-   */
-  HC_ERR_CONNECTION_RESET = 103,
-  /**
-   * The host name could not be resolved.
-   */
-  HC_ERR_HOST_NOT_FOUND = 104,
-  /**
-   * A TLS error other than certificate verification.
-   */
-  HC_ERR_TLS = 200,
-  /**
-   * The server's certificate could not be verified (untrusted, expired, wrong host).
-   */
-  HC_ERR_CERTIFICATE_VERIFY = 201,
-  /**
-   * A bad argument: NULL, a bad header name or value, a bad option.
-   */
-  HC_ERR_INVALID_ARGUMENT = 300,
-  /**
-   * A bug inside httpclient (a caught panic).
-   */
-  HC_ERR_INTERNAL = 900,
-  /**
-   * The proxy refused to open a tunnel (hc_connection_set_tunnel): it answered the CONNECT
-   * with a non-2xx status, garbage, or nothing; the message holds its status line. A child
-   * of HC_ERR_PROXY (so still an HC_ERR_OS, as Python raises OSError("Tunnel connection
-   * failed: ...")).
-   */
-  HC_ERR_TUNNEL_FAILED = 105,
-  /**
-   * A callback of the caller asked to stop (a body source of hc_request_stream returned
-   * HC_READ_ABORT). A root: neither a protocol, an OS nor an argument error.
-   */
-  HC_ERR_ABORTED_BY_CALLBACK = 400,
-  /**
-   * ProxyError: the proxy can't be reached or spoken to, or its scheme is not supported
-   * (`https://` and `socks*://` proxies are refused). A child of HC_ERR_OS.
-   */
-  HC_ERR_PROXY = 106,
-  /**
-   * ProxyAuthRequired: the proxy answered 407 to a CONNECT or to an absolute-form request.
-   * A child of HC_ERR_PROXY.
-   */
-  HC_ERR_PROXY_AUTH_REQUIRED = 107,
-  /**
-   * RedirectError: the root of the redirect policy failures (hc_client).
-   */
-  HC_ERR_REDIRECT = 500,
-  /**
-   * TooManyRedirects: more redirects than the limit. A child of HC_ERR_REDIRECT.
-   */
-  HC_ERR_TOO_MANY_REDIRECTS = 501,
-  /**
-   * RedirectRefused: a redirect to a scheme other than http or https, or from https to
-   * http without HC_REDIRECT_ALLOW_DOWNGRADE. A child of HC_ERR_REDIRECT.
-   */
-  HC_ERR_REDIRECT_REFUSED = 502,
-  /**
-   * BadLocation: a Location that does not parse, or several differing Location fields.
-   * A child of HC_ERR_REDIRECT.
-   */
-  HC_ERR_BAD_LOCATION = 503,
-  /**
-   * ContentDecodingError: a corrupt, truncated or trailing-garbage content-coded body, or
-   * a zstd window over 8 MiB. A child of HC_ERR_HTTP_EXCEPTION.
-   */
-  HC_ERR_CONTENT_DECODING = 510,
-  /**
-   * TooManyEncodings: more than 5 content codings. A child of HC_ERR_CONTENT_DECODING.
-   */
-  HC_ERR_TOO_MANY_ENCODINGS = 511,
-  /**
-   * DecodedSizeExceeded: the decoded body is over the cap of
-   * hc_client_set_max_decoded_size. A child of HC_ERR_CONTENT_DECODING.
-   */
-  HC_ERR_DECODED_SIZE_EXCEEDED = 512,
-} hc_error_code;
 
 /**
  * HTTP status codes: every constant of Python 2.6 httplib's table with the same name and
@@ -1228,8 +1221,8 @@ const char *hc_strerror(int code);
 /**
  * The direct parent of `code` in the hierarchy (HC_ERR_CANNOT_SEND_REQUEST ->
  * HC_ERR_IMPROPER_CONNECTION_STATE); HC_OK for a root (HC_ERR_HTTP_EXCEPTION, HC_ERR_OS,
- * HC_ERR_INVALID_ARGUMENT, HC_ERR_INTERNAL, HC_ERR_ABORTED_BY_CALLBACK, HC_ERR_REDIRECT), for HC_OK and for an
- * unknown code.
+ * HC_ERR_INVALID_ARGUMENT, HC_ERR_INTERNAL, HC_ERR_ABORTED_BY_CALLBACK, HC_ERR_REDIRECT), for
+ * HC_OK and for an unknown code.
  */
 int hc_error_parent(int code);
 
