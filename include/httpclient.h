@@ -261,44 +261,6 @@ typedef enum hc_error_code {
 #define HC_HTTPS_PORT 443
 
 /**
- * Follow https -> http redirects.
- */
-#define REDIRECT_ALLOW_DOWNGRADE 1
-
-/**
- * Send credentials to every origin of a redirect chain (dangerous).
- */
-#define REDIRECT_KEEP_CREDENTIALS 2
-
-/**
- * Content codings, as a mask.
- */
-#define ENCODING_GZIP 1
-
-#define ENCODING_DEFLATE 2
-
-#define ENCODING_BR 4
-
-#define ENCODING_ZSTD 8
-
-#define ENCODING_ALL 15
-
-/**
- * A header that is dropped on a cross-origin redirect.
- */
-#define HEADER_SENSITIVE 1
-
-/**
- * Basic authentication.
- */
-#define AUTH_BASIC 1
-
-/**
- * The codings this build can decode, as an `HC_ENCODING_*` mask.
- */
-#define SUPPORTED 0
-
-/**
  * What a debug event carries (the `kind` argument of an hc_debug_callback).
  */
 typedef enum hc_debug_kind {

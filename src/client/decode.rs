@@ -5,7 +5,7 @@
 use crate::error::Result;
 
 /// The codings this build can decode, as an `HC_ENCODING_*` mask.
-pub const SUPPORTED: u32 = 0;
+pub(crate) const SUPPORTED: u32 = 0;
 
 /// Decodes one response body.
 pub struct Decoder {
