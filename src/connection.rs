@@ -522,8 +522,8 @@ impl Connection {
             return Err(self.cannot_send_request());
         }
         request::check_method(method)?;
-        request::check_url(url)?;
-        self.begin_request(method, url, skip_host, skip_accept_encoding);
+        let url = crate::url::request_target(url)?;
+        self.begin_request(method, &url, skip_host, skip_accept_encoding);
         Ok(())
     }
 
@@ -639,7 +639,7 @@ impl Connection {
             return Err(self.cannot_send_request());
         }
         request::check_method(method)?;
-        request::check_url(url)?;
+        let url = crate::url::request_target(url)?;
         let mut given = GivenHeaders::default();
         for (n, v) in headers {
             request::check_header_name(n)?;
@@ -647,7 +647,7 @@ impl Connection {
             given.note(n, v);
         }
         given.check()?;
-        self.begin_request(method, url, given.host, given.accept_encoding);
+        self.begin_request(method, &url, given.host, given.accept_encoding);
         for (n, v) in headers {
             request::write_header(&mut self.out, n, v);
         }

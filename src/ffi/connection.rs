@@ -92,12 +92,16 @@ fn new_connection(
 /// brackets) on `port`. `port == 0` takes the port from `host` when it has the form
 /// `host:port` or `[v6addr]:port`, else 80; a non-zero `port` wins over one written in `host`
 /// (which must still be valid). No network I/O happens here: the connection opens on
-/// hc_connection_connect or on the first request.
+/// hc_connection_connect or on the first request. An internationalised host name (UTF-8,
+/// `bücher.example`) is converted to its IDNA A-label (`xn--bcher-kva.example`), which is what
+/// is looked up, sent as SNI, checked against the certificate and sent in `Host`; an ASCII
+/// name is used exactly as written.
 ///
 /// `host` is borrowed for the call. On success `*out` receives a new handle that the caller
 /// frees with hc_connection_free; on failure `*out` is untouched.
 ///
-/// Returns HC_OK; HC_ERR_INVALID_URL for a host holding a control character, space or `@`,
+/// Returns HC_OK; HC_ERR_INVALID_URL for a host name that fails IDNA processing (UTS 46 with
+/// the STD3 and DNS length rules), a host holding a control character, space or `@`,
 /// an empty host, or a bad port after `:` (empty, not digits, more than 10 digits, 0, over
 /// 65535; leading zeros are digits: `:00080` is port 80);
 /// HC_ERR_INVALID_ARGUMENT for a NULL `host` or `out`.
@@ -480,8 +484,11 @@ unsafe fn headers_arg<'a>(
 /// closes after that response. Such a request is never sent again by the library.
 ///
 /// Returns HC_OK; HC_ERR_CANNOT_SEND_REQUEST when a request is already being built or its
-/// response was not yet got; HC_ERR_INVALID_URL for a URL with a control character or a
-/// space; HC_ERR_INVALID_ARGUMENT for a NULL `conn`, `method` or `url`, a method that is not a
+/// response was not yet got; HC_ERR_INVALID_URL for a URL with a control character, a space
+/// or a byte outside ASCII (a request line is ASCII: percent-encode such bytes; only the host
+/// of an absolute `http(s)://` URL may be an internationalised name, sent as its IDNA A-label
+/// in the request line and in `Host`), or such a host that fails IDNA processing;
+/// HC_ERR_INVALID_ARGUMENT for a NULL `conn`, `method` or `url`, a method that is not a
 /// token, a bad header name or value (CR, LF, NUL, other controls), or both Content-Length and
 /// Transfer-Encoding; the connect errors of hc_connection_connect; HC_ERR_CONNECTION_RESET,
 /// HC_ERR_TIMEOUT or HC_ERR_OS when writing fails.
@@ -571,7 +578,8 @@ pub extern "C" fn hc_request_fd(
 /// `url` are borrowed for the call.
 ///
 /// Returns HC_OK; HC_ERR_CANNOT_SEND_REQUEST when the connection is not idle (a request is
-/// being built, or its response was not got); HC_ERR_INVALID_URL for a bad URL;
+/// being built, or its response was not got); HC_ERR_INVALID_URL for a bad URL (as
+/// hc_request: a control character, a space or a non-ASCII byte);
 /// HC_ERR_INVALID_ARGUMENT for a NULL argument or a method that is not a token.
 #[no_mangle]
 pub extern "C" fn hc_putrequest(
