@@ -520,6 +520,14 @@ int hc_connection_fileno(const struct hc_connection *conn);
  * 417, a 401, ...) is returned by hc_getresponse, the body is not sent, and the connection
  * closes after that response. Such a request is never sent again by the library.
  *
+ * A server may also answer before it has read the whole body and close (a 413 Payload Too
+ * Large, a 401): when a write fails because the server closed or reset the connection and
+ * a whole final response head is already there, that response ends the request. This call
+ * (and hc_endheaders, hc_send, hc_send_chunk, hc_request_stream, hc_request_fd likewise)
+ * returns HC_OK without sending the rest of the body, hc_getresponse returns the server's
+ * response, the debug trace says how many body bytes went out, and the connection closes
+ * after that response. Only when no response is there does the write error stand.
+ *
  * Returns HC_OK; HC_ERR_CANNOT_SEND_REQUEST when a request is already being built or its
  * response was not yet got; HC_ERR_INVALID_URL for a URL with a control character, a space
  * or a byte outside ASCII (a request line is ASCII: percent-encode such bytes; only the host
@@ -590,9 +598,10 @@ hc_error hc_endheaders(struct hc_connection *conn, const uint8_t *body, size_t b
  * request the caller then frames the chunks itself, and hc_getresponse adds no end). A
  * request so sent is never sent again by the library. `data` is borrowed for the call.
  *
- * Returns HC_OK; HC_ERR_IMPROPER_CONNECTION_STATE between hc_putrequest and hc_endheaders;
- * HC_ERR_INVALID_ARGUMENT for a NULL `conn`, or a NULL `data` with a non-zero `len`; connect
- * and write errors as hc_request.
+ * Returns HC_OK (also when the server's answer already ended the request, see hc_request:
+ * the data is then dropped); HC_ERR_IMPROPER_CONNECTION_STATE between hc_putrequest and
+ * hc_endheaders; HC_ERR_INVALID_ARGUMENT for a NULL `conn`, or a NULL `data` with a non-zero
+ * `len`; connect and write errors as hc_request.
  */
 hc_error hc_send(struct hc_connection *conn, const uint8_t *data, size_t len);
 
@@ -628,7 +637,9 @@ hc_error hc_getresponse(struct hc_connection *conn, struct hc_response **out);
  * `method`, `url` and `headers` are borrowed for the call; `userdata` is passed through
  * untouched. The body is streamed, never held whole, so the request is never sent again by
  * the library. After a failure while the body was being sent the connection is closed (a
- * partial request went out) and the next request opens a new one.
+ * partial request went out) and the next request opens a new one; a server's answer that
+ * arrived before the failure ends the request instead, as for hc_request (HC_OK, the
+ * callback is not called again).
  *
  * Returns HC_OK; the errors of hc_request; HC_ERR_INVALID_ARGUMENT for a NULL
  * `read_callback`, a `content_length` below -1, or a callback that returned more than `cap`;
@@ -649,7 +660,8 @@ hc_error hc_request_stream(struct hc_connection *conn, const char *method, const
  * HC_ERR_INVALID_ARGUMENT for a NULL `conn`, or a NULL `data` with a non-zero `len`;
  * HC_ERR_NOT_CONNECTED when the connection was closed meanwhile; HC_ERR_CONNECTION_RESET,
  * HC_ERR_TIMEOUT or HC_ERR_OS when the write fails (the connection is then closed and the
- * request abandoned).
+ * request abandoned). When the server's answer ended the request early (see hc_request),
+ * HC_OK and the data is dropped.
  */
 hc_error hc_send_chunk(struct hc_connection *conn, const uint8_t *data, size_t len);
 

@@ -483,6 +483,14 @@ unsafe fn headers_arg<'a>(
 /// 417, a 401, ...) is returned by hc_getresponse, the body is not sent, and the connection
 /// closes after that response. Such a request is never sent again by the library.
 ///
+/// A server may also answer before it has read the whole body and close (a 413 Payload Too
+/// Large, a 401): when a write fails because the server closed or reset the connection and
+/// a whole final response head is already there, that response ends the request. This call
+/// (and hc_endheaders, hc_send, hc_send_chunk, hc_request_stream, hc_request_fd likewise)
+/// returns HC_OK without sending the rest of the body, hc_getresponse returns the server's
+/// response, the debug trace says how many body bytes went out, and the connection closes
+/// after that response. Only when no response is there does the write error stand.
+///
 /// Returns HC_OK; HC_ERR_CANNOT_SEND_REQUEST when a request is already being built or its
 /// response was not yet got; HC_ERR_INVALID_URL for a URL with a control character, a space
 /// or a byte outside ASCII (a request line is ASCII: percent-encode such bytes; only the host
@@ -654,9 +662,10 @@ pub extern "C" fn hc_endheaders(
 /// request the caller then frames the chunks itself, and hc_getresponse adds no end). A
 /// request so sent is never sent again by the library. `data` is borrowed for the call.
 ///
-/// Returns HC_OK; HC_ERR_IMPROPER_CONNECTION_STATE between hc_putrequest and hc_endheaders;
-/// HC_ERR_INVALID_ARGUMENT for a NULL `conn`, or a NULL `data` with a non-zero `len`; connect
-/// and write errors as hc_request.
+/// Returns HC_OK (also when the server's answer already ended the request, see hc_request:
+/// the data is then dropped); HC_ERR_IMPROPER_CONNECTION_STATE between hc_putrequest and
+/// hc_endheaders; HC_ERR_INVALID_ARGUMENT for a NULL `conn`, or a NULL `data` with a non-zero
+/// `len`; connect and write errors as hc_request.
 #[no_mangle]
 pub extern "C" fn hc_send(conn: *mut hc_connection, data: *const u8, len: usize) -> hc_error {
     const F: &str = "hc_send";
@@ -717,7 +726,9 @@ pub type hc_read_callback =
 /// `method`, `url` and `headers` are borrowed for the call; `userdata` is passed through
 /// untouched. The body is streamed, never held whole, so the request is never sent again by
 /// the library. After a failure while the body was being sent the connection is closed (a
-/// partial request went out) and the next request opens a new one.
+/// partial request went out) and the next request opens a new one; a server's answer that
+/// arrived before the failure ends the request instead, as for hc_request (HC_OK, the
+/// callback is not called again).
 ///
 /// Returns HC_OK; the errors of hc_request; HC_ERR_INVALID_ARGUMENT for a NULL
 /// `read_callback`, a `content_length` below -1, or a callback that returned more than `cap`;
@@ -786,7 +797,8 @@ pub extern "C" fn hc_request_stream(
 /// HC_ERR_INVALID_ARGUMENT for a NULL `conn`, or a NULL `data` with a non-zero `len`;
 /// HC_ERR_NOT_CONNECTED when the connection was closed meanwhile; HC_ERR_CONNECTION_RESET,
 /// HC_ERR_TIMEOUT or HC_ERR_OS when the write fails (the connection is then closed and the
-/// request abandoned).
+/// request abandoned). When the server's answer ended the request early (see hc_request),
+/// HC_OK and the data is dropped.
 #[no_mangle]
 pub extern "C" fn hc_send_chunk(conn: *mut hc_connection, data: *const u8, len: usize) -> hc_error {
     const F: &str = "hc_send_chunk";
