@@ -26,7 +26,10 @@ fn main() {
         .unwrap();
 
     // cargo gives a cdylib no SONAME of its own; C users link against libhttpclient.so.0.
-    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libhttpclient.so.{major}");
+    // A Windows DLL has no SONAME: it is found by its file name, httpclient.dll.
+    if env::var("CARGO_CFG_TARGET_OS").as_deref() != Ok("windows") {
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libhttpclient.so.{major}");
+    }
 
     println!("cargo:rerun-if-changed=src/ffi");
     println!("cargo:rerun-if-changed=cbindgen.toml");

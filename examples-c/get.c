@@ -8,8 +8,15 @@
 
 #include <stdio.h>
 #include <string.h>
+#ifdef _WIN32
+#include <fcntl.h> /* _O_BINARY */
+#include <io.h>    /* _setmode */
+#endif
 
 int main(int argc, char **argv) {
+#ifdef _WIN32
+    _setmode(_fileno(stdout), _O_BINARY); /* the body as received: no LF -> CRLF */
+#endif
     const char *url = argc > 1 ? argv[1] : "http://127.0.0.1:8080/";
     char host[256];
     const char *p = strncmp(url, "http://", 7) == 0 ? url + 7 : url;

@@ -11,6 +11,10 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#ifdef _WIN32
+#include <fcntl.h> /* _O_BINARY */
+#include <io.h>    /* _setmode */
+#endif
 
 static int fail(const char *what, hc_error err) {
     char msg[1024];
@@ -20,6 +24,9 @@ static int fail(const char *what, hc_error err) {
 }
 
 int main(int argc, char **argv) {
+#ifdef _WIN32
+    _setmode(_fileno(stdout), _O_BINARY); /* the body as received: no LF -> CRLF */
+#endif
     if (argc < 4 || argc > 5) {
         fprintf(stderr, "usage: https_get HOST PORT PATH [CA_FILE]\n");
         return 2;

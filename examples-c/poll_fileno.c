@@ -17,9 +17,22 @@
 #define _POSIX_C_SOURCE 200809L
 #include <httpclient.h>
 
+#ifdef _WIN32
+/* On Windows hc_connection_fileno() gives the SOCKET: wait on it with WSAPoll(). */
+#ifndef _WIN32_WINNT
+#define _WIN32_WINNT 0x0600
+#endif
+#include <winsock2.h>
+#define poll(fds, n, ms) WSAPoll((fds), (n), (ms))
+#else
 #include <poll.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
+#ifdef _WIN32
+#include <fcntl.h> /* _O_BINARY */
+#include <io.h>    /* _setmode */
+#endif
 
 static int fail(const char *what, hc_error err) {
     char msg[512];
@@ -30,6 +43,9 @@ static int fail(const char *what, hc_error err) {
 }
 
 int main(int argc, char **argv) {
+#ifdef _WIN32
+    _setmode(_fileno(stdout), _O_BINARY); /* the body as received: no LF -> CRLF */
+#endif
     if (argc < 3) {
         fprintf(stderr, "usage: poll_fileno HOST PORT [PATH]\n");
         return 2;
@@ -41,7 +57,11 @@ int main(int argc, char **argv) {
     hc_connection_set_timeout(c, 30);
     if ((e = hc_request(c, "GET", path, NULL, 0, NULL, 0)) != HC_OK) return fail("request", e);
 
+#ifdef _WIN32
+    WSAPOLLFD p = {(SOCKET)hc_connection_fileno(c), POLLIN, 0};
+#else
     struct pollfd p = {hc_connection_fileno(c), POLLIN, 0};
+#endif
     int waits = 0;
     while (poll(&p, 1, 100) == 0) {
         waits++; /* the event loop would do other work here */

@@ -9,6 +9,10 @@
 
 #include <stdio.h>
 #include <string.h>
+#ifdef _WIN32
+#include <fcntl.h> /* _O_BINARY */
+#include <io.h>    /* _setmode */
+#endif
 
 static int fail(const char *what, hc_error err) {
     char msg[512];
@@ -18,6 +22,9 @@ static int fail(const char *what, hc_error err) {
 }
 
 int main(int argc, char **argv) {
+#ifdef _WIN32
+    _setmode(_fileno(stdout), _O_BINARY); /* the body as received: no LF -> CRLF */
+#endif
     const char *url = argc > 1 ? argv[1] : "http://127.0.0.1:8080/";
     const char *body = argc > 2 ? argv[2] : "name=httpclient&lang=c";
     char host[256];

@@ -1,7 +1,8 @@
 /*
  * httpclient — an HTTP/1.1 and HTTPS client with Python httplib's API.
  *
- * Conventions (see README.md and API.md):
+ * Conventions (docs/conventions.md; the error codes in docs/errors.md, what is accepted
+ * from a server in docs/parsing.md):
  *  - Every fallible function returns hc_error (HC_OK == 0) and hands results back through
  *    out-parameters, which it leaves untouched on failure. The calling thread's detailed
  *    message for its last failure is read with hc_last_error_message().
@@ -457,7 +458,8 @@ hc_error hc_connection_set_client_cert(struct hc_connection *conn, const char *c
 
 /**
  * HTTPS: `verify` true (the default) checks the certificate chain and the host name; false
- * accepts any certificate (the seed's HTTPSConnection), and is only for when you mean it.
+ * accepts any certificate (as Python 2.6 httplib's HTTPSConnection did), and is only for
+ * when you mean it.
  *
  * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a plain HTTP connection.
  */
@@ -495,6 +497,10 @@ hc_error hc_connection_close(struct hc_connection *conn);
  * buffered by the library does not show there, so read until a call would block), or -1
  * when it is not open (or `conn` is NULL). The descriptor stays owned by the library: do not
  * close it or read from it.
+ *
+ * On Windows the value is the connection's `SOCKET` (for `WSAPoll()` or `select()`, not for
+ * the C runtime's read()): convert it with `(SOCKET)hc_connection_fileno(conn)`. Windows
+ * socket handles fit in an int, and -1 converts to `INVALID_SOCKET`.
  */
 int hc_connection_fileno(const struct hc_connection *conn);
 
@@ -547,6 +553,12 @@ hc_error hc_request(struct hc_connection *conn, const char *method, const char *
  * `Transfer-Encoding: chunked` until end of file. The bytes are streamed, never loaded whole.
  * `fd` stays the caller's (not closed); it is read from its current offset. Otherwise as
  * hc_request; such a request is never sent again by the library.
+ *
+ * On Windows `fd` is a C runtime descriptor (from `_open()` or `_fileno()`) of msvcrt.dll,
+ * the C runtime that MinGW-w64 programs and this DLL use (a program built against another C
+ * runtime, such as MSVC's UCRT, has its own descriptor table); the bytes are read from the
+ * HANDLE behind it, in binary whatever the descriptor's text/binary mode. A handle Windows
+ * can't describe (a console) is read to its end, as a pipe.
  *
  * Returns as hc_request, and HC_ERR_INVALID_ARGUMENT for a negative `fd`, HC_ERR_OS when it
  * can't be read (the connection is then closed, since a partial request went out), and

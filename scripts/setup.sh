@@ -21,6 +21,7 @@ packages=(
   nginx-light tinyproxy                     # real peers of the network tests
   libcurl4-openssl-dev                      # bench/: libcurl, compared in the same run
   valgrind                                  # the valgrind test label
+  man-db                                    # man -w: the test of the installed man pages
   clang llvm                                # fuzzing (cargo-fuzz's libFuzzer)
 )
 

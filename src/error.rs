@@ -311,7 +311,7 @@ impl Error {
             io::ErrorKind::ConnectionReset
             | io::ErrorKind::ConnectionAborted
             | io::ErrorKind::BrokenPipe => ConnectionReset,
-            _ => Os,
+            _ => crate::sys::os_error_kind(e).unwrap_or(Os),
         };
         // io::Error's Display already names the errno ("... (os error 111)").
         let msg = match kind {

@@ -16,6 +16,7 @@ pub mod connection;
 pub mod debug;
 pub mod request;
 pub mod response;
+mod sys;
 pub mod transport;
 pub mod url;
 mod wire;

@@ -3,9 +3,7 @@
 use std::ffi::{c_char, c_int, c_uint, c_void};
 use std::fs::File;
 use std::io::Read;
-use std::mem::ManuallyDrop;
 use std::net::{IpAddr, SocketAddr};
-use std::os::fd::FromRawFd;
 
 use super::response::hc_response;
 use super::{
@@ -333,7 +331,8 @@ pub extern "C" fn hc_connection_set_client_cert(
 }
 
 /// HTTPS: `verify` true (the default) checks the certificate chain and the host name; false
-/// accepts any certificate (the seed's HTTPSConnection), and is only for when you mean it.
+/// accepts any certificate (as Python 2.6 httplib's HTTPSConnection did), and is only for
+/// when you mean it.
 ///
 /// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a plain HTTP connection.
 #[no_mangle]
@@ -397,6 +396,10 @@ pub extern "C" fn hc_connection_close(conn: *mut hc_connection) -> hc_error {
 /// buffered by the library does not show there, so read until a call would block), or -1
 /// when it is not open (or `conn` is NULL). The descriptor stays owned by the library: do not
 /// close it or read from it.
+///
+/// On Windows the value is the connection's `SOCKET` (for `WSAPoll()` or `select()`, not for
+/// the C runtime's read()): convert it with `(SOCKET)hc_connection_fileno(conn)`. Windows
+/// socket handles fit in an int, and -1 converts to `INVALID_SOCKET`.
 #[no_mangle]
 pub extern "C" fn hc_connection_fileno(conn: *const hc_connection) -> c_int {
     guard_value(-1, || {
@@ -534,6 +537,12 @@ pub extern "C" fn hc_request(
 /// `fd` stays the caller's (not closed); it is read from its current offset. Otherwise as
 /// hc_request; such a request is never sent again by the library.
 ///
+/// On Windows `fd` is a C runtime descriptor (from `_open()` or `_fileno()`) of msvcrt.dll,
+/// the C runtime that MinGW-w64 programs and this DLL use (a program built against another C
+/// runtime, such as MSVC's UCRT, has its own descriptor table); the bytes are read from the
+/// HANDLE behind it, in binary whatever the descriptor's text/binary mode. A handle Windows
+/// can't describe (a console) is read to its end, as a pipe.
+///
 /// Returns as hc_request, and HC_ERR_INVALID_ARGUMENT for a negative `fd`, HC_ERR_OS when it
 /// can't be read (the connection is then closed, since a partial request went out), and
 /// HC_ERR_INCOMPLETE_READ when a regular file shrank while it was sent.
@@ -557,18 +566,11 @@ pub extern "C" fn hc_request_fd(
             ));
         }
         let hs = unsafe { headers_arg(F, headers, n_headers) }?;
-        // SAFETY: the caller's open descriptor; ManuallyDrop keeps it open.
-        let mut file = ManuallyDrop::new(unsafe { File::from_raw_fd(fd) });
-        let meta = file
-            .metadata()
+        // SAFETY: the caller's open descriptor, used only during this call.
+        let mut file = unsafe { super::sys::borrow_fd(fd) }
+            .map_err(|e| Error::io(&format!("{F}: descriptor {fd}"), &e))?;
+        let length = super::sys::bytes_left(&mut file)
             .map_err(|e| Error::io(&format!("{F}: fstat({fd})"), &e))?;
-        let length = if meta.is_file() {
-            use std::io::Seek;
-            let pos = file.stream_position().unwrap_or(0);
-            Some(meta.len().saturating_sub(pos))
-        } else {
-            None
-        };
         let reader: &mut File = &mut file;
         c.request_stream(
             method,

@@ -16,6 +16,7 @@ pub mod connection;
 pub mod constants;
 pub mod error;
 pub mod response;
+mod sys;
 
 use std::any::Any;
 use std::cell::RefCell;

@@ -2,10 +2,9 @@
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
-use std::os::fd::AsRawFd;
 use std::time::Duration;
 
-use socket2::{Domain, Protocol, SockRef, Socket, Type};
+use socket2::{Domain, Protocol, Socket, Type};
 
 use super::Transport;
 use crate::error::{Error, ErrorKind, Result};
@@ -92,8 +91,7 @@ fn connect_one(addr: &SocketAddr, opts: &TcpOptions) -> io::Result<TcpStream> {
 /// Looks at a socket without blocking: true if the peer closed it, reset it, or sent bytes
 /// while no response was expected (either way the connection can't be reused).
 pub fn closed_while_idle(stream: &TcpStream) -> bool {
-    let mut byte = [std::mem::MaybeUninit::<u8>::uninit(); 1];
-    match SockRef::from(stream).recv_with_flags(&mut byte, libc::MSG_PEEK | libc::MSG_DONTWAIT) {
+    match crate::sys::peek_nonblocking(stream) {
         Ok(_) => true, // 0: closed; 1: unexpected bytes
         Err(e) => e.kind() != io::ErrorKind::WouldBlock,
     }
@@ -120,6 +118,6 @@ impl Transport for TcpTransport {
         let _ = self.0.shutdown(Shutdown::Both);
     }
     fn fd(&self) -> Option<i32> {
-        Some(self.0.as_raw_fd())
+        crate::sys::socket_number(&self.0)
     }
 }

@@ -3,7 +3,6 @@
 
 use std::io;
 use std::net::{IpAddr, Shutdown, TcpStream};
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -113,7 +112,7 @@ pub fn build_context(opts: &TlsOptions) -> Result<SslContext> {
             if !d.is_dir() {
                 // OpenSSL would take it and find no certificate in it, connection after
                 // connection.
-                let e = io::Error::from_raw_os_error(libc::ENOTDIR);
+                let e = crate::sys::not_a_directory();
                 return Err(Error::io(&format!("CA directory {}", d.display()), &e));
             }
         }
@@ -339,6 +338,6 @@ impl Transport for TlsTransport {
         let _ = self.0.get_ref().shutdown(Shutdown::Both);
     }
     fn fd(&self) -> Option<i32> {
-        Some(self.0.get_ref().as_raw_fd())
+        crate::sys::socket_number(self.0.get_ref())
     }
 }

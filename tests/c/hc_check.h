@@ -17,7 +17,8 @@
  * Helpers: hc_env(name) / hc_env_port(name) read the HC_TEST_* variables that
  * tests/servers/hcservers.py exports; a missing variable is a failure (exit 1), never a skip,
  * because these tests always run under hcservers.py. hc_listen_loopback() opens a listening
- * socket on 127.0.0.1 for tests that play the server themselves.
+ * socket on 127.0.0.1 for tests that play the server themselves. hc_sys.h has what differs on
+ * Windows (sockets, descriptors, pipes, temporary files).
  *
  * Checks are counted in plain ints: make them from one thread at a time.
  */
@@ -26,13 +27,12 @@
 
 #include <httpclient.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
+#include "hc_sys.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 static int hc_checks_passed, hc_checks_failed;
 
@@ -129,7 +129,8 @@ static inline uint16_t hc_env_port(const char *name) {
 static inline int hc_listen_loopback(uint16_t *port) {
     struct sockaddr_in a;
     socklen_t len = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    hc_sockets_init();
+    int fd = (int)socket(AF_INET, SOCK_STREAM, 0);
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);

@@ -17,7 +17,7 @@ struct named { const char *name; int got; int want; };
 #define N(name, value) { #name, (int)(name), value }
 
 static const struct named status_constants[] = {
-  /* The seed's table: Python 2.6 httplib, same names and values. */
+  /* Python 2.6 httplib's table, same names and values. */
   N(HC_STATUS_CONTINUE, 100),
   N(HC_STATUS_SWITCHING_PROTOCOLS, 101),
   N(HC_STATUS_PROCESSING, 102),

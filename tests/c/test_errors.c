@@ -7,7 +7,7 @@
 
 struct code_row { int code; const char *name; int parent; };
 
-/* API.md's table: code, Python name, direct parent (HC_OK for a root). */
+/* docs/errors.md's table: code, Python name, direct parent (HC_OK for a root). */
 static const struct code_row table[] = {
   {HC_ERR_HTTP_EXCEPTION, "HTTPException", HC_OK},
   {HC_ERR_NOT_CONNECTED, "NotConnected", HC_ERR_HTTP_EXCEPTION},

@@ -7,15 +7,12 @@
 #define _POSIX_C_SOURCE 200809L
 #include "hc_check.h"
 
-#include <poll.h>
-#include <unistd.h>
-
 /* Reads from `fd` until the end of a request head. */
 static int read_head(int fd) {
     char buf[4096];
     size_t n = 0;
     while (n < sizeof buf - 1) {
-        ssize_t r = read(fd, buf + n, 1);
+        ssize_t r = hc_sock_read(fd, buf + n, 1);
         if (r <= 0) return -1;
         n++;
         buf[n] = '\0';
@@ -67,7 +64,7 @@ int main(void) {
     size_t body = 3000;
     int hl = snprintf(reply, sizeof reply, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", body);
     memset(reply + hl, 'z', body);
-    CHECK(write(srv, reply, (size_t)hl + body) == (ssize_t)((size_t)hl + body));
+    CHECK(hc_sock_write(srv, reply, (size_t)hl + body) == (ssize_t)((size_t)hl + body));
     p.revents = 0;
     CHECK(poll(&p, 1, 10000) == 1 && (p.revents & POLLIN));
 
@@ -87,7 +84,7 @@ int main(void) {
     hc_response_free(r);
 
     hc_connection_free(c);
-    close(srv);
-    close(lsn);
+    hc_sock_close(srv);
+    hc_sock_close(lsn);
     return hc_check_done();
 }

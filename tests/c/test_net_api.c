@@ -1,14 +1,12 @@
 /*
  * The C face of connections, requests and responses against the real test servers (run
  * under `python3 tests/servers/hcservers.py run -- test_net_api`, which sets HC_TEST_*):
- * every function of API.md's Connections, Requests and Responses sections, on success and on
+ * every function of docs/connections.md (connections, requests and responses), on success and on
  * each error path a well-behaved server can reach.
  */
 #include "hc_check.h"
 
-#include <fcntl.h>
 #include <string.h>
-#include <unistd.h>
 
 static uint16_t http_port, https_port, mtls_port, py10_port;
 static const char *ca_file, *docroot, *client_cert, *client_key;
@@ -197,29 +195,27 @@ static void test_request_headers_and_bodies(void) {
 }
 
 static void test_request_fd(void) {
-    char path[] = "/tmp/hc-test-net-XXXXXX";
-    int fd = mkstemp(path);
+    int fd = hc_temp_fd();
     CHECK(fd >= 0);
-    unlink(path);
-    CHECK(write(fd, "skip:file body\n", 15) == 15);
-    CHECK(lseek(fd, 5, SEEK_SET) == 5);
+    CHECK(hc_fd_write(fd, "skip:file body\n", 15) == 15);
+    CHECK(hc_fd_seek(fd, 5, SEEK_SET) == 5);
     hc_connection *c = connect_to(http_port);
     hc_response *r = NULL;
     CHECK_OK(hc_request_fd(c, "POST", "/echo", fd, NULL, 0));
     CHECK_OK(hc_getresponse(c, &r));
     check_body_all(r, "file body\n", 10);
     hc_response_free(r);
-    close(fd);
+    hc_fd_close(fd);
 
     int p[2];
-    CHECK(pipe(p) == 0);
-    CHECK(write(p[1], "from a pipe", 11) == 11);
-    close(p[1]);
+    CHECK(hc_pipe(p) == 0);
+    CHECK(hc_fd_write(p[1], "from a pipe", 11) == 11);
+    hc_fd_close(p[1]);
     CHECK_OK(hc_request_fd(c, "POST", "/echo", p[0], NULL, 0));
     CHECK_OK(hc_getresponse(c, &r));
     check_body_all(r, "from a pipe", 11);
     hc_response_free(r);
-    close(p[0]);
+    hc_fd_close(p[0]);
     hc_connection_free(c);
 }
 

@@ -8,7 +8,6 @@
  */
 #include "hc_check.h"
 
-#include <unistd.h>
 
 static char last_msg[2048];
 
@@ -323,7 +322,7 @@ static void test_handshake_timeout(void) {
     CHECK_MSG(e == HC_ERR_TIMEOUT, "got %d: %s", e, last_msg);
     CHECK_MSG(strstr(last_msg, "TLS handshake") != NULL, "%s", last_msg);
     hc_connection_free(c);
-    close(fd);
+    hc_sock_close(fd);
 }
 
 static int connects;

@@ -6,7 +6,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "hc_check.h"
 
-#include <unistd.h>
 
 static int lsn = -1;
 static uint16_t port;
@@ -24,11 +23,11 @@ static hc_response *exchange(hc_connection **c, int *srv, const char *reply) {
     char head[4096];
     size_t got = 0;
     while (got < 4 || memcmp(head + got - 4, "\r\n\r\n", 4) != 0) {
-        if (got == sizeof head || read(*srv, head + got, 1) != 1) break;
+        if (got == sizeof head || hc_sock_read(*srv, head + got, 1) != 1) break;
         got++;
     }
     size_t len = strlen(reply);
-    CHECK(write(*srv, reply, len) == (ssize_t)len);
+    CHECK(hc_sock_write(*srv, reply, len) == (ssize_t)len);
     CHECK(hc_getresponse(*c, &r) == HC_OK);
     return r;
 }
@@ -68,14 +67,14 @@ static void test_readline_and_bytes_read(void) {
     CHECK(hc_response_trailer_count(r) == 0);
     hc_response_free(r);
     hc_connection_free(c);
-    close(srv);
+    hc_sock_close(srv);
 }
 
 static void test_readline_cut_short(void) {
     hc_connection *c;
     int srv;
     hc_response *r = exchange(&c, &srv, "HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\nab\ncd");
-    close(srv);
+    hc_sock_close(srv);
     CHECK(line_is(r, 100, "ab\n"));
     uint8_t buf[100];
     size_t n = 99;
@@ -116,7 +115,7 @@ static void test_trailers(void) {
     CHECK(hc_response_trailer_count(NULL) == 0);
     hc_response_free(r);
     hc_connection_free(c);
-    close(srv);
+    hc_sock_close(srv);
 }
 
 int main(void) {
@@ -124,6 +123,6 @@ int main(void) {
     test_readline_and_bytes_read();
     test_readline_cut_short();
     test_trailers();
-    close(lsn);
+    hc_sock_close(lsn);
     return hc_check_done();
 }
