@@ -31,60 +31,6 @@
 /* 0xMMmmpp: one byte each for major, minor and patch. */
 #define HTTPCLIENT_VERSION_NUMBER 0x000100
 
-
-/**
- * hc_putrequest flag: do not add the automatic `Host` header.
- */
-#define HC_SKIP_HOST 1
-
-/**
- * hc_putrequest flag: do not add the automatic `Accept-Encoding: identity` header.
- */
-#define HC_SKIP_ACCEPT_ENCODING 2
-
-/**
- * The default port for HTTP.
- */
-#define HC_HTTP_PORT 80
-
-/**
- * The default port for HTTPS.
- */
-#define HC_HTTPS_PORT 443
-
-/**
- * The smallest and largest read buffer a connection may choose.
- */
-#define MIN_BLOCK 1024
-
-#define MAX_BLOCK (1024 * 1024)
-
-/**
- * What a debug event carries (the `kind` argument of an hc_debug_callback).
- */
-typedef enum hc_debug_kind {
-  /**
-   * Informational text from the library.
-   */
-  HC_DEBUG_TEXT = 0,
-  /**
-   * The status line or one header line received (with its line ending).
-   */
-  HC_DEBUG_HEADER_IN = 1,
-  /**
-   * The request head sent.
-   */
-  HC_DEBUG_HEADER_OUT = 2,
-  /**
-   * Body bytes received, after de-framing.
-   */
-  HC_DEBUG_DATA_IN = 3,
-  /**
-   * Body bytes sent.
-   */
-  HC_DEBUG_DATA_OUT = 4,
-} hc_debug_kind;
-
 /**
  * The values an `hc_error` takes. New codes may be appended; none is ever renumbered.
  */
@@ -174,6 +120,12 @@ typedef enum hc_error_code {
    */
   HC_ERR_HOST_NOT_FOUND = 104,
   /**
+   * The proxy refused to open a tunnel (hc_connection_set_tunnel): it answered the CONNECT
+   * with a non-2xx status, garbage, or nothing; the message holds its status line. A child
+   * of HC_ERR_OS, as Python raises OSError("Tunnel connection failed: ...").
+   */
+  HC_ERR_TUNNEL_FAILED = 105,
+  /**
    * A TLS error other than certificate verification.
    */
   HC_ERR_TLS = 200,
@@ -186,21 +138,62 @@ typedef enum hc_error_code {
    */
   HC_ERR_INVALID_ARGUMENT = 300,
   /**
-   * A bug inside httpclient (a caught panic).
-   */
-  HC_ERR_INTERNAL = 900,
-  /**
-   * The proxy refused to open a tunnel (hc_connection_set_tunnel): it answered the CONNECT
-   * with a non-2xx status, garbage, or nothing; the message holds its status line. A child
-   * of HC_ERR_OS, as Python raises OSError("Tunnel connection failed: ...").
-   */
-  HC_ERR_TUNNEL_FAILED = 105,
-  /**
    * A callback of the caller asked to stop (a body source of hc_request_stream returned
    * HC_READ_ABORT). A root: neither a protocol, an OS nor an argument error.
    */
   HC_ERR_ABORTED_BY_CALLBACK = 400,
+  /**
+   * A bug inside httpclient (a caught panic).
+   */
+  HC_ERR_INTERNAL = 900,
 } hc_error_code;
+
+
+/**
+ * hc_putrequest flag: do not add the automatic `Host` header.
+ */
+#define HC_SKIP_HOST 1
+
+/**
+ * hc_putrequest flag: do not add the automatic `Accept-Encoding: identity` header.
+ */
+#define HC_SKIP_ACCEPT_ENCODING 2
+
+/**
+ * The default port for HTTP.
+ */
+#define HC_HTTP_PORT 80
+
+/**
+ * The default port for HTTPS.
+ */
+#define HC_HTTPS_PORT 443
+
+/**
+ * What a debug event carries (the `kind` argument of an hc_debug_callback).
+ */
+typedef enum hc_debug_kind {
+  /**
+   * Informational text from the library.
+   */
+  HC_DEBUG_TEXT = 0,
+  /**
+   * The status line or one header line received (with its line ending).
+   */
+  HC_DEBUG_HEADER_IN = 1,
+  /**
+   * The request head sent.
+   */
+  HC_DEBUG_HEADER_OUT = 2,
+  /**
+   * Body bytes received, after de-framing.
+   */
+  HC_DEBUG_DATA_IN = 3,
+  /**
+   * Body bytes sent.
+   */
+  HC_DEBUG_DATA_OUT = 4,
+} hc_debug_kind;
 
 /**
  * HTTP status codes: every constant of Python 2.6 httplib's table with the same name and

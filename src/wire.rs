@@ -12,13 +12,13 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::transport::Transport;
 
 /// The read buffer's usual size. It grows only to hold one long head line, and shrinks back.
-pub const BUF_SIZE: usize = 16 * 1024;
+pub(crate) const BUF_SIZE: usize = 16 * 1024;
 /// The smallest and largest read buffer a connection may choose.
-pub const MIN_BLOCK: usize = 1024;
-pub const MAX_BLOCK: usize = 1024 * 1024;
+pub(crate) const MIN_BLOCK: usize = 1024;
+pub(crate) const MAX_BLOCK: usize = 1024 * 1024;
 /// The longest status, header, chunk-size or trailer line, terminator included (httplib's
 /// `_MAXLINE`).
-pub const MAX_LINE: usize = 65536;
+pub(crate) const MAX_LINE: usize = 65536;
 
 /// A request sent whose response has not been read yet.
 #[derive(Debug, Clone, Copy)]
