@@ -354,13 +354,6 @@ impl Wire {
         }
     }
 
-    /// Like [`Wire::line`] but never reads: None when no whole line is buffered.
-    pub fn buffered_line(&self, max: usize) -> Option<(usize, usize)> {
-        let avail = &self.buf[self.pos..self.end];
-        let i = avail.iter().take(max).position(|&b| b == b'\n')?;
-        Some((self.pos, self.pos + i + 1))
-    }
-
     /// Writes all of `data` (each write limited by the deadline, when there is one).
     pub fn write_all(&mut self, mut data: &[u8]) -> Result<()> {
         while !data.is_empty() {
@@ -441,7 +434,7 @@ fn final_head_in(mut bytes: &[u8]) -> Option<bool> {
     }
 }
 
-fn line_too_long(max: usize) -> Error {
+pub(crate) fn line_too_long(max: usize) -> Error {
     Error::new(
         ErrorKind::LineTooLong,
         format!("got more than {max} bytes when reading a status, header or chunk line"),
