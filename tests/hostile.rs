@@ -1,4 +1,4 @@
-//! Hostile servers (issue 5, item 1): one test per attack, each asserting the exact error
+//! Hostile servers: one test per attack, each asserting the exact error
 //! kind and, where it matters, that the connection is not reused afterwards (the next request
 //! opens a new TCP connection, and the bad one carried exactly one request).
 
@@ -11,6 +11,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
+use common::err;
 use common::scripted::ScriptedServer;
 use httpclient::transport::Transport;
 use httpclient::{Connection, Error, ErrorKind, Response, Result};
@@ -28,13 +29,6 @@ fn conn(srv: &ScriptedServer) -> Connection {
 fn get(c: &mut Connection) -> Result<Response> {
     c.request(b"GET", b"/", None, &[])?;
     c.getresponse()
-}
-
-fn err<T>(r: Result<T>) -> Error {
-    match r {
-        Ok(_) => panic!("expected an error"),
-        Err(e) => e,
-    }
 }
 
 /// Reads the body to its end or first error: the bytes delivered and the outcome.

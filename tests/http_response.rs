@@ -4,18 +4,12 @@
 
 mod common;
 
+use common::err;
 use common::scripted::ScriptedServer;
 use httpclient::{Connection, Error, ErrorKind, Response};
 
 const OK_HI: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
 const OK_YO: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nyo";
-
-fn err<T>(r: httpclient::Result<T>) -> Error {
-    match r {
-        Ok(_) => panic!("expected an error"),
-        Err(e) => e,
-    }
-}
 
 fn body(r: &mut Response) -> Vec<u8> {
     let mut v = Vec::new();

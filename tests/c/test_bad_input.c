@@ -1,4 +1,4 @@
-/* Bad input from the caller (issue 5, item 4): every exported function of httpclient.h
+/* Bad input from the caller: every exported function of httpclient.h
  * called with NULL for each pointer, empty strings, 1 MiB strings, invalid UTF-8, ports out
  * of range, calls in the wrong order, a response used after its connection was freed, and
  * reads past the end of a body. Each must return its documented code (docs/bad-input.md

@@ -215,3 +215,11 @@ pub fn parse_env(text: &str) -> HashMap<String, String> {
         .map(|(k, v)| (k.trim().to_string(), v.to_string()))
         .collect()
 }
+
+/// The error of a call that must fail.
+pub fn err<T>(r: httpclient::Result<T>) -> httpclient::Error {
+    match r {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => e,
+    }
+}
