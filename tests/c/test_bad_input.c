@@ -120,9 +120,7 @@ static hc_connection *new_https(void) {
 /* GET path; returns the response (NULL on failure). */
 static hc_response *get(hc_connection *c, const char *path) {
     hc_response *r = NULL;
-    if (hc_request(c, "GET", path, NULL, 0, NULL, 0) != HC_OK) return NULL;
-    if (hc_getresponse(c, &r) != HC_OK) return NULL;
-    return r;
+    return hc_test_get(c, path, &r) == HC_OK ? r : NULL;
 }
 
 static int body_is(hc_response *r, const char *want) {
