@@ -213,9 +213,15 @@ impl Call {
                 .values(b"location")
                 .map(|v| request::trim(v).to_vec())
                 .collect();
+            let head_request = method.eq_ignore_ascii_case(b"HEAD");
             let finish = |raw, home, location: Option<String>| {
                 let decoder = if decode {
-                    Decoder::for_response(&raw, opts.max_decoded)?
+                    Decoder::for_response(
+                        &raw,
+                        head_request,
+                        opts.accept_encoding,
+                        opts.max_decoded,
+                    )?
                 } else {
                     None
                 };

@@ -292,7 +292,8 @@ pub extern "C" fn hc_call_set_total_timeout(call: *mut hc_call, s: f64) -> hc_er
 /// is bad), HC_ERR_PROXY_AUTH_REQUIRED (407), HC_ERR_TUNNEL_FAILED (the proxy refused the
 /// CONNECT); HC_ERR_TIMEOUT (a connect, a read or write, or the total timeout); the connect,
 /// TLS and protocol errors of hc_request and hc_getresponse; HC_ERR_ABORTED_BY_CALLBACK and
-/// HC_ERR_INCOMPLETE_READ from a streamed body.
+/// HC_ERR_INCOMPLETE_READ from a streamed body; HC_ERR_TOO_MANY_ENCODINGS for a response with
+/// more than 5 content codings.
 #[no_mangle]
 pub extern "C" fn hc_call_send(call: *mut hc_call, out: *mut *mut hc_response) -> hc_error {
     const F: &str = "hc_call_send";
