@@ -261,16 +261,6 @@ typedef enum hc_error_code {
 #define HC_HTTPS_PORT 443
 
 /**
- * At most this many codings per response, counted over every Content-Encoding field.
- */
-#define MAX_CODINGS 5
-
-/**
- * The largest zstd window accepted (RFC 9659).
- */
-#define MAX_ZSTD_WINDOW (8 << 20)
-
-/**
  * What a debug event carries (the `kind` argument of an hc_debug_callback).
  */
 typedef enum hc_debug_kind {

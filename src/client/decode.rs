@@ -40,9 +40,9 @@ pub(crate) const SUPPORTED: u32 = {
 };
 
 /// At most this many codings per response, counted over every Content-Encoding field.
-pub const MAX_CODINGS: usize = 5;
+pub(crate) const MAX_CODINGS: usize = 5;
 /// The largest zstd window accepted (RFC 9659).
-pub const MAX_ZSTD_WINDOW: u64 = 8 << 20;
+pub(crate) const MAX_ZSTD_WINDOW: u64 = 8 << 20;
 
 /// One content coding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
