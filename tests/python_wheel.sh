@@ -20,7 +20,8 @@ py=$work/venv/bin/python
      >"$work/build.log" 2>&1) || { tail -n 40 "$work/build.log" >&2; exit 1; }
 ls "$work/dist"
 wheel=$(ls "$work"/dist/httpclient-*-py3-none-*.whl)
-"$py" -m zipfile -l "$wheel" | grep -q "httpclient/libhttpclient.so.0" ||
+listing=$("$py" -m zipfile -l "$wheel")
+grep -q "httpclient/libhttpclient.so.0" <<<"$listing" ||
   { echo "python_wheel: $wheel does not bundle httpclient/libhttpclient.so.0" >&2; exit 1; }
 "$py" -m pip install -q --disable-pip-version-check "$wheel"
 cd "$work"  # so that neither the checkout nor its package is on sys.path
