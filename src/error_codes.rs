@@ -75,11 +75,20 @@ error_codes! {
     /// The host name could not be resolved.
     HostNotFound = 104, HC_ERR_HOST_NOT_FOUND, "HostNotFound", parent Os,
         "host name could not be resolved";
-    /// The proxy refused to open a tunnel (hc_connection_set_tunnel): it answered the CONNECT
-    /// with a non-2xx status, garbage, or nothing; the message holds its status line. A child
-    /// of HC_ERR_OS, as Python raises OSError("Tunnel connection failed: ...").
-    TunnelFailed = 105, HC_ERR_TUNNEL_FAILED, "TunnelFailed", parent Os,
+    /// The proxy refused to open a tunnel (hc_connection_set_tunnel, or hc_client for an https
+    /// URL): it answered the CONNECT with a non-2xx status, garbage, or nothing; the message
+    /// holds its status line. A child of HC_ERR_PROXY, so still an HC_ERR_OS, as Python raises
+    /// OSError("Tunnel connection failed: ...").
+    TunnelFailed = 105, HC_ERR_TUNNEL_FAILED, "TunnelFailed", parent Proxy,
         "the proxy refused to open the tunnel";
+    /// ProxyError (hc_client): the proxy can't be reached or spoken to, or its scheme is not
+    /// supported (`https://` and `socks*://` proxies are refused). A child of HC_ERR_OS.
+    Proxy = 106, HC_ERR_PROXY, "ProxyError", parent Os,
+        "cannot reach or talk to the proxy, or unsupported proxy scheme";
+    /// ProxyAuthRequired (hc_client): the proxy answered 407 to a CONNECT or to an
+    /// absolute-form request. A child of HC_ERR_PROXY.
+    ProxyAuthRequired = 107, HC_ERR_PROXY_AUTH_REQUIRED, "ProxyAuthRequired", parent Proxy,
+        "the proxy requires authentication (407)";
     /// A TLS error other than certificate verification.
     Tls = 200, HC_ERR_TLS, "TLSError", parent Os,
         "TLS error";
@@ -93,6 +102,31 @@ error_codes! {
     /// HC_READ_ABORT). A root: neither a protocol, an OS nor an argument error.
     AbortedByCallback = 400, HC_ERR_ABORTED_BY_CALLBACK, "AbortedByCallback", root,
         "aborted by a callback of the caller";
+    /// RedirectError (hc_client): the root of the redirect policy failures.
+    Redirect = 500, HC_ERR_REDIRECT, "RedirectError", root,
+        "redirect policy failure";
+    /// TooManyRedirects: more redirects than the limit. A child of HC_ERR_REDIRECT.
+    TooManyRedirects = 501, HC_ERR_TOO_MANY_REDIRECTS, "TooManyRedirects", parent Redirect,
+        "too many redirects";
+    /// RedirectRefused: a redirect to a scheme other than http or https, or from https to http
+    /// without HC_REDIRECT_ALLOW_DOWNGRADE. A child of HC_ERR_REDIRECT.
+    RedirectRefused = 502, HC_ERR_REDIRECT_REFUSED, "RedirectRefused", parent Redirect,
+        "redirect refused (scheme not allowed, or https to http)";
+    /// BadLocation: a Location that does not parse, or several differing Location fields. A
+    /// child of HC_ERR_REDIRECT.
+    BadLocation = 503, HC_ERR_BAD_LOCATION, "BadLocation", parent Redirect,
+        "unparsable or conflicting Location";
+    /// ContentDecodingError (hc_client): a corrupt, truncated or trailing-garbage
+    /// content-coded body, or a zstd window over 8 MiB. A child of HC_ERR_HTTP_EXCEPTION.
+    ContentDecoding = 510, HC_ERR_CONTENT_DECODING, "ContentDecodingError",
+        parent HttpException, "the content-coded body could not be decoded";
+    /// TooManyEncodings: more than 5 content codings. A child of HC_ERR_CONTENT_DECODING.
+    TooManyEncodings = 511, HC_ERR_TOO_MANY_ENCODINGS, "TooManyEncodings",
+        parent ContentDecoding, "more than 5 content codings";
+    /// DecodedSizeExceeded: the decoded body is over the cap of
+    /// hc_client_set_max_decoded_size. A child of HC_ERR_CONTENT_DECODING.
+    DecodedSizeExceeded = 512, HC_ERR_DECODED_SIZE_EXCEEDED, "DecodedSizeExceeded",
+        parent ContentDecoding, "the decoded body is over the size cap";
     /// A bug inside httpclient (a caught panic).
     Internal = 900, HC_ERR_INTERNAL, "InternalError", root,
         "internal error (a bug in httpclient)";

@@ -40,8 +40,8 @@ pub extern "C" fn hc_strerror(code: c_int) -> *const c_char {
 
 /// The direct parent of `code` in the hierarchy (HC_ERR_CANNOT_SEND_REQUEST ->
 /// HC_ERR_IMPROPER_CONNECTION_STATE); HC_OK for a root (HC_ERR_HTTP_EXCEPTION, HC_ERR_OS,
-/// HC_ERR_INVALID_ARGUMENT, HC_ERR_INTERNAL, HC_ERR_ABORTED_BY_CALLBACK), for HC_OK and for an
-/// unknown code.
+/// HC_ERR_INVALID_ARGUMENT, HC_ERR_INTERNAL, HC_ERR_ABORTED_BY_CALLBACK, HC_ERR_REDIRECT), for
+/// HC_OK and for an unknown code.
 #[no_mangle]
 pub extern "C" fn hc_error_parent(code: c_int) -> c_int {
     guard_value(0, || {
