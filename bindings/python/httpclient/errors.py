@@ -17,9 +17,10 @@ __all__ = [
     "UnknownTransferEncoding", "UnimplementedFileMode", "IncompleteRead",
     "ImproperConnectionState", "CannotSendRequest", "CannotSendHeader", "ResponseNotReady",
     "BadStatusLine", "LineTooLong", "RemoteDisconnected", "TooManyHeaders", "TransportError",
-    "Timeout", "ConnectionRefused", "ConnectionReset", "HostNotFound", "TunnelFailed",
-    "TLSError", "CertificateVerifyError", "InvalidArgument", "AbortedByCallback",
-    "InternalError",
+    "Timeout", "ConnectionRefused", "ConnectionReset", "HostNotFound", "ProxyError",
+    "TunnelFailed", "ProxyAuthRequired", "TLSError", "CertificateVerifyError", "InvalidArgument",
+    "AbortedByCallback", "RedirectError", "TooManyRedirects", "RedirectRefused", "BadLocation",
+    "ContentDecodingError", "TooManyEncodings", "DecodedSizeExceeded", "InternalError",
 ]
 
 
@@ -120,8 +121,16 @@ class HostNotFound(TransportError):
     code = 104
 
 
-class TunnelFailed(TransportError):
+class ProxyError(TransportError):
+    code = 106
+
+
+class TunnelFailed(ProxyError):
     code = 105
+
+
+class ProxyAuthRequired(ProxyError):
+    code = 107
 
 
 class TLSError(TransportError):
@@ -140,6 +149,34 @@ class AbortedByCallback(Error):
     code = 400
 
 
+class RedirectError(Error):
+    code = 500
+
+
+class TooManyRedirects(RedirectError):
+    code = 501
+
+
+class RedirectRefused(RedirectError):
+    code = 502
+
+
+class BadLocation(RedirectError):
+    code = 503
+
+
+class ContentDecodingError(HTTPException):
+    code = 510
+
+
+class TooManyEncodings(ContentDecodingError):
+    code = 511
+
+
+class DecodedSizeExceeded(ContentDecodingError):
+    code = 512
+
+
 class InternalError(Error):
     code = 900
 
@@ -151,8 +188,10 @@ BY_CODE = {
         UnimplementedFileMode, IncompleteRead, ImproperConnectionState, CannotSendRequest,
         CannotSendHeader, ResponseNotReady, BadStatusLine, LineTooLong, RemoteDisconnected,
         TooManyHeaders, TransportError, Timeout, ConnectionRefused, ConnectionReset,
-        HostNotFound, TunnelFailed, TLSError, CertificateVerifyError, InvalidArgument,
-        AbortedByCallback, InternalError,
+        HostNotFound, ProxyError, TunnelFailed, ProxyAuthRequired, TLSError,
+        CertificateVerifyError, InvalidArgument, AbortedByCallback, RedirectError,
+        TooManyRedirects, RedirectRefused, BadLocation, ContentDecodingError, TooManyEncodings,
+        DecodedSizeExceeded, InternalError,
     )
 }
 

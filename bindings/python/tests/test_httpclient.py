@@ -329,3 +329,25 @@ def test_the_package_and_library_in_use():
         assert os.path.dirname(os.path.abspath(httpclient.library_path)) == here
     else:
         assert os.path.exists(httpclient.library_path) or "/" not in httpclient.library_path
+
+
+def test_exception_classes_mirror_the_c_hierarchy():
+    """One class per C code, named as hc_error_name names it (OSError excepted: its class is
+    TransportError), each a subclass of the class of hc_error_parent's code."""
+    import ctypes
+
+    from httpclient import errors
+    from httpclient._lib import bind
+
+    name = bind("hc_error_name", ctypes.c_char_p, ctypes.c_int)
+    parent = bind("hc_error_parent", ctypes.c_int, ctypes.c_int)
+    for code, cls in errors.BY_CODE.items():
+        c_name = name(code).decode()
+        assert c_name != "Unknown", code
+        assert cls.__name__ == ("TransportError" if c_name == "OSError" else c_name), code
+        p = parent(code)
+        if p:
+            assert issubclass(cls, errors.BY_CODE[p]), (cls, p)
+    # Every code the library knows has its class.
+    known = [c for c in range(1, 1000) if name(c).decode() != "Unknown"]
+    assert sorted(known) == sorted(errors.BY_CODE), set(known) ^ set(errors.BY_CODE)
