@@ -269,7 +269,7 @@ pub extern "C" fn hc_client_set_verify(c: *mut hc_client, verify: bool) -> hc_er
 
 /// Whether TLS sessions are resumed (default true): TLS 1.2 sessions and TLS 1.3 tickets
 /// (including tickets that arrive after the handshake) are saved per peer, keyed like the pool
-/// (scheme, host, port, proxy, every TLS setting), at most 32 peers × 2 sessions, and offered
+/// (scheme, host, port, proxy, every TLS setting), at most 32 peers times 2 sessions, and offered
 /// on the next handshake with that peer; a TLS 1.3 ticket is used once. 0-RTT is never used.
 /// Turning it off also forgets the saved sessions.
 ///
