@@ -531,7 +531,8 @@ hc_error hc_call_set_total_timeout(struct hc_call *call, double s);
  * is bad), HC_ERR_PROXY_AUTH_REQUIRED (407), HC_ERR_TUNNEL_FAILED (the proxy refused the
  * CONNECT); HC_ERR_TIMEOUT (a connect, a read or write, or the total timeout); the connect,
  * TLS and protocol errors of hc_request and hc_getresponse; HC_ERR_ABORTED_BY_CALLBACK and
- * HC_ERR_INCOMPLETE_READ from a streamed body.
+ * HC_ERR_INCOMPLETE_READ from a streamed body; HC_ERR_TOO_MANY_ENCODINGS for a response with
+ * more than 5 content codings.
  */
 hc_error hc_call_send(struct hc_call *call, struct hc_response **out);
 
@@ -691,8 +692,11 @@ hc_error hc_client_set_client_cert(struct hc_client *c, const char *cert, const 
 hc_error hc_client_set_verify(struct hc_client *c, bool verify);
 
 /**
- * Whether TLS sessions are resumed (default true). Resumption is not implemented yet in this
- * version: the setting is kept and every handshake is a full one.
+ * Whether TLS sessions are resumed (default true): TLS 1.2 sessions and TLS 1.3 tickets
+ * (including tickets that arrive after the handshake) are saved per peer, keyed like the pool
+ * (scheme, host, port, proxy, every TLS setting), at most 32 peers times 2 sessions, and offered
+ * on the next handshake with that peer; a TLS 1.3 ticket is used once. 0-RTT is never used.
+ * Turning it off also forgets the saved sessions.
  *
  * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `c`.
  */
@@ -1258,7 +1262,9 @@ int hc_response_version(const struct hc_response *resp);
  * holds the bytes placed in `buf`; the message says how many were read and expected);
  * HC_ERR_HTTP_EXCEPTION for a malformed chunked body; HC_ERR_NOT_CONNECTED when the
  * connection was closed by hc_connection_close; HC_ERR_TIMEOUT, HC_ERR_CONNECTION_RESET,
- * HC_ERR_OS and TLS errors. After an error the connection is closed and every later read
+ * HC_ERR_OS and TLS errors; for a body decoded by hc_client, HC_ERR_CONTENT_DECODING
+ * (corrupt, truncated, or followed by other bytes) and HC_ERR_DECODED_SIZE_EXCEEDED (over the
+ * cap of hc_client_set_max_decoded_size). After an error the connection is closed and every later read
  * returns the same error.
  */
 hc_error hc_response_read(struct hc_response *resp, uint8_t *buf, size_t cap, size_t *n_read);
