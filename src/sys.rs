@@ -44,6 +44,22 @@ pub fn peek_nonblocking(s: &TcpStream) -> io::Result<usize> {
     r
 }
 
+/// Refuses, before anything looks it up, a path longer than the system can name. Windows: more
+/// than 32767 UTF-16 units, the most any Windows path may have, is ERROR_FILENAME_EXCED_RANGE
+/// (without this check a megabyte-long name resolved to the current directory under Wine, and
+/// OpenSSL copies a file name onto the stack there). Unix: the system says ENAMETOOLONG itself.
+pub fn check_path_length(path: &std::path::Path) -> io::Result<()> {
+    #[cfg(windows)]
+    {
+        use std::os::windows::ffi::OsStrExt;
+        if path.as_os_str().encode_wide().count() > 32767 {
+            return Err(io::Error::from_raw_os_error(206)); // ERROR_FILENAME_EXCED_RANGE
+        }
+    }
+    let _ = path;
+    Ok(())
+}
+
 /// The error "not a directory" (ENOTDIR; ERROR_DIRECTORY on Windows).
 pub fn not_a_directory() -> io::Error {
     #[cfg(unix)]

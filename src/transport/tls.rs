@@ -42,7 +42,8 @@ fn tls_err(context: &str, e: impl std::fmt::Display) -> Error {
 }
 
 fn need_file(path: &Path, what: &str) -> Result<()> {
-    std::fs::metadata(path)
+    crate::sys::check_path_length(path)
+        .and_then(|()| std::fs::metadata(path))
         .map(|_| ())
         .map_err(|e| Error::io(&format!("{what} {}", path.display()), &e))
 }
