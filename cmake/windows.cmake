@@ -156,3 +156,23 @@ hc_wine_example(https_get example_https_get
 hc_wine_example(poll_fileno example_poll_fileno
   "$HC_RUN \"$1\" 127.0.0.1 $HC_TEST_HTTP_PORT /large.bin | cmp - ${_large}")
 hc_wine_example(tls_churn example_tls_churn "$HC_RUN \"$1\" 20")
+
+# The Windows certificate store is the default trust: https_get with no CA file fails to verify
+# the test server while the test CA is not in the store, and succeeds once tests/windows/root_ca
+# added it to the current user's ROOT store (the CA is new at each run of hcservers.py).
+add_executable(root_ca "${CMAKE_CURRENT_SOURCE_DIR}/tests/windows/root_ca.c")
+target_compile_options(root_ca PRIVATE -Wall -Wextra -Werror -pedantic)
+set_target_properties(root_ca PROPERTIES C_STANDARD 99 C_STANDARD_REQUIRED ON)
+target_link_libraries(root_ca PRIVATE crypt32)
+add_test(NAME wine.native_ca COMMAND ${PYTHON3_EXECUTABLE} "${HC_SERVERS}" run -- sh -c
+  "set -e; url=\"localhost $HC_TEST_HTTPS_PORT /large.bin\"
+   if $HC_RUN \"$1\" $url >/dev/null 2>err.txt; then echo 'verified before the CA was in the store'; exit 1; fi
+   grep CertificateVerifyError err.txt
+   $HC_RUN \"$2\" add \"$HC_TEST_CA_FILE\"
+   $HC_RUN \"$1\" $url | cmp - ${_large}
+   echo 'verified with the CA from the Windows store'"
+  sh $<TARGET_FILE:example_https_get> $<TARGET_FILE:root_ca>)
+set_tests_properties(wine.native_ca PROPERTIES LABELS "windows;example" FIXTURES_REQUIRED wine
+                     TIMEOUT 300 ENVIRONMENT "${HC_WINE_ENV};HC_RUN=${HC_WINE}"
+                     WORKING_DIRECTORY "${CMAKE_CURRENT_BINARY_DIR}"
+                     FAIL_REGULAR_EXPRESSION "${HC_WINE_CRASH}")
