@@ -31,60 +31,6 @@
 /* 0xMMmmpp: one byte each for major, minor and patch. */
 #define HTTPCLIENT_VERSION_NUMBER 0x000100
 
-
-/**
- * hc_putrequest flag: do not add the automatic `Host` header.
- */
-#define HC_SKIP_HOST 1
-
-/**
- * hc_putrequest flag: do not add the automatic `Accept-Encoding: identity` header.
- */
-#define HC_SKIP_ACCEPT_ENCODING 2
-
-/**
- * The default port for HTTP.
- */
-#define HC_HTTP_PORT 80
-
-/**
- * The default port for HTTPS.
- */
-#define HC_HTTPS_PORT 443
-
-/**
- * The smallest and largest read buffer a connection may choose.
- */
-#define MIN_BLOCK 1024
-
-#define MAX_BLOCK (1024 * 1024)
-
-/**
- * What a debug event carries (the `kind` argument of an hc_debug_callback).
- */
-typedef enum hc_debug_kind {
-  /**
-   * Informational text from the library.
-   */
-  HC_DEBUG_TEXT = 0,
-  /**
-   * The status line or one header line received (with its line ending).
-   */
-  HC_DEBUG_HEADER_IN = 1,
-  /**
-   * The request head sent.
-   */
-  HC_DEBUG_HEADER_OUT = 2,
-  /**
-   * Body bytes received, after de-framing.
-   */
-  HC_DEBUG_DATA_IN = 3,
-  /**
-   * Body bytes sent.
-   */
-  HC_DEBUG_DATA_OUT = 4,
-} hc_debug_kind;
-
 /**
  * The values an `hc_error` takes. New codes may be appended; none is ever renumbered.
  */
@@ -174,6 +120,23 @@ typedef enum hc_error_code {
    */
   HC_ERR_HOST_NOT_FOUND = 104,
   /**
+   * The proxy refused to open a tunnel (hc_connection_set_tunnel, or hc_client for an https
+   * URL): it answered the CONNECT with a non-2xx status, garbage, or nothing; the message
+   * holds its status line. A child of HC_ERR_PROXY, so still an HC_ERR_OS, as Python raises
+   * OSError("Tunnel connection failed: ...").
+   */
+  HC_ERR_TUNNEL_FAILED = 105,
+  /**
+   * ProxyError (hc_client): the proxy can't be reached or spoken to, or its scheme is not
+   * supported (`https://` and `socks*://` proxies are refused). A child of HC_ERR_OS.
+   */
+  HC_ERR_PROXY = 106,
+  /**
+   * ProxyAuthRequired (hc_client): the proxy answered 407 to a CONNECT or to an
+   * absolute-form request. A child of HC_ERR_PROXY.
+   */
+  HC_ERR_PROXY_AUTH_REQUIRED = 107,
+  /**
    * A TLS error other than certificate verification.
    */
   HC_ERR_TLS = 200,
@@ -186,21 +149,142 @@ typedef enum hc_error_code {
    */
   HC_ERR_INVALID_ARGUMENT = 300,
   /**
-   * A bug inside httpclient (a caught panic).
-   */
-  HC_ERR_INTERNAL = 900,
-  /**
-   * The proxy refused to open a tunnel (hc_connection_set_tunnel): it answered the CONNECT
-   * with a non-2xx status, garbage, or nothing; the message holds its status line. A child
-   * of HC_ERR_OS, as Python raises OSError("Tunnel connection failed: ...").
-   */
-  HC_ERR_TUNNEL_FAILED = 105,
-  /**
    * A callback of the caller asked to stop (a body source of hc_request_stream returned
    * HC_READ_ABORT). A root: neither a protocol, an OS nor an argument error.
    */
   HC_ERR_ABORTED_BY_CALLBACK = 400,
+  /**
+   * RedirectError (hc_client): the root of the redirect policy failures.
+   */
+  HC_ERR_REDIRECT = 500,
+  /**
+   * TooManyRedirects: more redirects than the limit. A child of HC_ERR_REDIRECT.
+   */
+  HC_ERR_TOO_MANY_REDIRECTS = 501,
+  /**
+   * RedirectRefused: a redirect to a scheme other than http or https, or from https to http
+   * without HC_REDIRECT_ALLOW_DOWNGRADE. A child of HC_ERR_REDIRECT.
+   */
+  HC_ERR_REDIRECT_REFUSED = 502,
+  /**
+   * BadLocation: a Location that does not parse, or several differing Location fields. A
+   * child of HC_ERR_REDIRECT.
+   */
+  HC_ERR_BAD_LOCATION = 503,
+  /**
+   * ContentDecodingError (hc_client): a corrupt, truncated or trailing-garbage
+   * content-coded body, or a zstd window over 8 MiB. A child of HC_ERR_HTTP_EXCEPTION.
+   */
+  HC_ERR_CONTENT_DECODING = 510,
+  /**
+   * TooManyEncodings: more than 5 content codings. A child of HC_ERR_CONTENT_DECODING.
+   */
+  HC_ERR_TOO_MANY_ENCODINGS = 511,
+  /**
+   * DecodedSizeExceeded: the decoded body is over the cap of
+   * hc_client_set_max_decoded_size. A child of HC_ERR_CONTENT_DECODING.
+   */
+  HC_ERR_DECODED_SIZE_EXCEEDED = 512,
+  /**
+   * A bug inside httpclient (a caught panic).
+   */
+  HC_ERR_INTERNAL = 900,
 } hc_error_code;
+
+
+/**
+ * hc_call_add_header flag: the header is a secret, dropped once a redirect leaves the first
+ * origin (as Authorization and Cookie are).
+ */
+#define HC_HEADER_SENSITIVE 1
+
+/**
+ * hc_call_set_auth: Basic authentication (the only scheme).
+ */
+#define HC_AUTH_BASIC 1
+
+/**
+ * hc_client_set_redirect_flags: follow redirects from https to http (refused by default).
+ */
+#define HC_REDIRECT_ALLOW_DOWNGRADE 1
+
+/**
+ * hc_client_set_redirect_flags: send credentials (Authorization, Cookie, headers added with
+ * HC_HEADER_SENSITIVE, ...) to every origin of a redirect chain. Dangerous: any site the
+ * chain passes through receives them.
+ */
+#define HC_REDIRECT_KEEP_CREDENTIALS 2
+
+/**
+ * hc_client_set_accept_encoding: gzip.
+ */
+#define HC_ENCODING_GZIP 1
+
+/**
+ * hc_client_set_accept_encoding: deflate (zlib, or raw deflate).
+ */
+#define HC_ENCODING_DEFLATE 2
+
+/**
+ * hc_client_set_accept_encoding: brotli.
+ */
+#define HC_ENCODING_BR 4
+
+/**
+ * hc_client_set_accept_encoding: zstd.
+ */
+#define HC_ENCODING_ZSTD 8
+
+/**
+ * hc_client_set_accept_encoding: every coding (the default).
+ */
+#define HC_ENCODING_ALL 15
+
+/**
+ * hc_putrequest flag: do not add the automatic `Host` header.
+ */
+#define HC_SKIP_HOST 1
+
+/**
+ * hc_putrequest flag: do not add the automatic `Accept-Encoding: identity` header.
+ */
+#define HC_SKIP_ACCEPT_ENCODING 2
+
+/**
+ * The default port for HTTP.
+ */
+#define HC_HTTP_PORT 80
+
+/**
+ * The default port for HTTPS.
+ */
+#define HC_HTTPS_PORT 443
+
+/**
+ * What a debug event carries (the `kind` argument of an hc_debug_callback).
+ */
+typedef enum hc_debug_kind {
+  /**
+   * Informational text from the library.
+   */
+  HC_DEBUG_TEXT = 0,
+  /**
+   * The status line or one header line received (with its line ending).
+   */
+  HC_DEBUG_HEADER_IN = 1,
+  /**
+   * The request head sent.
+   */
+  HC_DEBUG_HEADER_OUT = 2,
+  /**
+   * Body bytes received, after de-framing.
+   */
+  HC_DEBUG_DATA_IN = 3,
+  /**
+   * Body bytes sent.
+   */
+  HC_DEBUG_DATA_OUT = 4,
+} hc_debug_kind;
 
 /**
  * HTTP status codes: every constant of Python 2.6 httplib's table with the same name and
@@ -271,14 +355,35 @@ typedef enum hc_status {
 } hc_status;
 
 /**
+ * One request being built by hc_call_new and the hc_call_* setters, then sent by
+ * hc_call_send. Opaque; single use; freed by hc_call_free, sent or not. Used by one thread
+ * at a time. It keeps what it needs of its client: it may still be sent after hc_client_free
+ * (its connection is then closed, not pooled, at the end).
+ */
+typedef struct hc_call hc_call;
+
+/**
+ * A URL-level client (like a libcurl easy handle with its share handle built in): options, a
+ * pool of idle connections and the proxy configuration. Opaque; made by hc_client_new, freed
+ * by hc_client_free.
+ *
+ * Thread-safe: any number of threads may use one client at once (hc_call_new, hc_call_send,
+ * hc_client_request and every setter), with no lock callbacks. Its locks are held only to
+ * check a connection out of the pool or back in and to read or replace the options, never
+ * during network I/O. A setter affects the calls sent after it returns.
+ */
+typedef struct hc_client hc_client;
+
+/**
  * An HTTP or HTTPS connection to one host (httplib's HTTPConnection). Opaque; made by
  * hc_connection_new or hc_https_connection_new, freed by hc_connection_free.
  */
 typedef struct hc_connection hc_connection;
 
 /**
- * A response (httplib's HTTPResponse). Opaque; got from hc_getresponse, freed by
- * hc_response_free. It stays readable after its connection handle was freed.
+ * A response (httplib's HTTPResponse). Opaque; got from hc_getresponse, or from hc_call_send,
+ * hc_client_request or hc_get; freed by hc_response_free. It stays readable after its
+ * connection or client handle was freed.
  */
 typedef struct hc_response hc_response;
 
@@ -286,22 +391,6 @@ typedef struct hc_response hc_response;
  * An error code: `HC_OK` (0) or one of the `HC_ERR_*` values of `hc_error_code`.
  */
 typedef int hc_error;
-
-/**
- * A debug callback: receives `len` bytes at `data` (not NUL-terminated, valid only during
- * the call) of the given kind, and the `userdata` given to hc_connection_set_debug_callback.
- * It is called on the thread that is using the connection or one of its responses, and
- * must not call back into httpclient with the same connection or response.
- */
-typedef void (*hc_debug_callback)(enum hc_debug_kind kind, const uint8_t *data, size_t len, void *userdata);
-
-/**
- * A request header: NUL-terminated name and value, borrowed for the duration of the call.
- */
-typedef struct hc_header {
-  const char *name;
-  const char *value;
-} hc_header;
 
 /**
  * A request body source for hc_request_stream (libcurl's CURLOPT_READFUNCTION): fills up to
@@ -312,21 +401,363 @@ typedef struct hc_header {
  */
 typedef size_t (*hc_read_callback)(uint8_t *buf, size_t cap, void *userdata);
 
+/**
+ * A request header: NUL-terminated name and value, borrowed for the duration of the call.
+ */
+typedef struct hc_header {
+  const char *name;
+  const char *value;
+} hc_header;
+
+/**
+ * A debug callback: receives `len` bytes at `data` (not NUL-terminated, valid only during
+ * the call) of the given kind, and the `userdata` given to hc_connection_set_debug_callback.
+ * It is called on the thread that is using the connection or one of its responses, and
+ * must not call back into httpclient with the same connection or response.
+ */
+typedef void (*hc_debug_callback)(enum hc_debug_kind kind, const uint8_t *data, size_t len, void *userdata);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Starts a call of `method` on `url` with client `c`. `url` is `http://` or `https://`,
+ * with a host; it is checked strictly: blanks, control characters and backslashes are
+ * refused, not repaired. Non-ASCII in the path and query is sent percent-encoded (UTF-8); a
+ * non-ASCII host name is converted to its IDNA A-label. Userinfo (`user:password@`,
+ * percent-decoded) becomes preemptive Basic credentials for the first origin, unless
+ * hc_call_set_auth gives others. The fragment is never sent. Both strings are copied.
+ *
+ * On success `*out` receives a new call that the caller frees with hc_call_free (also after
+ * hc_call_send); on failure `*out` is untouched.
+ *
+ * Returns HC_OK; HC_ERR_INVALID_URL for a URL that does not parse, has another scheme, has
+ * no host, or holds a blank, control character or backslash; HC_ERR_INVALID_ARGUMENT for a
+ * NULL argument or a method that is not an HTTP token.
+ */
+hc_error hc_call_new(struct hc_client *c, const char *method, const char *url, struct hc_call **out);
+
+/**
+ * Adds a request header (both strings copied). `flags` may hold HC_HEADER_SENSITIVE: the
+ * header is dropped once a redirect leaves the first origin. Whatever the flags,
+ * Authorization, Cookie, Cookie2, Proxy-Authorization and Host set here are dropped then too
+ * (a Host is regenerated). A Content-Length or Transfer-Encoding given here replaces the
+ * automatic framing of the body. An Accept-Encoding given here turns automatic decoding off
+ * for the call. The client adds `User-Agent: httpclient/VERSION` unless one is given.
+ *
+ * Returns HC_OK; HC_ERR_IMPROPER_CONNECTION_STATE after hc_call_send;
+ * HC_ERR_INVALID_ARGUMENT for a NULL argument, a name that is not a token, a value holding
+ * CR, LF, NUL or another control character (tab is allowed), or an unknown flag.
+ */
+hc_error hc_call_add_header(struct hc_call *call, const char *name, const char *value, unsigned int flags);
+
+/**
+ * Sets the body to a copy of `len` bytes at `data` (`Content-Length: len`). Such a body is
+ * replayable: a 307 or 308 redirect sends it again. `data` may be NULL when `len` is 0.
+ *
+ * Returns HC_OK; HC_ERR_IMPROPER_CONNECTION_STATE after hc_call_send;
+ * HC_ERR_INVALID_ARGUMENT for a NULL `call`, or a NULL `data` with a non-zero `len`.
+ */
+hc_error hc_call_set_body(struct hc_call *call, const uint8_t *data, size_t len);
+
+/**
+ * Sets a streamed body: `cb` is called with `userdata` during hc_call_send, as for
+ * hc_request_stream, until it returns 0 (or HC_READ_ABORT to abort the call, giving
+ * HC_ERR_ABORTED_BY_CALLBACK). With `len >= 0` exactly `len` bytes are sent with
+ * `Content-Length`; with -1 the body is chunked. A streamed body is never sent twice: when a
+ * redirect would need it again (307, 308, or 301/302 for a method other than POST) the 3xx is
+ * returned, with hc_response_redirect_location giving its target. `userdata` must stay valid
+ * until hc_call_send returns.
+ *
+ * Returns HC_OK; HC_ERR_IMPROPER_CONNECTION_STATE after hc_call_send;
+ * HC_ERR_INVALID_ARGUMENT for a NULL `call` or `cb`, or a `len` below -1.
+ */
+hc_error hc_call_set_body_stream(struct hc_call *call, hc_read_callback cb, void *userdata, int64_t len);
+
+/**
+ * Sets the body to the bytes of the open descriptor `fd`, from its current offset. A regular
+ * file is sent with `Content-Length` (its size from that offset) and is replayable: it is
+ * rewound to that offset for each redirect that keeps the body. A pipe or socket is streamed
+ * chunked and never sent twice (as hc_call_set_body_stream). `fd` stays the caller's: it is
+ * not closed, and must stay open until hc_call_send returns.
+ *
+ * Returns HC_OK; HC_ERR_IMPROPER_CONNECTION_STATE after hc_call_send; HC_ERR_OS when fstat
+ * fails (e.g. a closed descriptor); HC_ERR_INVALID_ARGUMENT for a NULL `call` or a negative
+ * `fd`.
+ */
+hc_error hc_call_set_body_fd(struct hc_call *call, int fd);
+
+/**
+ * Sets credentials sent preemptively, as `Authorization: Basic ...`, to the first origin only
+ * (never after a redirect left it, unless HC_REDIRECT_KEEP_CREDENTIALS). They replace the
+ * URL's userinfo; an Authorization header added by hc_call_add_header wins over both.
+ * `methods` must be HC_AUTH_BASIC. Both strings are copied.
+ *
+ * Returns HC_OK; HC_ERR_IMPROPER_CONNECTION_STATE after hc_call_send;
+ * HC_ERR_INVALID_ARGUMENT for a NULL argument, a user name holding `:`, control characters,
+ * or `methods` other than HC_AUTH_BASIC.
+ */
+hc_error hc_call_set_auth(struct hc_call *call, const char *user, const char *password, unsigned int methods);
+
+/**
+ * This call's redirect limit, instead of the client's (0: never follow).
+ *
+ * Returns HC_OK; HC_ERR_IMPROPER_CONNECTION_STATE after hc_call_send;
+ * HC_ERR_INVALID_ARGUMENT for a NULL `call` or a negative `max`.
+ */
+hc_error hc_call_set_max_redirects(struct hc_call *call, int max);
+
+/**
+ * This call's total timeout in seconds, instead of the client's; `<= 0`: none.
+ *
+ * Returns HC_OK; HC_ERR_IMPROPER_CONNECTION_STATE after hc_call_send;
+ * HC_ERR_INVALID_ARGUMENT for a NULL `call` or a NaN.
+ */
+hc_error hc_call_set_total_timeout(struct hc_call *call, double s);
+
+/**
+ * Sends the call and follows redirects as the client's options say (docs/client.md has the
+ * rules), reusing a pooled connection when one fits. On success `*out` receives the final
+ * response with its head read: read its body with hc_response_read (decoded when
+ * hc_response_decoded says so) and free it with hc_response_free; read to its end, it gives
+ * its connection back to the pool. The call is spent either way: free it with hc_call_free.
+ *
+ * Returns HC_OK; HC_ERR_IMPROPER_CONNECTION_STATE when it was already sent;
+ * HC_ERR_INVALID_ARGUMENT for a NULL argument; HC_ERR_TOO_MANY_REDIRECTS,
+ * HC_ERR_REDIRECT_REFUSED (a Location with another scheme than http or https, or https to
+ * http without HC_REDIRECT_ALLOW_DOWNGRADE), HC_ERR_BAD_LOCATION (a Location that does not
+ * parse, or several differing ones); HC_ERR_PROXY (the proxy can't be reached, or its setting
+ * is bad), HC_ERR_PROXY_AUTH_REQUIRED (407), HC_ERR_TUNNEL_FAILED (the proxy refused the
+ * CONNECT); HC_ERR_TIMEOUT (a connect, a read or write, or the total timeout); the connect,
+ * TLS and protocol errors of hc_request and hc_getresponse; HC_ERR_ABORTED_BY_CALLBACK and
+ * HC_ERR_INCOMPLETE_READ from a streamed body; HC_ERR_TOO_MANY_ENCODINGS for a response with
+ * more than 5 content codings.
+ */
+hc_error hc_call_send(struct hc_call *call, struct hc_response **out);
+
+/**
+ * Frees a call, sent or not. NULL is a no-op.
+ */
+void hc_call_free(struct hc_call *call);
+
+/**
+ * Creates a client with the default options: redirects followed (at most 10, https to http
+ * refused), gzip, deflate, br and zstd offered and decoded (as far as this build supports
+ * them) up to 1 GiB per response, certificates verified against the system's trust store, no
+ * timeouts, a pool of at most 4 idle connections per host and 16 in all, kept 30 s.
+ *
+ * The proxy environment is read here, once: for http URLs `http_proxy` (lowercase only),
+ * `all_proxy`, `ALL_PROXY`; for https URLs `https_proxy`, `HTTPS_PROXY`, `all_proxy`,
+ * `ALL_PROXY`; the bypass list from `no_proxy`, then `NO_PROXY`. A proxy variable that does
+ * not parse, or names an `https://` or `socks*://` proxy, makes the calls that would use it
+ * fail with HC_ERR_PROXY (it is not silently ignored).
+ *
+ * On success `*out` receives a new client that the caller frees with hc_client_free; on
+ * failure `*out` is untouched.
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `out`.
+ */
+hc_error hc_client_new(struct hc_client **out);
+
+/**
+ * Frees a client and closes its idle connections. NULL is a no-op. Responses it handed out
+ * stay readable (their connections are closed, not pooled, when they end); calls made from
+ * it (hc_call) must not be used after it is freed. No other thread may be using `client`.
+ */
+void hc_client_free(struct hc_client *client);
+
+/**
+ * At most `max` redirects are followed per call (default 10); 0 never follows (the 3xx is
+ * returned, with hc_response_redirect_location). Going over the limit is
+ * HC_ERR_TOO_MANY_REDIRECTS.
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `c` or a negative `max`.
+ */
+hc_error hc_client_set_max_redirects(struct hc_client *c, int max);
+
+/**
+ * Redirect flags: HC_REDIRECT_ALLOW_DOWNGRADE, HC_REDIRECT_KEEP_CREDENTIALS (default none).
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `c` or an unknown bit.
+ */
+hc_error hc_client_set_redirect_flags(struct hc_client *c, unsigned int flags);
+
+/**
+ * The content codings offered in `Accept-Encoding` and decoded (HC_ENCODING_* bits; default
+ * HC_ENCODING_ALL, restricted to the codings this build supports). 0 sends no
+ * Accept-Encoding at all and decodes nothing. A call that sets its own Accept-Encoding
+ * header gets its body raw.
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `c` or an unknown bit.
+ */
+hc_error hc_client_set_accept_encoding(struct hc_client *c, unsigned int mask);
+
+/**
+ * The most decoded bytes one response may produce (default 1 GiB); 0: no cap. Going over
+ * it is HC_ERR_DECODED_SIZE_EXCEEDED from hc_response_read.
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `c`.
+ */
+hc_error hc_client_set_max_decoded_size(struct hc_client *c, uint64_t bytes);
+
+/**
+ * The proxy: NULL takes it from the environment as read by hc_client_new (the default);
+ * `""` uses none; else `http://[user:password@]host:port` (the scheme may be left out; a
+ * missing port is 1080). Userinfo, percent-decoded, is sent as a preemptive Basic
+ * `Proxy-Authorization` to the proxy only: with http URLs, which go to the proxy in absolute
+ * form, and with the CONNECT that opens a tunnel for https URLs (never inside the tunnel).
+ * `proxy_url` is copied.
+ *
+ * Returns HC_OK; HC_ERR_PROXY for a URL that does not parse or names another scheme
+ * (`https://`, `socks5://`, ...); HC_ERR_INVALID_ARGUMENT for a NULL `c` or a `proxy_url`
+ * that is not UTF-8.
+ */
+hc_error hc_client_set_proxy(struct hc_client *c, const char *proxy_url);
+
+/**
+ * The proxy bypass list; NULL takes it from the environment (the default); `""` bypasses
+ * nothing. Entries are separated by commas or blanks, compared case-insensitively, trailing
+ * dots ignored: `*` alone (every host), `example.com`, `.example.com` or `*.example.com`
+ * (that domain and its subdomains, not `notexample.com`), `host:port` (that port only),
+ * IPv4 addresses and CIDR ranges (`10.1.2.3`, `192.168.0.0/16`), IPv6 addresses and ranges
+ * with or without brackets (`::1`, `[::1]`, `fd00::/8`). An address entry matches only a URL
+ * whose host is that literal (no DNS lookup); `localhost` is not bypassed unless listed.
+ * `list` is copied.
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `c` or a `list` that is not UTF-8.
+ */
+hc_error hc_client_set_no_proxy(struct hc_client *c, const char *list);
+
+/**
+ * The limit in seconds for each connection attempt, per address of the name (the TCP
+ * connect, the proxy's CONNECT and the TLS handshake); `<= 0`: none (then the per-I/O
+ * timeout, if any, applies). Name resolution can't be cut short by it.
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `c` or a NaN.
+ */
+hc_error hc_client_set_connect_timeout(struct hc_client *c, double s);
+
+/**
+ * The limit in seconds for each read and each write; `<= 0`: none (the default).
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `c` or a NaN.
+ */
+hc_error hc_client_set_timeout(struct hc_client *c, double s);
+
+/**
+ * The limit in seconds for a whole call, from hc_call_send to the end of the body, across
+ * every redirect hop; `<= 0`: none (the default). Once it has passed, the step under way
+ * fails with HC_ERR_TIMEOUT. hc_call_set_total_timeout overrides it for one call.
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `c` or a NaN.
+ */
+hc_error hc_client_set_total_timeout(struct hc_client *c, double s);
+
+/**
+ * Trusts the CA certificates of the PEM file `pem` instead of the system's (as
+ * hc_connection_set_ca_file); checked now. Part of the pool key: connections made under
+ * other TLS settings are never reused for calls made under these. `pem` is copied.
+ *
+ * Returns HC_OK; HC_ERR_OS when the file can't be read; HC_ERR_TLS when it holds no usable
+ * certificate; HC_ERR_INVALID_ARGUMENT for a NULL argument or a path that is not UTF-8.
+ */
+hc_error hc_client_set_ca_file(struct hc_client *c, const char *pem);
+
+/**
+ * Trusts the CA certificates of the `openssl rehash`ed directory `dir` (as
+ * hc_connection_set_ca_path); part of the pool key. `dir` is copied.
+ *
+ * Returns HC_OK; HC_ERR_OS when it is missing or not a directory; HC_ERR_INVALID_ARGUMENT
+ * for a NULL argument or a path that is not UTF-8.
+ */
+hc_error hc_client_set_ca_path(struct hc_client *c, const char *dir);
+
+/**
+ * Presents the client certificate `cert` (PEM, with its chain) and its private key `key` (PEM)
+ * to servers that ask (as hc_connection_set_client_cert); checked now; part of the pool key.
+ * Both are copied.
+ *
+ * Returns HC_OK; HC_ERR_OS when a file can't be read; HC_ERR_TLS when the key does not match
+ * the certificate or a file does not parse; HC_ERR_INVALID_ARGUMENT for a NULL argument.
+ */
+hc_error hc_client_set_client_cert(struct hc_client *c, const char *cert, const char *key);
+
+/**
+ * Whether servers' certificates and names are verified (default true). false accepts any
+ * certificate: for tests only. Part of the pool key.
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `c`.
+ */
+hc_error hc_client_set_verify(struct hc_client *c, bool verify);
+
+/**
+ * Whether TLS sessions are resumed (default true). Resumption is not implemented yet in this
+ * version: the setting is kept and every handshake is a full one.
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `c`.
+ */
+hc_error hc_client_set_tls_session_cache(struct hc_client *c, bool on);
+
+/**
+ * The pool's limits: at most `idle_per_key` idle connections per key (scheme, host, port,
+ * proxy and its credentials, every TLS setting) and `idle_total` in all, the least recently
+ * used evicted first; an idle connection older than `idle_timeout_s` seconds is closed when
+ * the pool is next used (no background thread); `<= 0`: no age limit. Defaults 4, 16, 30.0.
+ * A zero count keeps no idle connection at all (every call opens a new one).
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `c` or a NaN.
+ */
+hc_error hc_client_set_pool_limits(struct hc_client *c, size_t idle_per_key, size_t idle_total, double idle_timeout_s);
+
+/**
+ * Closes every idle connection of the pool now (e.g. before fork(), so that the child does
+ * not share sockets with the parent). Connections in use are not touched.
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `c`.
+ */
+hc_error hc_client_close_idle(struct hc_client *c);
+
+/**
+ * One call in one go: `method` on `url` with `n_headers` headers (as hc_call_add_header
+ * without flags) and, when `body` is not NULL, `body_len` bytes of body (copied, so
+ * replayable on a redirect). Every argument is borrowed for the call only.
+ *
+ * On success `*out` receives the final response (after redirects) with its head read; the
+ * caller reads its body with hc_response_read and frees it with hc_response_free.
+ *
+ * Returns HC_OK and the errors of hc_call_new, hc_call_add_header and hc_call_send;
+ * HC_ERR_INVALID_ARGUMENT for a NULL `c`, `method`, `url` or `out`, NULL headers with a
+ * non-zero `n_headers`, or a NULL `body` with a non-zero `body_len`.
+ */
+hc_error hc_client_request(struct hc_client *c, const char *method, const char *url, const struct hc_header *headers, size_t n_headers, const uint8_t *body, size_t body_len, struct hc_response **out);
+
+/**
+ * `GET url` with a process-wide client that has the default options (see hc_client_new),
+ * made on the first call and never freed; any number of threads may call hc_get at once.
+ * `url` is borrowed for the call. On success `*out` receives the final response; the caller
+ * reads it and frees it with hc_response_free.
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL argument; the errors of hc_call_new and
+ * hc_call_send.
+ */
+hc_error hc_get(const char *url, struct hc_response **out);
 
 /**
  * Creates an HTTP connection to `host` (a name, an IPv4 address, or an IPv6 address in
  * brackets) on `port`. `port == 0` takes the port from `host` when it has the form
  * `host:port` or `[v6addr]:port`, else 80; a non-zero `port` wins over one written in `host`
  * (which must still be valid). No network I/O happens here: the connection opens on
- * hc_connection_connect or on the first request.
+ * hc_connection_connect or on the first request. An internationalised host name (UTF-8,
+ * `bücher.example`) is converted to its IDNA A-label (`xn--bcher-kva.example`), which is what
+ * is looked up, sent as SNI, checked against the certificate and sent in `Host`; an ASCII
+ * name is used exactly as written.
  *
  * `host` is borrowed for the call. On success `*out` receives a new handle that the caller
  * frees with hc_connection_free; on failure `*out` is untouched.
  *
- * Returns HC_OK; HC_ERR_INVALID_URL for a host holding a control character, space or `@`,
+ * Returns HC_OK; HC_ERR_INVALID_URL for a host name that fails IDNA processing (UTS 46 with
+ * the STD3 and DNS length rules), a host holding a control character, space or `@`,
  * an empty host, or a bad port after `:` (empty, not digits, more than 10 digits, 0, over
  * 65535; leading zeros are digits: `:00080` is port 80);
  * HC_ERR_INVALID_ARGUMENT for a NULL `host` or `out`.
@@ -523,9 +954,20 @@ int hc_connection_fileno(const struct hc_connection *conn);
  * 417, a 401, ...) is returned by hc_getresponse, the body is not sent, and the connection
  * closes after that response. Such a request is never sent again by the library.
  *
+ * A server may also answer before it has read the whole body and close (a 413 Payload Too
+ * Large, a 401): when a write fails because the server closed or reset the connection and
+ * a whole final response head is already there, that response ends the request. This call
+ * (and hc_endheaders, hc_send, hc_send_chunk, hc_request_stream, hc_request_fd likewise)
+ * returns HC_OK without sending the rest of the body, hc_getresponse returns the server's
+ * response, the debug trace says how many body bytes went out, and the connection closes
+ * after that response. Only when no response is there does the write error stand.
+ *
  * Returns HC_OK; HC_ERR_CANNOT_SEND_REQUEST when a request is already being built or its
- * response was not yet got; HC_ERR_INVALID_URL for a URL with a control character or a
- * space; HC_ERR_INVALID_ARGUMENT for a NULL `conn`, `method` or `url`, a method that is not a
+ * response was not yet got; HC_ERR_INVALID_URL for a URL with a control character, a space
+ * or a byte outside ASCII (a request line is ASCII: percent-encode such bytes; only the host
+ * of an absolute `http(s)://` URL may be an internationalised name, sent as its IDNA A-label
+ * in the request line and in `Host`), or such a host that fails IDNA processing;
+ * HC_ERR_INVALID_ARGUMENT for a NULL `conn`, `method` or `url`, a method that is not a
  * token, a bad header name or value (CR, LF, NUL, other controls), or both Content-Length and
  * Transfer-Encoding; the connect errors of hc_connection_connect; HC_ERR_CONNECTION_RESET,
  * HC_ERR_TIMEOUT or HC_ERR_OS when writing fails.
@@ -559,7 +1001,8 @@ hc_error hc_request_fd(struct hc_connection *conn, const char *method, const cha
  * `url` are borrowed for the call.
  *
  * Returns HC_OK; HC_ERR_CANNOT_SEND_REQUEST when the connection is not idle (a request is
- * being built, or its response was not got); HC_ERR_INVALID_URL for a bad URL;
+ * being built, or its response was not got); HC_ERR_INVALID_URL for a bad URL (as
+ * hc_request: a control character, a space or a non-ASCII byte);
  * HC_ERR_INVALID_ARGUMENT for a NULL argument or a method that is not a token.
  */
 hc_error hc_putrequest(struct hc_connection *conn, const char *method, const char *url, unsigned int flags);
@@ -595,9 +1038,10 @@ hc_error hc_endheaders(struct hc_connection *conn, const uint8_t *body, size_t b
  * request the caller then frames the chunks itself, and hc_getresponse adds no end). A
  * request so sent is never sent again by the library. `data` is borrowed for the call.
  *
- * Returns HC_OK; HC_ERR_IMPROPER_CONNECTION_STATE between hc_putrequest and hc_endheaders;
- * HC_ERR_INVALID_ARGUMENT for a NULL `conn`, or a NULL `data` with a non-zero `len`; connect
- * and write errors as hc_request.
+ * Returns HC_OK (also when the server's answer already ended the request, see hc_request:
+ * the data is then dropped); HC_ERR_IMPROPER_CONNECTION_STATE between hc_putrequest and
+ * hc_endheaders; HC_ERR_INVALID_ARGUMENT for a NULL `conn`, or a NULL `data` with a non-zero
+ * `len`; connect and write errors as hc_request.
  */
 hc_error hc_send(struct hc_connection *conn, const uint8_t *data, size_t len);
 
@@ -633,7 +1077,9 @@ hc_error hc_getresponse(struct hc_connection *conn, struct hc_response **out);
  * `method`, `url` and `headers` are borrowed for the call; `userdata` is passed through
  * untouched. The body is streamed, never held whole, so the request is never sent again by
  * the library. After a failure while the body was being sent the connection is closed (a
- * partial request went out) and the next request opens a new one.
+ * partial request went out) and the next request opens a new one; a server's answer that
+ * arrived before the failure ends the request instead, as for hc_request (HC_OK, the
+ * callback is not called again).
  *
  * Returns HC_OK; the errors of hc_request; HC_ERR_INVALID_ARGUMENT for a NULL
  * `read_callback`, a `content_length` below -1, or a callback that returned more than `cap`;
@@ -654,7 +1100,8 @@ hc_error hc_request_stream(struct hc_connection *conn, const char *method, const
  * HC_ERR_INVALID_ARGUMENT for a NULL `conn`, or a NULL `data` with a non-zero `len`;
  * HC_ERR_NOT_CONNECTED when the connection was closed meanwhile; HC_ERR_CONNECTION_RESET,
  * HC_ERR_TIMEOUT or HC_ERR_OS when the write fails (the connection is then closed and the
- * request abandoned).
+ * request abandoned). When the server's answer ended the request early (see hc_request),
+ * HC_OK and the data is dropped.
  */
 hc_error hc_send_chunk(struct hc_connection *conn, const uint8_t *data, size_t len);
 
@@ -758,8 +1205,8 @@ const char *hc_strerror(int code);
 /**
  * The direct parent of `code` in the hierarchy (HC_ERR_CANNOT_SEND_REQUEST ->
  * HC_ERR_IMPROPER_CONNECTION_STATE); HC_OK for a root (HC_ERR_HTTP_EXCEPTION, HC_ERR_OS,
- * HC_ERR_INVALID_ARGUMENT, HC_ERR_INTERNAL, HC_ERR_ABORTED_BY_CALLBACK), for HC_OK and for an
- * unknown code.
+ * HC_ERR_INVALID_ARGUMENT, HC_ERR_INTERNAL, HC_ERR_ABORTED_BY_CALLBACK, HC_ERR_REDIRECT), for
+ * HC_OK and for an unknown code.
  */
 int hc_error_parent(int code);
 
@@ -804,14 +1251,18 @@ int hc_response_version(const struct hc_response *resp);
  * the body ends first, and stores the count in `*n_read`. `HC_OK` with `*n_read == 0` means
  * the body has ended (and every later call says so again); `cap == 0` reads nothing. The
  * body is de-framed (Content-Length, chunked, or until close); HEAD, 1xx, 204 and 304
- * responses have none.
+ * responses have none. A response from hc_client gives decoded bytes when
+ * hc_response_decoded says so, and gives its connection back to the client's pool once read
+ * to its end.
  *
  * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `resp` or `n_read`, or a NULL `buf` with
  * a non-zero `cap`; HC_ERR_INCOMPLETE_READ when the body was cut short (`*n_read` still
  * holds the bytes placed in `buf`; the message says how many were read and expected);
  * HC_ERR_HTTP_EXCEPTION for a malformed chunked body; HC_ERR_NOT_CONNECTED when the
  * connection was closed by hc_connection_close; HC_ERR_TIMEOUT, HC_ERR_CONNECTION_RESET,
- * HC_ERR_OS and TLS errors. After an error the connection is closed and every later read
+ * HC_ERR_OS and TLS errors; for a body decoded by hc_client, HC_ERR_CONTENT_DECODING
+ * (corrupt, truncated, or followed by other bytes) and HC_ERR_DECODED_SIZE_EXCEEDED (over the
+ * cap of hc_client_set_max_decoded_size). After an error the connection is closed and every later read
  * returns the same error.
  */
 hc_error hc_response_read(struct hc_response *resp, uint8_t *buf, size_t cap, size_t *n_read);
@@ -854,7 +1305,8 @@ hc_error hc_response_header(const struct hc_response *resp, size_t index, const 
 
 /**
  * The body bytes still to come when known (from Content-Length; 0 once the body ended and
- * for a response without body), else -1 (chunked, until close, or a NULL `resp`).
+ * for a response without body), else -1 (chunked, until close, a body being decoded by
+ * hc_client, or a NULL `resp`).
  */
 int64_t hc_response_length(const struct hc_response *resp);
 
@@ -910,6 +1362,36 @@ hc_error hc_response_trailer(const struct hc_response *resp, size_t index, const
  * hc_response_free.
  */
 const char *hc_response_gettrailer(const struct hc_response *resp, const char *name);
+
+/**
+ * The final URL of a response from hc_client (after redirects; userinfo removed; the
+ * fragment kept), valid until hc_response_free; NULL for a response from hc_getresponse and
+ * for a NULL `resp`.
+ */
+const char *hc_response_url(const struct hc_response *resp);
+
+/**
+ * How many redirects hc_client followed to get this response; 0 for a response from
+ * hc_getresponse; -1 for a NULL `resp`.
+ */
+int hc_response_redirect_count(const struct hc_response *resp);
+
+/**
+ * The resolved target of a 3xx response that hc_client returned instead of following (the
+ * redirect limit is 0, the status is not one that is followed, or a streamed body would have
+ * had to be sent again), valid until hc_response_free; NULL when there is none (no Location,
+ * one that does not resolve, several differing ones), for a response from hc_getresponse and
+ * for a NULL `resp`. It may have any scheme: check it before following it by hand.
+ */
+const char *hc_response_redirect_location(const struct hc_response *resp);
+
+/**
+ * True when hc_client decodes this response's body (its Content-Encoding is a chain of
+ * codings hc_client offered): hc_response_read then gives decoded bytes,
+ * hc_response_length is -1 and hc_response_getheader still shows Content-Encoding as
+ * received. False for a body passed raw, a response from hc_getresponse, and a NULL `resp`.
+ */
+bool hc_response_decoded(const struct hc_response *resp);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -21,6 +21,7 @@ GROUPS = [  # (title, predicate on the function name), in the order the overview
                                  "hc_send_chunk")),
     ("Responses", lambda n: n.startswith("hc_response_") or n in ("hc_getresponse",
                                                                    "hc_buffer_free")),
+    ("URL-level client", lambda n: n.startswith(("hc_client_", "hc_call_")) or n == "hc_get"),
     ("Errors", lambda n: n.startswith("hc_error_") or n in ("hc_strerror",
                                                             "hc_last_error_message")),
 ]

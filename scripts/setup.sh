@@ -82,7 +82,7 @@ if command -v rustup >/dev/null; then
     grep -q "^$c" <<<"$installed" || components+=("$c")
   done
 elif ! command -v cargo >/dev/null; then
-  echo "setup: cargo is missing: install Rust (1.80 or later) from https://rustup.rs first" >&2
+  echo "setup: cargo is missing: install Rust (1.88 or later) from https://rustup.rs first" >&2
   exit 1
 fi
 

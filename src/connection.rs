@@ -522,8 +522,8 @@ impl Connection {
             return Err(self.cannot_send_request());
         }
         request::check_method(method)?;
-        request::check_url(url)?;
-        self.begin_request(method, url, skip_host, skip_accept_encoding);
+        let url = crate::url::request_target(url)?;
+        self.begin_request(method, &url, skip_host, skip_accept_encoding);
         Ok(())
     }
 
@@ -562,6 +562,10 @@ impl Connection {
     /// Sends `data` as one chunk of the chunked body left open by endheaders; empty `data`
     /// ends the body (`0\r\n\r\n`). A failed write closes the connection.
     pub fn send_chunk(&mut self, data: &[u8]) -> Result<()> {
+        if self.state == State::Sent && self.body_withheld {
+            // The server's answer already ended the request: the rest of the body is dropped.
+            return Ok(());
+        }
         if self.state != State::Sent || !self.chunk_open {
             return Err(Error::new(
                 ErrorKind::ImproperConnectionState,
@@ -587,7 +591,14 @@ impl Connection {
         if !data.is_empty() {
             w.debug(DebugKind::DataOut, data);
         }
-        if let Err(e) = w.write_all(&frame) {
+        let body_start = w.bytes_out();
+        let written = w.write_all(&frame);
+        if let Err(e) = &written {
+            if self.answered_early(&mut w, e, body_start, None) {
+                return Ok(());
+            }
+        }
+        if let Err(e) = written {
             w.close("a write failed");
             drop(w);
             self.wire = None;
@@ -616,6 +627,10 @@ impl Connection {
                 "send while a request's headers are being built: call endheaders first",
             ));
         }
+        if self.state == State::Sent && self.body_withheld {
+            // The server's answer already ended the request: the rest of the body is dropped.
+            return Ok(());
+        }
         self.replayable = false;
         // Raw bytes after endheaders of a chunked request: the caller frames the body
         // itself (as with http.client), so getresponse must not end it.
@@ -623,7 +638,20 @@ impl Connection {
         let (shared, _) = self.usable_wire()?;
         let mut w = lock(&shared);
         w.debug(DebugKind::DataOut, data);
-        w.write_all(data).inspect_err(|_| w.close("a write failed"))
+        let body_start = w.bytes_out();
+        match w.write_all(data) {
+            Err(e)
+                if self.state == State::Sent
+                    && self.answered_early(&mut w, &e, body_start, None) =>
+            {
+                Ok(())
+            }
+            Err(e) => {
+                w.close("a write failed");
+                Err(e)
+            }
+            Ok(()) => Ok(()),
+        }
     }
 
     /// Checks a whole request's method, URL and headers before anything is written, then
@@ -639,7 +667,7 @@ impl Connection {
             return Err(self.cannot_send_request());
         }
         request::check_method(method)?;
-        request::check_url(url)?;
+        let url = crate::url::request_target(url)?;
         let mut given = GivenHeaders::default();
         for (n, v) in headers {
             request::check_header_name(n)?;
@@ -647,7 +675,7 @@ impl Connection {
             given.note(n, v);
         }
         given.check()?;
-        self.begin_request(method, url, given.host, given.accept_encoding);
+        self.begin_request(method, &url, given.host, given.accept_encoding);
         for (n, v) in headers {
             request::write_header(&mut self.out, n, v);
         }
@@ -707,14 +735,17 @@ impl Connection {
         };
         let mut w = lock(&shared);
         w.debug(DebugKind::DataOut, body);
-        if let Err(e) = w.write_all(data) {
-            w.close("a write failed");
-            drop(w);
-            self.wire = None;
-            self.state = State::Idle;
-            return Err(e);
+        let body_start = w.bytes_out();
+        match w.write_all(data) {
+            Err(e) if !self.answered_early(&mut w, &e, body_start, Some(data.len() as u64)) => {
+                w.close("a write failed");
+                drop(w);
+                self.wire = None;
+                self.state = State::Idle;
+                Err(e)
+            }
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// Writes the built head alone, for a body that follows separately (such a request is
@@ -790,15 +821,25 @@ impl Connection {
         } else {
             self.write_head()?;
         }
+        self.out.clear();
+        if self.body_withheld {
+            // The server answered while the head went out.
+            return Ok(());
+        }
         let shared = self.wire.clone().expect("write_request leaves a wire");
         let limit = if chunked { None } else { length };
+        let body_start = lock(&shared).bytes_out();
         let result = stream_body(&shared, read, chunked, limit);
-        if result.is_err() {
-            lock(&shared).close("a streamed request body failed");
+        if let Err(e) = &result {
+            let mut w = lock(&shared);
+            if self.answered_early(&mut w, e, body_start, limit) {
+                return Ok(());
+            }
+            w.close("a streamed request body failed");
+            drop(w);
             self.wire = None;
             self.state = State::Idle;
         }
-        self.out.clear();
         result
     }
 
@@ -827,6 +868,8 @@ impl Connection {
             }
         }
         match result {
+            // The server answered early: that response ends the request, which is not resent.
+            Ok(()) if self.body_withheld => Ok(()),
             Ok(()) => {
                 self.replayable =
                     self.method_idempotent && !separate_body && self.out.len() <= MAX_REPLAY;
@@ -862,23 +905,56 @@ impl Connection {
                 w.debug(DebugKind::DataOut, b);
             }
         }
+        let body_start = w.bytes_out() + head_len as u64;
+        let body_len = (self.out.len() - head_len + separate_body.map_or(0, <[u8]>::len)) as u64;
         let r = w.write_all(&self.out).and_then(|()| match separate_body {
             Some(b) => w.write_all(b),
             None => Ok(()),
         });
         match r {
-            Ok(()) => {
+            Err(e) if !self.answered_early(&mut w, &e, body_start, Some(body_len)) => {
+                w.close("a write failed");
+                Err(e)
+            }
+            _ => {
                 w.outstanding.push_back(Sent {
                     head: self.method_is_head,
                     deadline: self.request_deadline,
                 });
                 Ok(())
             }
-            Err(e) => {
-                w.close("a write failed");
-                Err(e)
-            }
         }
+    }
+
+    /// A write of the request failed. When the failure is the server closing (a reset or a
+    /// broken pipe) and its final answer is already here (an upload refused early: 413, 401,
+    /// 417 ...), that answer ends the request: true, the rest of the body is not sent, the
+    /// request stays sent for getresponse, and the connection closes after that response.
+    /// False when the failure stands. `body_start` is where the body began in the wire's
+    /// count of bytes out, `body_len` its length when known (for the debug trace).
+    fn answered_early(
+        &mut self,
+        w: &mut Wire,
+        e: &Error,
+        body_start: u64,
+        body_len: Option<u64>,
+    ) -> bool {
+        if e.kind() != ErrorKind::ConnectionReset || !w.holds_final_head() {
+            return false;
+        }
+        if w.debug.is_some() {
+            let sent = w.bytes_out().saturating_sub(body_start);
+            let of = body_len.map_or(String::new(), |n| format!(" of {n}"));
+            let note = format!(
+                "the server answered before the request was sent whole (after {sent}{of} body \
+                 bytes; {e}): the connection will not be reused"
+            );
+            w.debug(DebugKind::Text, note.as_bytes());
+        }
+        self.body_withheld = true;
+        self.replayable = false;
+        self.chunk_open = false;
+        true
     }
 
     /// Reads the response to the request sent (httplib's getresponse).

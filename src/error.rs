@@ -1,46 +1,15 @@
 //! The error type of the whole library: a kind, which is one of the codes of the C contract,
 //! and a message a person can act on.
 //!
-//! The exception hierarchy of Python's httplib is defined once, in [`KINDS`]; the C functions
-//! `hc_error_name`, `hc_strerror`, `hc_error_parent` and `hc_error_is` all read that table.
+//! Every code is defined once, in the table of src/error_codes.rs: its kind, the name of the
+//! Python exception it mirrors, its parent, its description and its value. This file makes of
+//! it [`ErrorKind`] and the hierarchy [`KINDS`], which the C functions `hc_error_name`,
+//! `hc_strerror`, `hc_error_parent` and `hc_error_is` read; build.rs makes of it the C enum
+//! `hc_error_code`.
 
 use std::ffi::CStr;
 use std::fmt;
 use std::io;
-
-/// One of the error codes of the C contract. The discriminant is the code's value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[repr(i32)]
-pub enum ErrorKind {
-    HttpException = 1,
-    NotConnected = 2,
-    InvalidUrl = 3,
-    UnknownProtocol = 4,
-    UnknownTransferEncoding = 5,
-    UnimplementedFileMode = 6,
-    IncompleteRead = 7,
-    ImproperConnectionState = 8,
-    CannotSendRequest = 9,
-    CannotSendHeader = 10,
-    ResponseNotReady = 11,
-    BadStatusLine = 12,
-    LineTooLong = 13,
-    RemoteDisconnected = 14,
-    TooManyHeaders = 15,
-    Os = 100,
-    Timeout = 101,
-    ConnectionRefused = 102,
-    ConnectionReset = 103,
-    HostNotFound = 104,
-    Tls = 200,
-    CertificateVerify = 201,
-    InvalidArgument = 300,
-    Internal = 900,
-    /// The proxy refused the CONNECT of a tunnel (Python raises OSError).
-    TunnelFailed = 105,
-    /// A caller's callback asked to stop (a request body source returned HC_READ_ABORT).
-    AbortedByCallback = 400,
-}
 
 /// A row of the hierarchy: the kind, its name (the Python exception's), its parent and a
 /// one-line description.
@@ -51,167 +20,60 @@ pub struct KindInfo {
     pub description: &'static CStr,
 }
 
-use ErrorKind::*;
+/// A string literal as a `&'static CStr`, checked at compile time.
+macro_rules! cstr {
+    ($s:literal) => {
+        match CStr::from_bytes_with_nul(concat!($s, "\0").as_bytes()) {
+            Ok(c) => c,
+            Err(_) => panic!("an error table string holds a NUL"),
+        }
+    };
+}
 
-/// The hierarchy, defined once.
-pub const KINDS: &[KindInfo] = &[
-    KindInfo {
-        kind: HttpException,
-        name: c"HTTPException",
-        parent: None,
-        description: c"HTTP protocol error",
-    },
-    KindInfo {
-        kind: NotConnected,
-        name: c"NotConnected",
-        parent: Some(HttpException),
-        description: c"not connected",
-    },
-    KindInfo {
-        kind: InvalidUrl,
-        name: c"InvalidURL",
-        parent: Some(HttpException),
-        description: c"invalid URL, host or port",
-    },
-    KindInfo {
-        kind: UnknownProtocol,
-        name: c"UnknownProtocol",
-        parent: Some(HttpException),
-        description: c"unknown protocol version in status line",
-    },
-    KindInfo {
-        kind: UnknownTransferEncoding,
-        name: c"UnknownTransferEncoding",
-        parent: Some(HttpException),
-        description: c"unknown transfer encoding",
-    },
-    KindInfo {
-        kind: UnimplementedFileMode,
-        name: c"UnimplementedFileMode",
-        parent: Some(HttpException),
-        description: c"unimplemented file mode",
-    },
-    KindInfo {
-        kind: IncompleteRead,
-        name: c"IncompleteRead",
-        parent: Some(HttpException),
-        description: c"response body ended before its announced end",
-    },
-    KindInfo {
-        kind: ImproperConnectionState,
-        name: c"ImproperConnectionState",
-        parent: Some(HttpException),
-        description: c"improper connection state",
-    },
-    KindInfo {
-        kind: CannotSendRequest,
-        name: c"CannotSendRequest",
-        parent: Some(ImproperConnectionState),
-        description: c"cannot send request: a request is already in progress",
-    },
-    KindInfo {
-        kind: CannotSendHeader,
-        name: c"CannotSendHeader",
-        parent: Some(ImproperConnectionState),
-        description: c"cannot send header: no request started, or headers already ended",
-    },
-    KindInfo {
-        kind: ResponseNotReady,
-        name: c"ResponseNotReady",
-        parent: Some(ImproperConnectionState),
-        description: c"response not ready: no request sent, or the previous response is unread",
-    },
-    KindInfo {
-        kind: BadStatusLine,
-        name: c"BadStatusLine",
-        parent: Some(HttpException),
-        description: c"bad status line",
-    },
-    KindInfo {
-        kind: LineTooLong,
-        name: c"LineTooLong",
-        parent: Some(HttpException),
-        description: c"status or header line too long",
-    },
-    KindInfo {
-        kind: RemoteDisconnected,
-        name: c"RemoteDisconnected",
-        parent: Some(BadStatusLine),
-        description: c"remote end closed connection without response",
-    },
-    KindInfo {
-        kind: TooManyHeaders,
-        name: c"TooManyHeaders",
-        parent: Some(HttpException),
-        description: c"got more than 100 headers",
-    },
-    KindInfo {
-        kind: Os,
-        name: c"OSError",
-        parent: None,
-        description: c"operating system error",
-    },
-    KindInfo {
-        kind: Timeout,
-        name: c"Timeout",
-        parent: Some(Os),
-        description: c"timed out",
-    },
-    KindInfo {
-        kind: ConnectionRefused,
-        name: c"ConnectionRefused",
-        parent: Some(Os),
-        description: c"connection refused",
-    },
-    KindInfo {
-        kind: ConnectionReset,
-        name: c"ConnectionReset",
-        parent: Some(Os),
-        description: c"connection reset by peer or broken pipe",
-    },
-    KindInfo {
-        kind: HostNotFound,
-        name: c"HostNotFound",
-        parent: Some(Os),
-        description: c"host name could not be resolved",
-    },
-    KindInfo {
-        kind: Tls,
-        name: c"TLSError",
-        parent: Some(Os),
-        description: c"TLS error",
-    },
-    KindInfo {
-        kind: CertificateVerify,
-        name: c"CertificateVerifyError",
-        parent: Some(Tls),
-        description: c"TLS certificate verification failed",
-    },
-    KindInfo {
-        kind: InvalidArgument,
-        name: c"InvalidArgument",
-        parent: None,
-        description: c"invalid argument",
-    },
-    KindInfo {
-        kind: Internal,
-        name: c"InternalError",
-        parent: None,
-        description: c"internal error (a bug in httpclient)",
-    },
-    KindInfo {
-        kind: TunnelFailed,
-        name: c"TunnelFailed",
-        parent: Some(Os),
-        description: c"the proxy refused to open the tunnel",
-    },
-    KindInfo {
-        kind: AbortedByCallback,
-        name: c"AbortedByCallback",
-        parent: None,
-        description: c"aborted by a callback of the caller",
-    },
-];
+macro_rules! parent_of {
+    () => {
+        None
+    };
+    ($parent:ident) => {
+        Some(ErrorKind::$parent)
+    };
+}
+
+/// Makes `ErrorKind` and `KINDS` of the table in src/error_codes.rs (build.rs makes the C enum
+/// of the same table).
+macro_rules! error_codes {
+    ($(
+        $(#[doc = $doc:literal])*
+        $kind:ident = $value:literal, $c_name:ident, $name:literal,
+            $(parent $parent:ident)? $(root)?, $description:literal;
+    )*) => {
+        /// One of the error codes of the C contract (`HC_ERR_*`). The discriminant is the
+        /// code's value.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[repr(i32)]
+        pub enum ErrorKind {
+            $(
+                $(#[doc = $doc])*
+                #[doc = concat!("\n\nC: `", stringify!($c_name), "` (", stringify!($value), ").")]
+                $kind = $value,
+            )*
+        }
+
+        /// The hierarchy, defined once (in src/error_codes.rs), in value order.
+        pub const KINDS: &[KindInfo] = &[$(
+            KindInfo {
+                kind: ErrorKind::$kind,
+                name: cstr!($name),
+                parent: parent_of!($($parent)?),
+                description: cstr!($description),
+            },
+        )*];
+    };
+}
+
+include!("error_codes.rs");
+
+use ErrorKind::*;
 
 impl ErrorKind {
     /// The code's value in the C contract.
@@ -359,6 +221,18 @@ mod tests {
         for row in KINDS {
             assert_eq!(KINDS.iter().filter(|r| r.kind == row.kind).count(), 1);
             assert_eq!(ErrorKind::from_code(row.kind.code()), Some(row.kind));
+        }
+    }
+
+    #[test]
+    fn rows_are_in_value_order() {
+        for pair in KINDS.windows(2) {
+            assert!(
+                pair[0].kind.code() < pair[1].kind.code(),
+                "{} listed before {}",
+                pair[0].kind.name(),
+                pair[1].kind.name()
+            );
         }
     }
 

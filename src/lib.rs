@@ -12,6 +12,7 @@ pub mod status;
 pub mod ffi;
 
 pub use error::{Error, ErrorKind, Result};
+pub mod client;
 pub mod connection;
 pub mod debug;
 pub mod request;

@@ -25,13 +25,21 @@ pub fn check_method(method: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// A URL may hold no control character and no space (Python's `_contains_disallowed_url_pchar_re`).
+/// A URL may hold no control character and no space (Python's `_contains_disallowed_url_pchar_re`),
+/// and no byte outside ASCII: an HTTP/1.1 request line is ASCII, so a non-ASCII path or query
+/// must be percent-encoded by the caller. (The host of an absolute URL is made ASCII before
+/// this check, by `url::request_target`.)
 pub fn check_url(url: &[u8]) -> Result<()> {
-    if let Some(i) = url.iter().position(|&b| b <= b' ' || b == 0x7f) {
+    if let Some(i) = url.iter().position(|&b| b <= b' ' || b >= 0x7f) {
+        let why = if url[i] >= 0x80 {
+            "URL can't contain non-ASCII bytes (percent-encode them)"
+        } else {
+            "URL can't contain control characters or spaces"
+        };
         return Err(Error::new(
             ErrorKind::InvalidUrl,
             format!(
-                "URL can't contain control characters or spaces (byte 0x{:02x} at offset {i}): {}",
+                "{why} (byte 0x{:02x} at offset {i}): {}",
                 url[i],
                 escape_bytes(url, 200)
             ),
@@ -204,6 +212,8 @@ mod tests {
         );
         assert!(check_url(b"/a\r\nX: y").is_err());
         assert!(check_url(b"/\x00").is_err());
+        assert!(check_url("/café".as_bytes()).is_err());
+        assert!(check_url(b"/\xff").is_err());
         assert!(check_header_name(b"X-Ok").is_ok());
         assert!(check_header_name(b"X Bad").is_err());
         assert!(check_header_name(b"X:Bad").is_err());

@@ -1,7 +1,9 @@
 //! Host and port as `hc_connection_new` takes them: `host`, `host:port`, `[v6addr]`,
 //! `[v6addr]:port`, with httplib's rules and the checks of the parsing policy.
 
-use crate::error::{Error, ErrorKind, Result};
+use std::borrow::Cow;
+
+use crate::error::{escape_bytes, Error, ErrorKind, Result};
 
 /// A parsed connection target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +63,7 @@ impl Target {
         if name.is_empty() {
             return Err(bad("empty host"));
         }
+        let name = ascii_host(name)?;
         // A port written in `host` must be valid even when `port` is given, which then wins.
         let written = match parsed_port {
             Some(p) => Some(parse_port(p).ok_or_else(|| bad("bad port"))?),
@@ -141,28 +144,97 @@ fn parse_port(p: &str) -> Option<u16> {
     }
 }
 
-/// The authority of an absolute `http://` or `https://` URL, for the `Host` header (as
-/// Python's putrequest does), or None for any other URL.
-pub fn absolute_url_authority(url: &[u8]) -> Option<&[u8]> {
+/// A host name as it goes to DNS, SNI, the certificate check and `Host`: an internationalised
+/// name becomes its IDNA A-label (UTS 46 processing with the STD3 and DNS length checks, by the
+/// `idna` crate: `bücher.example` is `xn--bcher-kva.example`); an ASCII name is left exactly as
+/// written. A name that fails the processing is `InvalidUrl`.
+pub fn ascii_host(host: &str) -> Result<Cow<'_, str>> {
+    if host.is_ascii() {
+        return Ok(Cow::Borrowed(host));
+    }
+    idna::domain_to_ascii_strict(host)
+        .map(Cow::Owned)
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidUrl,
+                format!(
+                    "host fails IDNA processing (UTS 46: {e}): {}",
+                    escape_bytes(host.as_bytes(), 200)
+                ),
+            )
+        })
+}
+
+/// Where the host (without userinfo, brackets' contents included, without port) and the
+/// authority (without userinfo) of an absolute `http://` or `https://` URL lie in `url`, as
+/// byte ranges; None for any other URL.
+fn absolute_url_spans(url: &[u8]) -> Option<(std::ops::Range<usize>, std::ops::Range<usize>)> {
     let lower = |n: usize| url.get(..n).map(|p| p.to_ascii_lowercase());
-    let rest = if lower(7).as_deref() == Some(b"http://") {
-        &url[7..]
+    let start = if lower(7).as_deref() == Some(b"http://") {
+        7
     } else if lower(8).as_deref() == Some(b"https://") {
-        &url[8..]
+        8
     } else {
         return None;
     };
-    let end = rest
+    let end = url[start..]
         .iter()
         .position(|&b| b == b'/' || b == b'?' || b == b'#')
-        .unwrap_or(rest.len());
-    let authority = &rest[..end];
-    // Drop userinfo, which never goes into Host.
-    let authority = match authority.iter().rposition(|&b| b == b'@') {
-        Some(i) => &authority[i + 1..],
-        None => authority,
+        .map_or(url.len(), |i| start + i);
+    // Userinfo never goes into Host.
+    let start = match url[start..end].iter().rposition(|&b| b == b'@') {
+        Some(i) => start + i + 1,
+        None => start,
     };
-    (!authority.is_empty()).then_some(authority)
+    let authority = &url[start..end];
+    let host_end = if authority.first() == Some(&b'[') {
+        authority
+            .iter()
+            .position(|&b| b == b']')
+            .map_or(end, |i| start + i + 1)
+    } else {
+        authority
+            .iter()
+            .rposition(|&b| b == b':')
+            .map_or(end, |i| start + i)
+    };
+    Some((start..host_end, start..end))
+}
+
+/// The authority of an absolute `http://` or `https://` URL, for the `Host` header (as
+/// Python's putrequest does), or None for any other URL.
+pub fn absolute_url_authority(url: &[u8]) -> Option<&[u8]> {
+    let (_, authority) = absolute_url_spans(url)?;
+    (!authority.is_empty()).then_some(&url[authority])
+}
+
+/// A request target as it goes on the wire. The host of an absolute `http(s)://` URL that is
+/// an internationalised name is replaced by its A-label ([`ascii_host`]); then the target must
+/// pass [`crate::request::check_url`] (no control character, space or non-ASCII byte). Borrows
+/// `url` unless a host was converted.
+pub fn request_target(url: &[u8]) -> Result<Cow<'_, [u8]>> {
+    let target = match absolute_url_spans(url) {
+        Some((host, _)) if !url[host.clone()].is_ascii() => {
+            let name = std::str::from_utf8(&url[host.clone()]).map_err(|_| {
+                Error::new(
+                    ErrorKind::InvalidUrl,
+                    format!(
+                        "host in URL is not UTF-8: {}",
+                        escape_bytes(&url[host.clone()], 200)
+                    ),
+                )
+            })?;
+            let a_label = ascii_host(name)?;
+            let mut v = Vec::with_capacity(url.len() + a_label.len());
+            v.extend_from_slice(&url[..host.start]);
+            v.extend_from_slice(a_label.as_bytes());
+            v.extend_from_slice(&url[host.end..]);
+            Cow::Owned(v)
+        }
+        _ => Cow::Borrowed(url),
+    };
+    crate::request::check_url(&target)?;
+    Ok(target)
 }
 
 #[cfg(test)]
@@ -232,5 +304,31 @@ mod tests {
         assert_eq!(absolute_url_authority(b"HTTPS://u@h?q"), Some(&b"h"[..]));
         assert_eq!(absolute_url_authority(b"/p"), None);
         assert_eq!(absolute_url_authority(b"http:///p"), None);
+        assert_eq!(
+            absolute_url_authority(b"http://[::1]:8/p"),
+            Some(&b"[::1]:8"[..])
+        );
+    }
+
+    #[test]
+    fn idna() {
+        assert_eq!(
+            t("bücher.example", 0).unwrap().host,
+            "xn--bcher-kva.example"
+        );
+        assert_eq!(t("[::1]", 0).unwrap().host, "::1");
+        let rt = |u: &str| request_target(u.as_bytes()).map(|c| c.into_owned());
+        assert_eq!(rt("/p").unwrap(), b"/p");
+        assert_eq!(
+            rt("http://u:pw@bücher.example:8/p").unwrap(),
+            b"http://u:pw@xn--bcher-kva.example:8/p"
+        );
+        assert_eq!(
+            rt("https://bücher.example").unwrap(),
+            b"https://xn--bcher-kva.example"
+        );
+        assert!(rt("http://bücher.example/é").is_err());
+        assert!(rt("http://ü@example.org/").is_err());
+        assert!(rt("/é").is_err());
     }
 }

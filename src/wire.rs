@@ -12,13 +12,13 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::transport::Transport;
 
 /// The read buffer's usual size. It grows only to hold one long head line, and shrinks back.
-pub const BUF_SIZE: usize = 16 * 1024;
+pub(crate) const BUF_SIZE: usize = 16 * 1024;
 /// The smallest and largest read buffer a connection may choose.
-pub const MIN_BLOCK: usize = 1024;
-pub const MAX_BLOCK: usize = 1024 * 1024;
+pub(crate) const MIN_BLOCK: usize = 1024;
+pub(crate) const MAX_BLOCK: usize = 1024 * 1024;
 /// The longest status, header, chunk-size or trailer line, terminator included (httplib's
 /// `_MAXLINE`).
-pub const MAX_LINE: usize = 65536;
+pub(crate) const MAX_LINE: usize = 65536;
 
 /// A request sent whose response has not been read yet.
 #[derive(Debug, Clone, Copy)]
@@ -73,6 +73,8 @@ pub struct Wire {
     pub deadline: Option<Instant>,
     /// The transport's timeout was shortened for a deadline and must be set back.
     timeout_shortened: bool,
+    /// Bytes written since the stream opened.
+    bytes_out: u64,
 }
 
 pub type SharedWire = Arc<Mutex<Wire>>;
@@ -128,6 +130,7 @@ impl Wire {
             response_active: false,
             outstanding: VecDeque::new(),
             responses: 0,
+            bytes_out: 0,
             last_used: Instant::now(),
             debug: None,
             is_tls,
@@ -359,7 +362,10 @@ impl Wire {
                     let e = io::Error::from(io::ErrorKind::WriteZero);
                     return Err(self.io_error("write to", &e));
                 }
-                Ok(n) => data = &data[n..],
+                Ok(n) => {
+                    data = &data[n..];
+                    self.bytes_out += n as u64;
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(self.deadline_error(self.io_error("write to", &e))),
             }
@@ -369,9 +375,92 @@ impl Wire {
     }
 }
 
+impl Wire {
+    /// Bytes written since the stream opened.
+    pub fn bytes_out(&self) -> u64 {
+        self.bytes_out
+    }
+
+    /// After a write failed because the peer closed or reset the stream: whether the peer's
+    /// final answer already arrived, i.e. what it sent before closing holds a whole response
+    /// head that is not an interim (1xx) one. Reads what the transport still holds (bytes
+    /// received before a reset stay readable), each read limited to EARLY_ANSWER_WAIT, and
+    /// keeps every byte read for the response.
+    pub fn holds_final_head(&mut self) -> bool {
+        const EARLY_ANSWER_WAIT: Duration = Duration::from_millis(200);
+        if self.closed {
+            return false;
+        }
+        let _ = self.io.set_io_timeout(Some(EARLY_ANSWER_WAIT));
+        let found = loop {
+            match final_head_in(self.available()) {
+                Some(found) => break found,
+                None => match self.fill(2 * MAX_LINE) {
+                    Ok(n) if n > 0 => {}
+                    _ => break false,
+                },
+            }
+        };
+        let _ = self.io.set_io_timeout(self.io_timeout);
+        found
+    }
+}
+
+/// Whether `bytes` begin with a whole final response head, after any whole interim (1xx but
+/// 101) ones: Some(true) or Some(false) when that is known, None when more bytes could tell.
+fn final_head_in(mut bytes: &[u8]) -> Option<bool> {
+    loop {
+        if bytes.len() >= 5 && !bytes.starts_with(b"HTTP/") {
+            return Some(false);
+        }
+        let end = bytes
+            .windows(2)
+            .position(|w| w == b"\n\n")
+            .map(|i| i + 2)
+            .into_iter()
+            .chain(bytes.windows(3).position(|w| w == b"\n\r\n").map(|i| i + 3))
+            .min()?;
+        let status = bytes
+            .splitn(3, |&b| b == b' ')
+            .nth(1)
+            .and_then(|s| std::str::from_utf8(s).ok())
+            .and_then(|s| s.parse::<u16>().ok());
+        match status {
+            Some(100..=199) if status != Some(101) => bytes = &bytes[end..],
+            Some(_) => return Some(true),
+            None => return Some(false),
+        }
+    }
+}
+
 fn line_too_long(max: usize) -> Error {
     Error::new(
         ErrorKind::LineTooLong,
         format!("got more than {max} bytes when reading a status, header or chunk line"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::final_head_in;
+
+    #[test]
+    fn final_heads() {
+        assert_eq!(
+            final_head_in(b"HTTP/1.1 413 Too Large\r\n\r\nbody"),
+            Some(true)
+        );
+        assert_eq!(final_head_in(b"HTTP/1.0 401 X\nA: b\n\n"), Some(true));
+        assert_eq!(
+            final_head_in(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 417 No\r\n\r\n"),
+            Some(true)
+        );
+        assert_eq!(final_head_in(b"HTTP/1.1 101 Switching\r\n\r\n"), Some(true));
+        assert_eq!(final_head_in(b"HTTP/1.1 100 Continue\r\n\r\n"), None);
+        assert_eq!(final_head_in(b"HTTP/1.1 413 Too Large\r\nContent-Le"), None);
+        assert_eq!(final_head_in(b""), None);
+        assert_eq!(final_head_in(b"HTT"), None);
+        assert_eq!(final_head_in(b"garbage\r\n\r\n"), Some(false));
+        assert_eq!(final_head_in(b"HTTP/1.1 abc\r\n\r\n"), Some(false));
+    }
 }

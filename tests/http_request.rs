@@ -576,3 +576,106 @@ fn debuglevel_zero_prints_nothing() {
     assert!(!err.contains("send:"), "{err}");
     assert!(!err.contains("reply:"), "{err}");
 }
+
+// ----- non-ASCII: a request target is ASCII; a host name goes out as its IDNA A-label -----
+
+#[test]
+fn non_ascii_request_target_is_refused_before_connecting() {
+    let (l, port) = untouched_listener();
+    let mut c = Connection::new("127.0.0.1", port).unwrap();
+    for bad in [
+        "/café".as_bytes(),
+        "/a?q=é".as_bytes(),
+        "/\u{1F600}".as_bytes(),
+        "http://example.org/café".as_bytes(),
+        b"/\xff",
+        b"/\x80",
+    ] {
+        let e = c.request(b"GET", bad, None, &[]).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidUrl, "{bad:?}");
+        assert!(e.to_string().contains("non-ASCII"), "{e}");
+        let e = c.putrequest(b"GET", bad, false, false).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidUrl, "{bad:?}");
+    }
+    // A refused target leaves the connection idle: a good request may follow.
+    assert!(c.putrequest(b"GET", b"/caf%C3%A9", false, false).is_ok());
+    assert_no_connection(&l);
+}
+
+#[test]
+fn internationalised_host_is_resolved_and_sent_as_its_a_label() {
+    assert_eq!(
+        sent_to("bücher.example", false, "/"),
+        "GET / HTTP/1.1\r\nHost: xn--bcher-kva.example\r\nAccept-Encoding: identity\r\n\r\n"
+    );
+    // UTS 46 maps to lower case; the port stays.
+    assert_eq!(
+        sent_to("BÜCHER.example:8080", false, "/"),
+        "GET / HTTP/1.1\r\nHost: xn--bcher-kva.example:8080\r\nAccept-Encoding: identity\r\n\r\n"
+    );
+    // The name that is looked up (and, over TLS, sent as SNI and checked) is the A-label.
+    let c = Connection::new_https("日本語.example", 0).unwrap();
+    assert_eq!(c.target().host, "xn--wgv71a119e.example");
+    // An ASCII host is left exactly as written.
+    let c = Connection::new("Example.COM", 0).unwrap();
+    assert_eq!(c.target().host, "Example.COM");
+}
+
+#[test]
+fn internationalised_host_in_an_absolute_url_is_sent_as_its_a_label() {
+    let (got, _) = sent("GET", "http://bücher.example/x", None, &[]);
+    assert_eq!(
+        got,
+        "GET http://xn--bcher-kva.example/x HTTP/1.1\r\nHost: xn--bcher-kva.example\r\nAccept-Encoding: identity\r\n\r\n"
+    );
+    let (got, _) = sent("GET", "HTTPS://u@bücher.example:81/x?q", None, &[]);
+    assert_eq!(
+        got,
+        "GET HTTPS://u@xn--bcher-kva.example:81/x?q HTTP/1.1\r\nHost: xn--bcher-kva.example:81\r\nAccept-Encoding: identity\r\n\r\n"
+    );
+}
+
+#[test]
+fn internationalised_tunnel_host_is_sent_as_its_a_label() {
+    let srv = ScriptedServer::start(|conn, _| {
+        use std::io::Write;
+        if let Ok(Some(_)) = conn.read_request() {
+            let _ = conn.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n");
+            if let Ok(Some(_)) = conn.read_request() {
+                let _ = conn.write_all(OK_HI);
+            }
+        }
+    });
+    let mut c = Connection::new("127.0.0.1", srv.port()).unwrap();
+    c.set_tunnel("bücher.example", 8080, &[]).unwrap();
+    c.request(b"GET", b"/", None, &[]).unwrap();
+    assert_eq!(body(&mut c.getresponse().unwrap()), b"hi");
+    drop(c);
+    let got = String::from_utf8(srv.received_when_done(0)).unwrap();
+    assert!(
+        got.starts_with(
+            "CONNECT xn--bcher-kva.example:8080 HTTP/1.1\r\nHost: xn--bcher-kva.example:8080\r\n\r\n\
+             GET / HTTP/1.1\r\nHost: xn--bcher-kva.example:8080\r\n"
+        ),
+        "{got}"
+    );
+}
+
+#[test]
+fn host_that_fails_idna_processing_is_invalid_url() {
+    let long_label = format!("{}ü.example", "a".repeat(63));
+    for bad in [
+        "-bücher.example",
+        "bü_cher.example",
+        "bücher..example",
+        long_label.as_str(),
+    ] {
+        let e = err(Connection::new(bad, 80));
+        assert_eq!(e.kind(), ErrorKind::InvalidUrl, "{bad}");
+        assert!(e.to_string().contains("IDNA"), "{e}");
+        let url = format!("http://{bad}/");
+        let mut c = Connection::new("127.0.0.1", 9).unwrap();
+        let e = c.request(b"GET", url.as_bytes(), None, &[]).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidUrl, "{url}");
+    }
+}

@@ -887,7 +887,7 @@ fn read_amt_in_pieces_over_tls() {
     assert!(full.iter().all(|&n| n == 5), "{pieces:?}");
     assert_eq!(
         *last,
-        if small.len() % 5 == 0 {
+        if small.len().is_multiple_of(5) {
             5
         } else {
             small.len() % 5

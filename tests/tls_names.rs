@@ -333,3 +333,15 @@ fn wildcard_never_matches_an_ip_address() {
     refused(&l, "127.0.0.1");
     refused(&leaf("*.0.0.1", &[]), "127.0.0.1");
 }
+
+// ----- internationalised names -----
+
+#[test]
+fn internationalised_host_is_checked_as_its_a_label() {
+    // The tunnel's CONNECT, SNI and the name check all use xn--bcher-kva.example.
+    accepted(
+        &leaf("x", &[San::Dns("xn--bcher-kva.example")]),
+        "bücher.example",
+    );
+    refused(&leaf("x", &[San::Dns("bucher.example")]), "bücher.example");
+}

@@ -64,7 +64,7 @@ def main():
             import hcservers
 
             port = int(stack.enter_context(hcservers.Servers()).env["HC_TEST_HTTP_PORT"])
-        print("nginx on 127.0.0.1:%d; library %s" % (port, httpclient._lib._name))
+        print("nginx on 127.0.0.1:%d; library %s" % (port, httpclient.library_path))
         print("%-12s %16s %16s" % ("", "small GET/s", "large MiB/s"))
         for name, mod in (("http.client", http.client), ("httpclient", httpclient)):
             rps = max(small_gets(mod, port, a.requests) for _ in range(3))

@@ -90,12 +90,16 @@ fn new_connection(
 /// brackets) on `port`. `port == 0` takes the port from `host` when it has the form
 /// `host:port` or `[v6addr]:port`, else 80; a non-zero `port` wins over one written in `host`
 /// (which must still be valid). No network I/O happens here: the connection opens on
-/// hc_connection_connect or on the first request.
+/// hc_connection_connect or on the first request. An internationalised host name (UTF-8,
+/// `bücher.example`) is converted to its IDNA A-label (`xn--bcher-kva.example`), which is what
+/// is looked up, sent as SNI, checked against the certificate and sent in `Host`; an ASCII
+/// name is used exactly as written.
 ///
 /// `host` is borrowed for the call. On success `*out` receives a new handle that the caller
 /// frees with hc_connection_free; on failure `*out` is untouched.
 ///
-/// Returns HC_OK; HC_ERR_INVALID_URL for a host holding a control character, space or `@`,
+/// Returns HC_OK; HC_ERR_INVALID_URL for a host name that fails IDNA processing (UTS 46 with
+/// the STD3 and DNS length rules), a host holding a control character, space or `@`,
 /// an empty host, or a bad port after `:` (empty, not digits, more than 10 digits, 0, over
 /// 65535; leading zeros are digits: `:00080` is port 80);
 /// HC_ERR_INVALID_ARGUMENT for a NULL `host` or `out`.
@@ -483,9 +487,20 @@ unsafe fn headers_arg<'a>(
 /// 417, a 401, ...) is returned by hc_getresponse, the body is not sent, and the connection
 /// closes after that response. Such a request is never sent again by the library.
 ///
+/// A server may also answer before it has read the whole body and close (a 413 Payload Too
+/// Large, a 401): when a write fails because the server closed or reset the connection and
+/// a whole final response head is already there, that response ends the request. This call
+/// (and hc_endheaders, hc_send, hc_send_chunk, hc_request_stream, hc_request_fd likewise)
+/// returns HC_OK without sending the rest of the body, hc_getresponse returns the server's
+/// response, the debug trace says how many body bytes went out, and the connection closes
+/// after that response. Only when no response is there does the write error stand.
+///
 /// Returns HC_OK; HC_ERR_CANNOT_SEND_REQUEST when a request is already being built or its
-/// response was not yet got; HC_ERR_INVALID_URL for a URL with a control character or a
-/// space; HC_ERR_INVALID_ARGUMENT for a NULL `conn`, `method` or `url`, a method that is not a
+/// response was not yet got; HC_ERR_INVALID_URL for a URL with a control character, a space
+/// or a byte outside ASCII (a request line is ASCII: percent-encode such bytes; only the host
+/// of an absolute `http(s)://` URL may be an internationalised name, sent as its IDNA A-label
+/// in the request line and in `Host`), or such a host that fails IDNA processing;
+/// HC_ERR_INVALID_ARGUMENT for a NULL `conn`, `method` or `url`, a method that is not a
 /// token, a bad header name or value (CR, LF, NUL, other controls), or both Content-Length and
 /// Transfer-Encoding; the connect errors of hc_connection_connect; HC_ERR_CONNECTION_RESET,
 /// HC_ERR_TIMEOUT or HC_ERR_OS when writing fails.
@@ -574,7 +589,8 @@ pub extern "C" fn hc_request_fd(
 /// `url` are borrowed for the call.
 ///
 /// Returns HC_OK; HC_ERR_CANNOT_SEND_REQUEST when the connection is not idle (a request is
-/// being built, or its response was not got); HC_ERR_INVALID_URL for a bad URL;
+/// being built, or its response was not got); HC_ERR_INVALID_URL for a bad URL (as
+/// hc_request: a control character, a space or a non-ASCII byte);
 /// HC_ERR_INVALID_ARGUMENT for a NULL argument or a method that is not a token.
 #[no_mangle]
 pub extern "C" fn hc_putrequest(
@@ -649,9 +665,10 @@ pub extern "C" fn hc_endheaders(
 /// request the caller then frames the chunks itself, and hc_getresponse adds no end). A
 /// request so sent is never sent again by the library. `data` is borrowed for the call.
 ///
-/// Returns HC_OK; HC_ERR_IMPROPER_CONNECTION_STATE between hc_putrequest and hc_endheaders;
-/// HC_ERR_INVALID_ARGUMENT for a NULL `conn`, or a NULL `data` with a non-zero `len`; connect
-/// and write errors as hc_request.
+/// Returns HC_OK (also when the server's answer already ended the request, see hc_request:
+/// the data is then dropped); HC_ERR_IMPROPER_CONNECTION_STATE between hc_putrequest and
+/// hc_endheaders; HC_ERR_INVALID_ARGUMENT for a NULL `conn`, or a NULL `data` with a non-zero
+/// `len`; connect and write errors as hc_request.
 #[no_mangle]
 pub extern "C" fn hc_send(conn: *mut hc_connection, data: *const u8, len: usize) -> hc_error {
     const F: &str = "hc_send";
@@ -712,7 +729,9 @@ pub type hc_read_callback =
 /// `method`, `url` and `headers` are borrowed for the call; `userdata` is passed through
 /// untouched. The body is streamed, never held whole, so the request is never sent again by
 /// the library. After a failure while the body was being sent the connection is closed (a
-/// partial request went out) and the next request opens a new one.
+/// partial request went out) and the next request opens a new one; a server's answer that
+/// arrived before the failure ends the request instead, as for hc_request (HC_OK, the
+/// callback is not called again).
 ///
 /// Returns HC_OK; the errors of hc_request; HC_ERR_INVALID_ARGUMENT for a NULL
 /// `read_callback`, a `content_length` below -1, or a callback that returned more than `cap`;
@@ -781,7 +800,8 @@ pub extern "C" fn hc_request_stream(
 /// HC_ERR_INVALID_ARGUMENT for a NULL `conn`, or a NULL `data` with a non-zero `len`;
 /// HC_ERR_NOT_CONNECTED when the connection was closed meanwhile; HC_ERR_CONNECTION_RESET,
 /// HC_ERR_TIMEOUT or HC_ERR_OS when the write fails (the connection is then closed and the
-/// request abandoned).
+/// request abandoned). When the server's answer ended the request early (see hc_request),
+/// HC_OK and the data is dropped.
 #[no_mangle]
 pub extern "C" fn hc_send_chunk(conn: *mut hc_connection, data: *const u8, len: usize) -> hc_error {
     const F: &str = "hc_send_chunk";

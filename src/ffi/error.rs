@@ -5,68 +5,8 @@ use std::ffi::{c_char, c_int};
 use super::{guard_value, with_last_error};
 use crate::error::ErrorKind;
 
-/// The values an `hc_error` takes. New codes may be appended; none is ever renumbered.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum hc_error_code {
-    /// Success.
-    HC_OK = 0,
-    /// HTTPException: the root of the HTTP protocol errors.
-    HC_ERR_HTTP_EXCEPTION = 1,
-    /// NotConnected.
-    HC_ERR_NOT_CONNECTED = 2,
-    /// InvalidURL: a bad host, port or URL (control characters, space, `@`).
-    HC_ERR_INVALID_URL = 3,
-    /// UnknownProtocol: a status line with a version other than HTTP/1.x.
-    HC_ERR_UNKNOWN_PROTOCOL = 4,
-    /// UnknownTransferEncoding.
-    HC_ERR_UNKNOWN_TRANSFER_ENCODING = 5,
-    /// UnimplementedFileMode.
-    HC_ERR_UNIMPLEMENTED_FILE_MODE = 6,
-    /// IncompleteRead: the body ended before its announced end.
-    HC_ERR_INCOMPLETE_READ = 7,
-    /// ImproperConnectionState: the parent of the three state errors below.
-    HC_ERR_IMPROPER_CONNECTION_STATE = 8,
-    /// CannotSendRequest: a request is already being sent.
-    HC_ERR_CANNOT_SEND_REQUEST = 9,
-    /// CannotSendHeader: no request started, or its headers already ended.
-    HC_ERR_CANNOT_SEND_HEADER = 10,
-    /// ResponseNotReady: no request sent, or the previous response is unread.
-    HC_ERR_RESPONSE_NOT_READY = 11,
-    /// BadStatusLine: the reply does not start with a valid status line.
-    HC_ERR_BAD_STATUS_LINE = 12,
-    /// LineTooLong: a status or header line over 65536 bytes.
-    HC_ERR_LINE_TOO_LONG = 13,
-    /// RemoteDisconnected: the server closed before any status line (a BadStatusLine).
-    HC_ERR_REMOTE_DISCONNECTED = 14,
-    /// More than 100 header fields.
-    HC_ERR_TOO_MANY_HEADERS = 15,
-    /// OSError: a system call failed; the message keeps the errno.
-    HC_ERR_OS = 100,
-    /// A connect, read or write timed out.
-    HC_ERR_TIMEOUT = 101,
-    /// The connection was refused.
-    HC_ERR_CONNECTION_REFUSED = 102,
-    /// The connection was reset, or the pipe broke.
-    HC_ERR_CONNECTION_RESET = 103,
-    /// The host name could not be resolved.
-    HC_ERR_HOST_NOT_FOUND = 104,
-    /// A TLS error other than certificate verification.
-    HC_ERR_TLS = 200,
-    /// The server's certificate could not be verified (untrusted, expired, wrong host).
-    HC_ERR_CERTIFICATE_VERIFY = 201,
-    /// A bad argument: NULL, a bad header name or value, a bad option.
-    HC_ERR_INVALID_ARGUMENT = 300,
-    /// A bug inside httpclient (a caught panic).
-    HC_ERR_INTERNAL = 900,
-    /// The proxy refused to open a tunnel (hc_connection_set_tunnel): it answered the CONNECT
-    /// with a non-2xx status, garbage, or nothing; the message holds its status line. A child
-    /// of HC_ERR_OS, as Python raises OSError("Tunnel connection failed: ...").
-    HC_ERR_TUNNEL_FAILED = 105,
-    /// A callback of the caller asked to stop (a body source of hc_request_stream returned
-    /// HC_READ_ABORT). A root: neither a protocol, an OS nor an argument error.
-    HC_ERR_ABORTED_BY_CALLBACK = 400,
-}
+// The C enum `hc_error_code` (HC_OK and every HC_ERR_*) is written into the header by build.rs
+// from the one table of codes, src/error_codes.rs, which also makes `ErrorKind`.
 
 /// The Python exception name of `code` ("CannotSendRequest", "HTTPException", ...), "OK" for
 /// HC_OK, "Unknown" for a code that is not one of `hc_error_code`.
@@ -100,8 +40,8 @@ pub extern "C" fn hc_strerror(code: c_int) -> *const c_char {
 
 /// The direct parent of `code` in the hierarchy (HC_ERR_CANNOT_SEND_REQUEST ->
 /// HC_ERR_IMPROPER_CONNECTION_STATE); HC_OK for a root (HC_ERR_HTTP_EXCEPTION, HC_ERR_OS,
-/// HC_ERR_INVALID_ARGUMENT, HC_ERR_INTERNAL, HC_ERR_ABORTED_BY_CALLBACK), for HC_OK and for an
-/// unknown code.
+/// HC_ERR_INVALID_ARGUMENT, HC_ERR_INTERNAL, HC_ERR_ABORTED_BY_CALLBACK, HC_ERR_REDIRECT), for
+/// HC_OK and for an unknown code.
 #[no_mangle]
 pub extern "C" fn hc_error_parent(code: c_int) -> c_int {
     guard_value(0, || {

@@ -12,6 +12,8 @@
 // Exported functions take raw pointers from C by design; their contracts are in the header.
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
+pub mod call;
+pub mod client;
 pub mod connection;
 pub mod constants;
 pub mod error;

@@ -3,15 +3,87 @@
 use std::ffi::{c_char, c_int};
 
 use super::{arg_bytes, guard, guard_value, handle_mut, handle_ref, hc_error, null_arg, out_write};
+use crate::client::Response as ClientResponse;
 use crate::error::{Error, ErrorKind};
 use crate::response::head::Head;
 use crate::response::Response;
 
-/// A response (httplib's HTTPResponse). Opaque; got from hc_getresponse, freed by
-/// hc_response_free. It stays readable after its connection handle was freed.
+/// A response (httplib's HTTPResponse). Opaque; got from hc_getresponse, or from hc_call_send,
+/// hc_client_request or hc_get; freed by hc_response_free. It stays readable after its
+/// connection or client handle was freed.
 pub struct hc_response {
     /// Always Some while the handle is live; None only inside the per-thread spare below.
-    inner: Option<Response>,
+    inner: Option<Held>,
+}
+
+/// What a response handle holds: a connection-level response, or one from the URL-level
+/// client (which may decode its body and gives its connection back to the pool).
+// A connection-level response stays inline: the handle's allocation is reused per thread, so a
+// warm keep-alive request allocates nothing (tests/no_alloc.rs); the larger client response is
+// boxed so that it does not make every handle bigger.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Held {
+    Plain(Response),
+    Client(Box<ClientResponse>),
+}
+
+impl Held {
+    /// The connection layer's response: status, headers and trailers as received.
+    fn raw(&self) -> &Response {
+        match self {
+            Held::Plain(r) => r,
+            Held::Client(c) => c.raw(),
+        }
+    }
+
+    fn read_fill(&mut self, buf: &mut [u8]) -> (usize, crate::Result<()>) {
+        match self {
+            Held::Plain(r) => r.read_fill(buf),
+            Held::Client(c) => c.read_fill(buf),
+        }
+    }
+
+    fn read_to_end(&mut self, out: &mut Vec<u8>) -> crate::Result<()> {
+        match self {
+            Held::Plain(r) => r.read_to_end(out),
+            Held::Client(c) => c.read_to_end(out),
+        }
+    }
+
+    fn readline(&mut self, buf: &mut [u8]) -> crate::Result<usize> {
+        match self {
+            Held::Plain(r) => r.readline(buf),
+            Held::Client(c) => c.readline(buf),
+        }
+    }
+
+    fn bytes_read(&self) -> u64 {
+        match self {
+            Held::Plain(r) => r.bytes_read(),
+            Held::Client(c) => c.bytes_read(),
+        }
+    }
+
+    fn length(&self) -> Option<u64> {
+        match self {
+            Held::Plain(r) => r.length(),
+            Held::Client(c) => c.length(),
+        }
+    }
+
+    fn isclosed(&self) -> bool {
+        match self {
+            Held::Plain(r) => r.isclosed(),
+            Held::Client(c) => c.isclosed(),
+        }
+    }
+
+    fn client(&self) -> Option<&ClientResponse> {
+        match self {
+            Held::Plain(_) => None,
+            Held::Client(c) => Some(c),
+        }
+    }
 }
 
 thread_local! {
@@ -21,12 +93,21 @@ thread_local! {
 }
 
 pub(crate) fn into_raw(resp: Response) -> *mut hc_response {
+    held_into_raw(Held::Plain(resp))
+}
+
+/// A new handle for a response of the URL-level client.
+pub(crate) fn client_into_raw(resp: ClientResponse) -> *mut hc_response {
+    held_into_raw(Held::Client(Box::new(resp)))
+}
+
+fn held_into_raw(held: Held) -> *mut hc_response {
     let boxed = match SPARE.try_with(|s| s.take()).ok().flatten() {
         Some(mut b) => {
-            b.inner = Some(resp);
+            b.inner = Some(held);
             b
         }
-        None => Box::new(hc_response { inner: Some(resp) }),
+        None => Box::new(hc_response { inner: Some(held) }),
     };
     Box::into_raw(boxed)
 }
@@ -39,11 +120,15 @@ fn freed(func: &str) -> Error {
 }
 
 fn resp_ref<'a>(resp: *const hc_response, func: &str) -> crate::Result<&'a Response> {
+    held_ref(resp, func).map(Held::raw)
+}
+
+fn held_ref<'a>(resp: *const hc_response, func: &str) -> crate::Result<&'a Held> {
     let r = unsafe { handle_ref(resp, func, "resp") }?;
     r.inner.as_ref().ok_or_else(|| freed(func))
 }
 
-fn resp_mut<'a>(resp: *mut hc_response, func: &str) -> crate::Result<&'a mut Response> {
+fn resp_mut<'a>(resp: *mut hc_response, func: &str) -> crate::Result<&'a mut Held> {
     let r = unsafe { handle_mut(resp, func, "resp") }?;
     r.inner.as_mut().ok_or_else(|| freed(func))
 }
@@ -78,14 +163,18 @@ pub extern "C" fn hc_response_version(resp: *const hc_response) -> c_int {
 /// the body ends first, and stores the count in `*n_read`. `HC_OK` with `*n_read == 0` means
 /// the body has ended (and every later call says so again); `cap == 0` reads nothing. The
 /// body is de-framed (Content-Length, chunked, or until close); HEAD, 1xx, 204 and 304
-/// responses have none.
+/// responses have none. A response from hc_client gives decoded bytes when
+/// hc_response_decoded says so, and gives its connection back to the client's pool once read
+/// to its end.
 ///
 /// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `resp` or `n_read`, or a NULL `buf` with
 /// a non-zero `cap`; HC_ERR_INCOMPLETE_READ when the body was cut short (`*n_read` still
 /// holds the bytes placed in `buf`; the message says how many were read and expected);
 /// HC_ERR_HTTP_EXCEPTION for a malformed chunked body; HC_ERR_NOT_CONNECTED when the
 /// connection was closed by hc_connection_close; HC_ERR_TIMEOUT, HC_ERR_CONNECTION_RESET,
-/// HC_ERR_OS and TLS errors. After an error the connection is closed and every later read
+/// HC_ERR_OS and TLS errors; for a body decoded by hc_client, HC_ERR_CONTENT_DECODING
+/// (corrupt, truncated, or followed by other bytes) and HC_ERR_DECODED_SIZE_EXCEEDED (over the
+/// cap of hc_client_set_max_decoded_size). After an error the connection is closed and every later read
 /// returns the same error.
 #[no_mangle]
 pub extern "C" fn hc_response_read(
@@ -267,11 +356,12 @@ fn field_at(
 }
 
 /// The body bytes still to come when known (from Content-Length; 0 once the body ended and
-/// for a response without body), else -1 (chunked, until close, or a NULL `resp`).
+/// for a response without body), else -1 (chunked, until close, a body being decoded by
+/// hc_client, or a NULL `resp`).
 #[no_mangle]
 pub extern "C" fn hc_response_length(resp: *const hc_response) -> i64 {
     guard_value(-1, || {
-        resp_ref(resp, "hc_response_length")
+        held_ref(resp, "hc_response_length")
             .ok()
             .and_then(|r| r.length())
             .and_then(|n| i64::try_from(n).ok())
@@ -283,7 +373,7 @@ pub extern "C" fn hc_response_length(resp: *const hc_response) -> i64 {
 #[no_mangle]
 pub extern "C" fn hc_response_isclosed(resp: *const hc_response) -> bool {
     guard_value(true, || {
-        resp_ref(resp, "hc_response_isclosed").map_or(true, |r| r.isclosed())
+        held_ref(resp, "hc_response_isclosed").map_or(true, |r| r.isclosed())
     })
 }
 
@@ -353,7 +443,7 @@ pub extern "C" fn hc_response_readline(
 #[no_mangle]
 pub extern "C" fn hc_response_bytes_read(resp: *const hc_response) -> u64 {
     guard_value(0, || {
-        resp_ref(resp, "hc_response_bytes_read").map_or(0, |r| r.bytes_read())
+        held_ref(resp, "hc_response_bytes_read").map_or(0, |r| r.bytes_read())
     })
 }
 
@@ -410,4 +500,59 @@ pub extern "C" fn hc_response_gettrailer(
             t.field_cstr(i).map(|(_, v)| v)
         },
     )
+}
+
+/// The final URL of a response from hc_client (after redirects; userinfo removed; the
+/// fragment kept), valid until hc_response_free; NULL for a response from hc_getresponse and
+/// for a NULL `resp`.
+#[no_mangle]
+pub extern "C" fn hc_response_url(resp: *const hc_response) -> *const c_char {
+    guard_value(std::ptr::null(), || {
+        held_ref(resp, "hc_response_url")
+            .ok()
+            .and_then(Held::client)
+            .map_or(std::ptr::null(), |c| c.url_cstr().as_ptr())
+    })
+}
+
+/// How many redirects hc_client followed to get this response; 0 for a response from
+/// hc_getresponse; -1 for a NULL `resp`.
+#[no_mangle]
+pub extern "C" fn hc_response_redirect_count(resp: *const hc_response) -> c_int {
+    guard_value(-1, || match held_ref(resp, "hc_response_redirect_count") {
+        Ok(h) => h.client().map_or(0, |c| {
+            c_int::try_from(c.redirect_count()).unwrap_or(c_int::MAX)
+        }),
+        Err(_) => -1,
+    })
+}
+
+/// The resolved target of a 3xx response that hc_client returned instead of following (the
+/// redirect limit is 0, the status is not one that is followed, or a streamed body would have
+/// had to be sent again), valid until hc_response_free; NULL when there is none (no Location,
+/// one that does not resolve, several differing ones), for a response from hc_getresponse and
+/// for a NULL `resp`. It may have any scheme: check it before following it by hand.
+#[no_mangle]
+pub extern "C" fn hc_response_redirect_location(resp: *const hc_response) -> *const c_char {
+    guard_value(std::ptr::null(), || {
+        held_ref(resp, "hc_response_redirect_location")
+            .ok()
+            .and_then(Held::client)
+            .and_then(|c| c.redirect_location_cstr())
+            .map_or(std::ptr::null(), |l| l.as_ptr())
+    })
+}
+
+/// True when hc_client decodes this response's body (its Content-Encoding is a chain of
+/// codings hc_client offered): hc_response_read then gives decoded bytes,
+/// hc_response_length is -1 and hc_response_getheader still shows Content-Encoding as
+/// received. False for a body passed raw, a response from hc_getresponse, and a NULL `resp`.
+#[no_mangle]
+pub extern "C" fn hc_response_decoded(resp: *const hc_response) -> bool {
+    guard_value(false, || {
+        held_ref(resp, "hc_response_decoded")
+            .ok()
+            .and_then(Held::client)
+            .is_some_and(ClientResponse::decoded)
+    })
 }

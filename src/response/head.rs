@@ -8,9 +8,9 @@ use crate::request::trim;
 use crate::wire::{Line, Wire, MAX_LINE};
 
 /// The most header lines in one head (httplib's `_MAXHEADERS`).
-pub const MAX_HEADERS: usize = 100;
+pub(crate) const MAX_HEADERS: usize = 100;
 /// The most interim (1xx) responses skipped before a final one.
-pub const MAX_INTERIM: usize = 32;
+pub(crate) const MAX_INTERIM: usize = 32;
 
 /// A parsed status line and its header fields. The strings live in one buffer, each followed
 /// by a NUL so that the C face can hand them out without copying.
@@ -312,7 +312,7 @@ pub fn read_trailers(wire: &mut Wire) -> Result<Head> {
 }
 
 /// The most bytes of a trailer section.
-pub const MAX_TRAILER_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_TRAILER_BYTES: usize = 64 * 1024;
 
 #[cfg(test)]
 mod tests {

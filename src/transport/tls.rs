@@ -230,11 +230,12 @@ pub struct TlsTransport(pub SslStream<TcpStream>);
 impl TlsTransport {
     /// When the peer reset the connection under a write, its reason may be waiting in the
     /// receive buffer: a TLS alert (with TLS 1.3 a server refuses a client certificate only
-    /// after the client's handshake is done). Reads it without blocking.
+    /// after the client's handshake is done). Looks for it without blocking; a peek, so that
+    /// application data (the server's early answer to an upload) stays there to be read.
     fn pending_alert(&mut self) -> Option<io::Error> {
         self.0.get_ref().set_nonblocking(true).ok()?;
-        let mut scratch = [0u8; 256];
-        let r = self.0.ssl_read(&mut scratch);
+        let mut scratch = [0u8; 1];
+        let r = self.0.ssl_peek(&mut scratch);
         let _ = self.0.get_ref().set_nonblocking(false);
         match r {
             Err(e) if e.code() == ErrorCode::SSL => {

@@ -361,6 +361,14 @@ static void invalid_utf8(void) {
     CHECK_RC(hc_connection_new("\xff\xfe", 80, &c), HC_ERR_INVALID_URL);
     CHECK_RC(hc_https_connection_new("h\xc3", 443, &c), HC_ERR_INVALID_URL);
     CHECK(c == NULL);
+    /* An internationalised name is taken (as its IDNA A-label); one that fails IDNA
+     * processing is not. */
+    CHECK_RC(hc_connection_new("-b\xc3\xbc" "cher.example", 80, &c), HC_ERR_INVALID_URL);
+    CHECK_RC(hc_https_connection_new("b\xc3\xbc_cher.example", 443, &c), HC_ERR_INVALID_URL);
+    CHECK(c == NULL);
+    CHECK_RC(hc_https_connection_new("b\xc3\xbc" "cher.example", 0, &c), HC_OK);
+    hc_connection_free(c);
+    c = NULL;
 
     hc_connection *s = new_https();
     /* Paths are strings of the contract: UTF-8. */
@@ -375,10 +383,13 @@ static void invalid_utf8(void) {
     CHECK_RC(hc_request(c, "G\xc3T", "/", NULL, 0, NULL, 0), HC_ERR_INVALID_ARGUMENT);
     hc_header h_bad_name[1] = {{"X-\xff", "v"}};
     CHECK_RC(hc_request(c, "GET", "/", NULL, 0, h_bad_name, 1), HC_ERR_INVALID_ARGUMENT);
-    /* Bytes 0x80-0xFF are not controls: a URL or header value holding them is sent as is
-     * (httplib sends bytes; the caller chose them). */
+    /* A request line is ASCII: a URL holding bytes 0x80-0xFF is refused with nothing sent
+     * (the caller percent-encodes them). A header value may hold them: it is sent as is. */
+    CHECK_RC(hc_request(c, "GET", "/\xff\xfe", NULL, 0, NULL, 0), HC_ERR_INVALID_URL);
+    CHECK_RC(hc_request(c, "GET", "/caf\xc3\xa9", NULL, 0, NULL, 0), HC_ERR_INVALID_URL);
+    CHECK_RC(hc_putrequest(c, "GET", "/caf\xc3\xa9", 0), HC_ERR_INVALID_URL);
     hc_header h_bin_value[1] = {{"X-Bin", "\xff\xfe"}};
-    CHECK_RC(hc_request(c, "GET", "/\xff\xfe", NULL, 0, h_bin_value, 1), HC_OK);
+    CHECK_RC(hc_request(c, "GET", "/caf%C3%A9", NULL, 0, h_bin_value, 1), HC_OK);
     hc_response *r = NULL;
     CHECK_RC(hc_getresponse(c, &r), HC_OK);
     CHECK(hc_response_getheader(r, "x-\xff") == NULL);

@@ -34,13 +34,23 @@ static const struct code_row table[] = {
   {HC_ERR_INVALID_ARGUMENT, "InvalidArgument", HC_OK},
   {HC_ERR_INTERNAL, "InternalError", HC_OK},
   /* Appended by issue 7 (proxy tunnels, streamed bodies). */
-  {HC_ERR_TUNNEL_FAILED, "TunnelFailed", HC_ERR_OS},
+  {HC_ERR_TUNNEL_FAILED, "TunnelFailed", HC_ERR_PROXY},
   {HC_ERR_ABORTED_BY_CALLBACK, "AbortedByCallback", HC_OK},
+  /* The URL-level client (docs/client.md). */
+  {HC_ERR_PROXY, "ProxyError", HC_ERR_OS},
+  {HC_ERR_PROXY_AUTH_REQUIRED, "ProxyAuthRequired", HC_ERR_PROXY},
+  {HC_ERR_REDIRECT, "RedirectError", HC_OK},
+  {HC_ERR_TOO_MANY_REDIRECTS, "TooManyRedirects", HC_ERR_REDIRECT},
+  {HC_ERR_REDIRECT_REFUSED, "RedirectRefused", HC_ERR_REDIRECT},
+  {HC_ERR_BAD_LOCATION, "BadLocation", HC_ERR_REDIRECT},
+  {HC_ERR_CONTENT_DECODING, "ContentDecodingError", HC_ERR_HTTP_EXCEPTION},
+  {HC_ERR_TOO_MANY_ENCODINGS, "TooManyEncodings", HC_ERR_CONTENT_DECODING},
+  {HC_ERR_DECODED_SIZE_EXCEEDED, "DecodedSizeExceeded", HC_ERR_CONTENT_DECODING},
 };
 #define N_CODES (sizeof table / sizeof table[0])
 
-static const int unknown_codes[] = {-1, -2, -100, 16, 99, 106, 199, 202, 299, 301, 401, 899, 901,
-                                    1000, 65536, 1 << 24, INT_MAX, INT_MIN, INT_MIN + 1};
+static const int unknown_codes[] = {-1, -2, -100, 16, 99, 150, 199, 202, 299, 301, 401, 499, 504,
+                                    509, 513, 899, 901, 1000, 65536, 1 << 24, INT_MAX, INT_MIN, INT_MIN + 1};
 #define N_UNKNOWN (sizeof unknown_codes / sizeof unknown_codes[0])
 
 /* The reference answer for hc_error_is, from the table above. */

@@ -12,6 +12,7 @@
 //! Use from a test file with `mod common;`.
 #![allow(dead_code)] // each test binary uses a different part of this module
 
+pub mod routed;
 pub mod scripted;
 
 use std::collections::HashMap;

@@ -8,7 +8,8 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
-sys.path.insert(0, os.path.join(HERE, ".."))
+if os.environ.get("HC_TEST_WHEEL") != "1":
+    sys.path.insert(0, os.path.join(HERE, ".."))  # this checkout's package, not an installed one
 sys.path.insert(0, os.path.join(ROOT, "tests", "servers"))
 
 

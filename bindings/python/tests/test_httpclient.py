@@ -1,10 +1,14 @@
 """The ctypes binding against the real servers: it must behave as http.client does."""
 
+import builtins
+import gc
 import hashlib
 import http.client
 import io
 import json
 import os
+import socket
+import threading
 
 import pytest
 
@@ -31,8 +35,11 @@ def test_get_status_reason_version_headers_and_body(env, docroot):
     assert ("Content-Length", str(len(small(docroot)))) in r.getheaders()
     assert r.length == len(small(docroot))
     assert r.read() == small(docroot)
-    assert r.isclosed() and r.closed
+    # As http.client: isclosed() once the body ended; `closed` (io) only after close().
+    assert r.isclosed() and not r.closed
     assert r.read() == b""
+    r.close()
+    assert r.closed
 
 
 def test_the_same_answers_as_http_client(env):
@@ -242,3 +249,105 @@ def test_remote_disconnected_and_incomplete_read():
     assert ei.value.partial == b"abc"
     t.join()
     lsn.close()
+
+
+def serve_once(reply):
+    """A one-connection server that answers any request with `reply`; returns its port."""
+    lsn = socket.socket()
+    lsn.bind(("127.0.0.1", 0))
+    lsn.listen(1)
+
+    def serve():
+        s, _ = lsn.accept()
+        s.recv(65536)
+        s.sendall(reply)
+        s.close()
+        lsn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return lsn.getsockname()[1]
+
+
+def test_headers_are_an_http_message():
+    port_ = serve_once(b"HTTP/1.1 200 OK\r\nX-A: 1\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                       b"X-A: 2\r\nContent-Length: 2\r\n\r\nok")
+    c = httpclient.HTTPConnection("127.0.0.1", port_, timeout=10)
+    c.request("GET", "/")
+    r = c.getresponse()
+    assert isinstance(r.msg, http.client.HTTPMessage) and r.headers is r.msg and r.info() is r.msg
+    assert r.msg.get_all("x-a") == ["1", "2"]
+    assert r.getheader("X-A") == "1, 2"
+    assert r.msg.get_content_charset() == "utf-8"
+    assert r.getheaders()[0] == ("X-A", "1")
+    assert r.read() == b"ok"
+    r.close()
+    assert r.getheader("X-A") == "1, 2"  # still there after close, as in http.client
+
+
+def test_response_is_a_buffered_binary_stream(env):
+    c = conn(env)
+    body = "caf\u00e9 line one\nline two\n".encode("utf-8")
+    c.request("POST", "/echo", body=body)
+    r = c.getresponse()
+    assert isinstance(r, io.BufferedIOBase) and r.readable() and not r.writable()
+    text = io.TextIOWrapper(r, encoding="utf-8")
+    assert text.readline() == "caf\u00e9 line one\n"
+    assert text.read() == "line two\n"
+    text.close()
+    assert r.closed
+    with pytest.raises(ValueError):
+        next(iter(r))  # a closed stream, as io says
+
+
+def test_handles_are_freed_by_finalizers_not_del():
+    assert "__del__" not in vars(httpclient.HTTPConnection)
+    assert "__del__" not in vars(httpclient.HTTPResponse)
+    c = httpclient.HTTPConnection("127.0.0.1", 9)
+    fin = c._finalizer
+    assert fin.alive
+    del c
+    gc.collect()
+    assert not fin.alive
+
+
+def test_no_name_shadows_a_builtin():
+    assert not hasattr(httpclient, "OSError")
+    for name in httpclient.__all__:
+        assert not hasattr(builtins, name), name
+    assert issubclass(httpclient.TransportError, OSError)
+    assert issubclass(httpclient.TLSError, httpclient.TransportError)
+    assert httpclient.TransportError.code == 100
+
+
+def test_the_package_and_library_in_use():
+    """Under HC_TEST_WHEEL=1 (the installed-wheel test) the package must come from the
+    virtualenv and load the library bundled in it, with nothing set in the environment."""
+    here = os.path.dirname(os.path.abspath(httpclient.__file__))
+    if os.environ.get("HC_TEST_WHEEL") == "1":
+        assert "site-packages" in here, here
+        assert "HTTPCLIENT_LIB" not in os.environ
+        assert os.path.dirname(os.path.abspath(httpclient.library_path)) == here
+    else:
+        assert os.path.exists(httpclient.library_path) or "/" not in httpclient.library_path
+
+
+def test_exception_classes_mirror_the_c_hierarchy():
+    """One class per C code, named as hc_error_name names it (OSError excepted: its class is
+    TransportError), each a subclass of the class of hc_error_parent's code."""
+    import ctypes
+
+    from httpclient import errors
+    from httpclient._lib import bind
+
+    name = bind("hc_error_name", ctypes.c_char_p, ctypes.c_int)
+    parent = bind("hc_error_parent", ctypes.c_int, ctypes.c_int)
+    for code, cls in errors.BY_CODE.items():
+        c_name = name(code).decode()
+        assert c_name != "Unknown", code
+        assert cls.__name__ == ("TransportError" if c_name == "OSError" else c_name), code
+        p = parent(code)
+        if p:
+            assert issubclass(cls, errors.BY_CODE[p]), (cls, p)
+    # Every code the library knows has its class.
+    known = [c for c in range(1, 1000) if name(c).decode() != "Unknown"]
+    assert sorted(known) == sorted(errors.BY_CODE), set(known) ^ set(errors.BY_CODE)

@@ -1,0 +1,245 @@
+//! A response from the client: the connection layer's response, what the client learned on
+//! the way (final URL, redirects), and the pooled connection it came on, given back to the
+//! pool as soon as the body has been read to its end.
+
+use std::ffi::{CStr, CString};
+use std::sync::Arc;
+
+use super::decode::Decoder;
+use super::pool::PoolKey;
+use super::Shared;
+use crate::connection::Connection;
+use crate::error::Result;
+use crate::response::head::Head;
+
+/// The connection a response is read from, and where to give it back.
+pub(crate) struct Home {
+    pub shared: Arc<Shared>,
+    pub key: Arc<PoolKey>,
+    pub conn: Connection,
+}
+
+impl Home {
+    /// Gives the connection back to the pool when it can carry another request.
+    pub fn release(self, raw: &crate::Response) {
+        if raw.isclosed() && !raw.will_close() && self.conn.fileno().is_some() {
+            let limits = self.shared.limits();
+            self.shared.pool.checkin(self.key, self.conn, &limits);
+        }
+    }
+}
+
+/// A response got through a [`super::Client`].
+pub struct Response {
+    /// Always Some, except while a decoder borrows it for a read.
+    raw: Option<crate::Response>,
+    home: Option<Home>,
+    url: CString,
+    redirects: u32,
+    redirect_location: Option<CString>,
+    decoder: Option<Decoder>,
+    /// Bytes handed to the caller (decoded bytes when decoding).
+    delivered: u64,
+}
+
+impl Response {
+    pub(crate) fn new(
+        raw: crate::Response,
+        home: Home,
+        url: String,
+        redirects: u32,
+        redirect_location: Option<String>,
+        decoder: Option<Decoder>,
+    ) -> Response {
+        let cs = |s: String| CString::new(s).unwrap_or_default();
+        let mut r = Response {
+            raw: Some(raw),
+            home: Some(home),
+            url: cs(url),
+            redirects,
+            redirect_location: redirect_location.map(cs),
+            decoder,
+            delivered: 0,
+        };
+        r.check_end();
+        r
+    }
+
+    /// The connection layer's response: status, reason, version, headers and trailers as
+    /// received (Content-Encoding included).
+    pub fn raw(&self) -> &crate::Response {
+        self.raw
+            .as_ref()
+            .expect("the raw response is back after each read")
+    }
+
+    fn raw_mut(&mut self) -> &mut crate::Response {
+        self.raw
+            .as_mut()
+            .expect("the raw response is back after each read")
+    }
+
+    pub fn status(&self) -> u16 {
+        self.raw().status()
+    }
+
+    pub fn headers(&self) -> &Head {
+        self.raw().headers()
+    }
+
+    pub fn getheader(&self, name: &[u8]) -> Option<&CStr> {
+        self.raw().getheader(name)
+    }
+
+    /// The final URL (after redirects), userinfo removed.
+    pub fn url(&self) -> &str {
+        self.url.to_str().unwrap_or("")
+    }
+
+    pub fn url_cstr(&self) -> &CStr {
+        &self.url
+    }
+
+    /// How many redirects were followed.
+    pub fn redirect_count(&self) -> u32 {
+        self.redirects
+    }
+
+    /// The resolved Location of a 3xx that was returned instead of followed.
+    pub fn redirect_location(&self) -> Option<&str> {
+        self.redirect_location
+            .as_deref()
+            .and_then(|c| c.to_str().ok())
+    }
+
+    pub fn redirect_location_cstr(&self) -> Option<&CStr> {
+        self.redirect_location.as_deref()
+    }
+
+    /// True when the body is being decoded (gzip, deflate, br, zstd).
+    pub fn decoded(&self) -> bool {
+        self.decoder.is_some()
+    }
+
+    /// Body bytes still to come when known: None while decoding (the decoded length is not
+    /// known), else as the connection layer says.
+    pub fn length(&self) -> Option<u64> {
+        if self.decoder.is_some() {
+            return None;
+        }
+        self.raw().length()
+    }
+
+    /// True once the body was read to its end (or failed).
+    pub fn isclosed(&self) -> bool {
+        match &self.decoder {
+            Some(d) => self.raw().isclosed() && d.is_done(),
+            None => self.raw().isclosed(),
+        }
+    }
+
+    /// Body bytes handed out so far (decoded bytes when decoding).
+    pub fn bytes_read(&self) -> u64 {
+        self.delivered
+    }
+
+    /// Gives the connection back once the raw body is over.
+    fn check_end(&mut self) {
+        let Some(raw) = self.raw.as_ref() else { return };
+        // The raw body is over: the connection can carry another request, whatever the
+        // decoder still holds.
+        if raw.isclosed() {
+            if let Some(h) = self.home.take() {
+                h.release(raw);
+            }
+        }
+    }
+
+    /// Reads the next body bytes: at least one, or 0 at the end.
+    pub fn read_some(&mut self, buf: &mut [u8]) -> Result<usize> {
+        let r = match &mut self.decoder {
+            Some(d) => d.read(&mut self.raw, buf),
+            None => self.raw_mut().read_some(buf),
+        };
+        match r {
+            Ok(n) => {
+                self.delivered += n as u64;
+                self.check_end();
+                Ok(n)
+            }
+            Err(e) => {
+                // The connection can't be trusted: closed when dropped.
+                self.raw_mut().close();
+                self.home = None;
+                Err(e)
+            }
+        }
+    }
+
+    /// Fills `buf` unless the body ends first; on an error the count says how many bytes were
+    /// placed.
+    pub fn read_fill(&mut self, buf: &mut [u8]) -> (usize, Result<()>) {
+        let mut total = 0;
+        while total < buf.len() {
+            match self.read_some(&mut buf[total..]) {
+                Ok(0) => break,
+                Ok(n) => total += n,
+                Err(e) => return (total, Err(e)),
+            }
+        }
+        (total, Ok(()))
+    }
+
+    /// Reads the rest of the body into `out`; on an error `out` holds what arrived.
+    pub fn read_to_end(&mut self, out: &mut Vec<u8>) -> Result<()> {
+        let mut chunk = vec![0u8; 64 * 1024];
+        loop {
+            match self.read_some(&mut chunk)? {
+                0 => return Ok(()),
+                n => out.extend_from_slice(&chunk[..n]),
+            }
+        }
+    }
+
+    /// Reads up to and including the next `\n`, at most `buf.len()` bytes (fewer without a
+    /// `\n` only at the end of the body).
+    pub fn readline(&mut self, buf: &mut [u8]) -> Result<usize> {
+        if self.decoder.is_none() {
+            let before = self.raw().bytes_read();
+            let r = self.raw_mut().readline(buf);
+            self.delivered += self.raw().bytes_read() - before;
+            match &r {
+                Ok(_) => self.check_end(),
+                Err(_) => {
+                    self.raw_mut().close();
+                    self.home = None;
+                }
+            }
+            return r;
+        }
+        let mut total = 0;
+        while total < buf.len() {
+            let n = self.read_some(&mut buf[total..total + 1])?;
+            if n == 0 {
+                break;
+            }
+            total += 1;
+            if buf[total - 1] == b'\n' {
+                break;
+            }
+        }
+        Ok(total)
+    }
+
+    /// Stops reading: an unfinished body closes its connection.
+    pub fn close(&mut self) {
+        self.raw_mut().close();
+        self.home = None;
+    }
+}
+
+impl std::io::Read for Response {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.read_some(buf).map_err(std::io::Error::other)
+    }
+}
