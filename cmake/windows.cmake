@@ -59,7 +59,7 @@ function(hc_c_program target)
   target_link_options(${target} PRIVATE -static)
 endfunction()
 
-# --- Examples (hcget.c and the C++ one are not built for Windows yet: docs/windows.md). -------
+# --- Examples (hcget, fetch and the C++ one are not built for Windows yet: docs/windows.md). --
 set(HC_WINDOWS_EXAMPLES simple get post stepwise https_get poll_fileno tls_churn)
 foreach(name IN LISTS HC_WINDOWS_EXAMPLES)
   add_executable(example_${name} "${CMAKE_CURRENT_SOURCE_DIR}/examples-c/${name}.c")

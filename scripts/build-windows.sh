@@ -53,6 +53,13 @@ start=$SECONDS
 echo "build-windows: cargo build took $((SECONDS - start)) s"
 
 built=$target_dir/$target/$profile
+# The header cbindgen made for Windows is the committed one, byte for byte.
+header=$(ls -t "$target_dir"/$profile/build/httpclient-*/out/httpclient.h \
+  "$target_dir/$target/$profile"/build/httpclient-*/out/httpclient.h 2>/dev/null | head -n1 || true)
+if [[ -n $header ]] && ! cmp -s "$header" include/httpclient.h; then
+  echo "build-windows: $header differs from include/httpclient.h: run scripts/update-header.sh" >&2
+  exit 1
+fi
 mkdir -p "$out"
 x86_64-w64-mingw32-strip --strip-unneeded -o "$out/httpclient.dll" "$built/httpclient.dll"
 cp "$built/libhttpclient.dll.a" "$built/libhttpclient.a" "$out/"

@@ -4,7 +4,6 @@ use std::ffi::{c_char, c_int, c_uint, c_void};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::mem::ManuallyDrop;
-use std::os::fd::FromRawFd;
 
 use super::client::{client_ref, hc_client, spent};
 use super::connection::{hc_read_callback, HC_READ_ABORT};
@@ -200,7 +199,8 @@ impl Seek for BorrowedFile {
 /// file is sent with `Content-Length` (its size from that offset) and is replayable: it is
 /// rewound to that offset for each redirect that keeps the body. A pipe or socket is streamed
 /// chunked and never sent twice (as hc_call_set_body_stream). `fd` stays the caller's: it is
-/// not closed, and must stay open until hc_call_send returns.
+/// not closed, and must stay open until hc_call_send returns. On Windows `fd` is an msvcrt.dll
+/// descriptor, as for hc_request_fd.
 ///
 /// Returns HC_OK; HC_ERR_IMPROPER_CONNECTION_STATE after hc_call_send; HC_ERR_OS when fstat
 /// fails (e.g. a closed descriptor); HC_ERR_INVALID_ARGUMENT for a NULL `call` or a negative
@@ -215,8 +215,12 @@ pub extern "C" fn hc_call_set_body_fd(call: *mut hc_call, fd: c_int) -> hc_error
                 format!("{F}: negative file descriptor {fd}"),
             ));
         }
-        // SAFETY: the caller's open descriptor; ManuallyDrop keeps it open.
-        let mut file = BorrowedFile(ManuallyDrop::new(unsafe { File::from_raw_fd(fd) }));
+        // SAFETY: the caller's open descriptor, which must stay open until hc_call_send returns;
+        // borrow_fd's ManuallyDrop keeps it open (on Windows: the HANDLE behind it).
+        let mut file = BorrowedFile(
+            unsafe { super::sys::borrow_fd(fd) }
+                .map_err(|e| Error::io(&format!("{F}: descriptor {fd}"), &e))?,
+        );
         let meta = file
             .0
             .metadata()
