@@ -19,7 +19,7 @@ packages=(
   git ca-certificates                       # fetching crates
   openssl                                   # tests/servers/hc_pki.py makes the test certificates
   python3 python3-venv                      # the test servers; the wheel test's fresh virtualenv
-  nginx-light tinyproxy                     # real peers of the network tests
+  nginx-light tinyproxy squid               # real peers of the network tests (squid: proxy auth)
   libcurl4-openssl-dev                      # bench/: libcurl, compared in the same run
   valgrind                                  # the valgrind test label
   man-db                                    # man -w: the test of the installed man pages
@@ -68,7 +68,7 @@ if command -v dpkg-query >/dev/null && command -v apt-get >/dev/null; then
   fi
 else
   # Not Debian: check the commands and say what to install; the package names differ.
-  for c in cmake pkg-config cc c++ make nm readelf openssl python3 nginx tinyproxy valgrind; do
+  for c in cmake pkg-config cc c++ make nm readelf openssl python3 nginx tinyproxy squid valgrind; do
     command -v "$c" >/dev/null || need "$c"
   done
   python3 -c 'import pytest' 2>/dev/null || pip_pytest=1

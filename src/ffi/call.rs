@@ -215,24 +215,19 @@ pub extern "C" fn hc_call_set_body_fd(call: *mut hc_call, fd: c_int) -> hc_error
                 format!("{F}: negative file descriptor {fd}"),
             ));
         }
-        // SAFETY: the caller's open descriptor, which must stay open until hc_call_send returns;
-        // borrow_fd's ManuallyDrop keeps it open (on Windows: the HANDLE behind it).
-        let mut file = BorrowedFile(
-            unsafe { super::sys::borrow_fd(fd) }
-                .map_err(|e| Error::io(&format!("{F}: descriptor {fd}"), &e))?,
-        );
-        let meta = file
-            .0
-            .metadata()
+        // SAFETY: the caller's descriptor, which the header says stays open until
+        // hc_call_send returns; ManuallyDrop (in borrow_fd) keeps it open.
+        let mut file = unsafe { super::sys::borrow_fd(fd) }
+            .map_err(|e| Error::io(&format!("{F}: descriptor {fd}"), &e))?;
+        let left = super::sys::bytes_left(&mut file)
             .map_err(|e| Error::io(&format!("{F}: fstat({fd})"), &e))?;
-        if meta.is_file() {
-            let pos = file
-                .stream_position()
-                .map_err(|e| Error::io(&format!("{F}: lseek({fd})"), &e))?;
-            c.set_body_rewindable(Box::new(file), meta.len().saturating_sub(pos))
-        } else {
-            let source = move |buf: &mut [u8]| file.read(buf);
-            c.set_body_stream(Box::new(source), None)
+        let mut file = BorrowedFile(file);
+        match left {
+            Some(len) => c.set_body_rewindable(Box::new(file), len),
+            None => {
+                let source = move |buf: &mut [u8]| file.read(buf);
+                c.set_body_stream(Box::new(source), None)
+            }
         }
     })
 }

@@ -105,6 +105,12 @@ pub fn build_context(opts: &TlsOptions) -> Result<SslContext> {
     if default_trust(opts) && opts.verify && opts.client_cert.is_none() {
         return default_context();
     }
+    context_builder(opts).map(SslContextBuilder::build)
+}
+
+/// The builder of [`build_context`], for a caller that adds its own settings (the URL-level
+/// client's session cache) before building. It loads the trust store each time.
+pub fn context_builder(opts: &TlsOptions) -> Result<SslContextBuilder> {
     let mut b = base_builder()?;
     if default_trust(opts) {
         // Without verification no roots are needed.
@@ -157,7 +163,7 @@ pub fn build_context(opts: &TlsOptions) -> Result<SslContext> {
     } else {
         SslVerifyMode::NONE
     });
-    Ok(b.build())
+    Ok(b)
 }
 
 /// Runs the TLS handshake over `tcp`, for `host`: a name gets SNI and is checked against the
@@ -168,6 +174,21 @@ pub fn handshake(
     verify: bool,
     host: &str,
     tcp: TcpStream,
+) -> Result<SslStream<TcpStream>> {
+    handshake_prepared(ctx, verify, host, tcp, None)
+}
+
+/// Called on a new TLS session's `Ssl` just before its handshake (the URL-level client offers
+/// a cached session for resumption there).
+pub type TlsPrepare = std::sync::Arc<dyn Fn(&mut openssl::ssl::SslRef) -> Result<()> + Send + Sync>;
+
+/// [`handshake`], with `prepare` run on the `Ssl` before the handshake starts.
+pub fn handshake_prepared(
+    ctx: &SslContext,
+    verify: bool,
+    host: &str,
+    tcp: TcpStream,
+    prepare: Option<&TlsPrepare>,
 ) -> Result<SslStream<TcpStream>> {
     let setup = |e| tls_err("setting up the TLS session", e);
     let mut ssl = Ssl::new(ctx).map_err(setup)?;
@@ -187,6 +208,9 @@ pub fn handshake(
     }
     if ip.is_none() {
         ssl.set_hostname(host).map_err(setup)?;
+    }
+    if let Some(p) = prepare {
+        p(&mut ssl)?;
     }
     let is_ip = ip.is_some();
     match ssl.connect(tcp) {
