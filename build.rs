@@ -91,8 +91,9 @@ fn main() {
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libhttpclient.so.{major}");
     }
 
-    println!("cargo:rerun-if-changed=src/ffi");
-    println!("cargo:rerun-if-changed=src/error_codes.rs");
+    // cbindgen reads the whole crate (a `pub const` anywhere under src/ reaches the header), so
+    // any change under src/ regenerates it, not only one under src/ffi/.
+    println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=HC_SKIP_HEADER");

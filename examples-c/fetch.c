@@ -1,5 +1,5 @@
-/* fetch.c: GET a URL with hc_get (redirects followed, proxies from the environment) and
- * write the body to stdout. Usage: fetch URL */
+/* fetch.c: GET a URL with hc_get (redirects followed, gzip/br/zstd decoded, proxies from the
+ * environment) and write the body to stdout. Usage: fetch URL */
 #include <stdio.h>
 #include <httpclient.h>
 

@@ -480,7 +480,8 @@ hc_error hc_call_set_body_stream(struct hc_call *call, hc_read_callback cb, void
  * file is sent with `Content-Length` (its size from that offset) and is replayable: it is
  * rewound to that offset for each redirect that keeps the body. A pipe or socket is streamed
  * chunked and never sent twice (as hc_call_set_body_stream). `fd` stays the caller's: it is
- * not closed, and must stay open until hc_call_send returns.
+ * not closed, and must stay open until hc_call_send returns. On Windows `fd` is an msvcrt.dll
+ * descriptor, as for hc_request_fd.
  *
  * Returns HC_OK; HC_ERR_IMPROPER_CONNECTION_STATE after hc_call_send; HC_ERR_OS when fstat
  * fails (e.g. a closed descriptor); HC_ERR_INVALID_ARGUMENT for a NULL `call` or a negative
@@ -531,7 +532,8 @@ hc_error hc_call_set_total_timeout(struct hc_call *call, double s);
  * is bad), HC_ERR_PROXY_AUTH_REQUIRED (407), HC_ERR_TUNNEL_FAILED (the proxy refused the
  * CONNECT); HC_ERR_TIMEOUT (a connect, a read or write, or the total timeout); the connect,
  * TLS and protocol errors of hc_request and hc_getresponse; HC_ERR_ABORTED_BY_CALLBACK and
- * HC_ERR_INCOMPLETE_READ from a streamed body.
+ * HC_ERR_INCOMPLETE_READ from a streamed body; HC_ERR_TOO_MANY_ENCODINGS for a response with
+ * more than 5 content codings.
  */
 hc_error hc_call_send(struct hc_call *call, struct hc_response **out);
 
@@ -691,8 +693,11 @@ hc_error hc_client_set_client_cert(struct hc_client *c, const char *cert, const 
 hc_error hc_client_set_verify(struct hc_client *c, bool verify);
 
 /**
- * Whether TLS sessions are resumed (default true). Resumption is not implemented yet in this
- * version: the setting is kept and every handshake is a full one.
+ * Whether TLS sessions are resumed (default true): TLS 1.2 sessions and TLS 1.3 tickets
+ * (including tickets that arrive after the handshake) are saved per peer, keyed like the pool
+ * (scheme, host, port, proxy, every TLS setting), at most 32 peers times 2 sessions, and offered
+ * on the next handshake with that peer; a TLS 1.3 ticket is used once. 0-RTT is never used.
+ * Turning it off also forgets the saved sessions.
  *
  * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `c`.
  */
@@ -766,10 +771,11 @@ hc_error hc_connection_new(const char *host, uint16_t port, struct hc_connection
 /**
  * Creates an HTTPS connection, as hc_connection_new (default port 443). The server's
  * certificate chain is verified against the system's trust store (OpenSSL's default paths,
- * honouring SSL_CERT_FILE and SSL_CERT_DIR) and its name against `host`: a host name against
- * the certificate's DNS subjectAltNames only (a wildcard stands for one whole left-most
- * label), an IP address against its IP subjectAltNames only; the subject's common name is
- * never used (RFC 6125). TLS 1.2 or newer; SNI for names, never for IP literals.
+ * honouring SSL_CERT_FILE and SSL_CERT_DIR; on Windows also the root certificates of the
+ * Windows certificate store, read once per process) and its name against `host`: a host
+ * name against the certificate's DNS subjectAltNames only (a wildcard stands for one whole
+ * left-most label), an IP address against its IP subjectAltNames only; the subject's common
+ * name is never used (RFC 6125). TLS 1.2 or newer; SNI for names, never for IP literals.
  * hc_connection_set_ca_file, hc_connection_set_ca_path, hc_connection_set_client_cert and
  * hc_connection_set_verify change this before the first connect.
  *
@@ -1258,7 +1264,9 @@ int hc_response_version(const struct hc_response *resp);
  * holds the bytes placed in `buf`; the message says how many were read and expected);
  * HC_ERR_HTTP_EXCEPTION for a malformed chunked body; HC_ERR_NOT_CONNECTED when the
  * connection was closed by hc_connection_close; HC_ERR_TIMEOUT, HC_ERR_CONNECTION_RESET,
- * HC_ERR_OS and TLS errors. After an error the connection is closed and every later read
+ * HC_ERR_OS and TLS errors; for a body decoded by hc_client, HC_ERR_CONTENT_DECODING
+ * (corrupt, truncated, or followed by other bytes) and HC_ERR_DECODED_SIZE_EXCEEDED (over the
+ * cap of hc_client_set_max_decoded_size). After an error the connection is closed and every later read
  * returns the same error.
  */
 hc_error hc_response_read(struct hc_response *resp, uint8_t *buf, size_t cap, size_t *n_read);

@@ -6,6 +6,9 @@
  *   httpclient::Response r = c.getresponse();
  *   std::cout << r.status() << " " << r.reason() << "\n" << r.read();
  *
+ *   httpclient::Client client;            // the URL-level client: pool, redirects, decoding
+ *   std::cout << client.get("https://example.org/").read();
+ *
  * - Handles are RAII: Connection and Response own their C handle (std::unique_ptr with the
  *   matching *_free as deleter); they move, they don't copy. A Response stays readable after
  *   its Connection is destroyed, as in C.
@@ -76,12 +79,21 @@ HTTPCLIENT_EXCEPTION(Timeout, OSError)                            /* HC_ERR_TIME
 HTTPCLIENT_EXCEPTION(ConnectionRefused, OSError)                  /* ..._CONNECTION_REFUSED */
 HTTPCLIENT_EXCEPTION(ConnectionReset, OSError)                    /* HC_ERR_CONNECTION_RESET */
 HTTPCLIENT_EXCEPTION(HostNotFound, OSError)                       /* HC_ERR_HOST_NOT_FOUND */
-HTTPCLIENT_EXCEPTION(TunnelFailed, OSError)                       /* HC_ERR_TUNNEL_FAILED */
+HTTPCLIENT_EXCEPTION(ProxyError, OSError)                         /* HC_ERR_PROXY */
+HTTPCLIENT_EXCEPTION(TunnelFailed, ProxyError)                    /* HC_ERR_TUNNEL_FAILED */
+HTTPCLIENT_EXCEPTION(ProxyAuthRequired, ProxyError)               /* ..._PROXY_AUTH_REQUIRED */
 HTTPCLIENT_EXCEPTION(TLSError, OSError)                           /* HC_ERR_TLS */
 HTTPCLIENT_EXCEPTION(CertificateVerifyError, TLSError)            /* ..._CERTIFICATE_VERIFY */
 HTTPCLIENT_EXCEPTION(InvalidArgument, Error)                      /* HC_ERR_INVALID_ARGUMENT */
 HTTPCLIENT_EXCEPTION(AbortedByCallback, Error)                    /* ..._ABORTED_BY_CALLBACK */
 HTTPCLIENT_EXCEPTION(InternalError, Error)                        /* HC_ERR_INTERNAL */
+HTTPCLIENT_EXCEPTION(RedirectError, Error)                        /* HC_ERR_REDIRECT */
+HTTPCLIENT_EXCEPTION(TooManyRedirects, RedirectError)             /* ..._TOO_MANY_REDIRECTS */
+HTTPCLIENT_EXCEPTION(RedirectRefused, RedirectError)              /* ..._REDIRECT_REFUSED */
+HTTPCLIENT_EXCEPTION(BadLocation, RedirectError)                  /* HC_ERR_BAD_LOCATION */
+HTTPCLIENT_EXCEPTION(ContentDecodingError, HTTPException)         /* ..._CONTENT_DECODING */
+HTTPCLIENT_EXCEPTION(TooManyEncodings, ContentDecodingError)      /* ..._TOO_MANY_ENCODINGS */
+HTTPCLIENT_EXCEPTION(DecodedSizeExceeded, ContentDecodingError)   /* ..._DECODED_SIZE_EXCEEDED */
 
 #undef HTTPCLIENT_EXCEPTION
 
@@ -121,11 +133,20 @@ inline std::string last_error_message() {
     case HC_ERR_CONNECTION_RESET: throw ConnectionReset(code, m);
     case HC_ERR_HOST_NOT_FOUND: throw HostNotFound(code, m);
     case HC_ERR_TUNNEL_FAILED: throw TunnelFailed(code, m);
+    case HC_ERR_PROXY: throw ProxyError(code, m);
+    case HC_ERR_PROXY_AUTH_REQUIRED: throw ProxyAuthRequired(code, m);
     case HC_ERR_TLS: throw TLSError(code, m);
     case HC_ERR_CERTIFICATE_VERIFY: throw CertificateVerifyError(code, m);
     case HC_ERR_INVALID_ARGUMENT: throw InvalidArgument(code, m);
     case HC_ERR_ABORTED_BY_CALLBACK: throw AbortedByCallback(code, m);
     case HC_ERR_INTERNAL: throw InternalError(code, m);
+    case HC_ERR_REDIRECT: throw RedirectError(code, m);
+    case HC_ERR_TOO_MANY_REDIRECTS: throw TooManyRedirects(code, m);
+    case HC_ERR_REDIRECT_REFUSED: throw RedirectRefused(code, m);
+    case HC_ERR_BAD_LOCATION: throw BadLocation(code, m);
+    case HC_ERR_CONTENT_DECODING: throw ContentDecodingError(code, m);
+    case HC_ERR_TOO_MANY_ENCODINGS: throw TooManyEncodings(code, m);
+    case HC_ERR_DECODED_SIZE_EXCEEDED: throw DecodedSizeExceeded(code, m);
     default:
         /* A code newer than this header: the nearest known ancestor's class. */
         if (hc_error_is(code, HC_ERR_HTTP_EXCEPTION)) throw HTTPException(code, m);
@@ -151,6 +172,12 @@ struct ConnectionDeleter {
 };
 struct ResponseDeleter {
     void operator()(hc_response *r) const noexcept { hc_response_free(r); }
+};
+struct ClientDeleter {
+    void operator()(hc_client *c) const noexcept { hc_client_free(c); }
+};
+struct CallDeleter {
+    void operator()(hc_call *c) const noexcept { hc_call_free(c); }
 };
 
 /** NUL-terminated copies of headers, alive as long as this object. */
@@ -265,6 +292,24 @@ class Response {
         }
         return out;
     }
+
+    /** From hc_client: the final URL (after redirects, userinfo removed), valid while this
+     *  Response lives; nullopt for a response of a Connection. */
+    std::optional<std::string_view> url() const {
+        const char *u = hc_response_url(h_.get());
+        if (!u) return std::nullopt;
+        return std::string_view(u);
+    }
+    /** From hc_client: how many redirects were followed. */
+    int redirect_count() const { return hc_response_redirect_count(h_.get()); }
+    /** From hc_client: the target of a 3xx returned instead of followed. */
+    std::optional<std::string_view> redirect_location() const {
+        const char *u = hc_response_redirect_location(h_.get());
+        if (!u) return std::nullopt;
+        return std::string_view(u);
+    }
+    /** From hc_client: the body is being decoded (gzip, deflate, br, zstd). */
+    bool decoded() const { return hc_response_decoded(h_.get()); }
 
     /** The C handle, still owned by this object. */
     hc_response *get() const noexcept { return h_.get(); }
@@ -396,6 +441,135 @@ class Connection {
   private:
     std::unique_ptr<hc_connection, detail::ConnectionDeleter> h_;
 };
+
+/** One request of a Client, built step by step and sent once (hc_call). */
+class Call {
+  public:
+    /** Takes ownership of a handle from hc_call_new. */
+    explicit Call(hc_call *c) : h_(c) {}
+
+    /** flags: HC_HEADER_SENSITIVE drops it once a redirect leaves the first origin. */
+    Call &header(std::string_view name, std::string_view value, unsigned flags = 0) {
+        check(hc_call_add_header(h_.get(), std::string(name).c_str(), std::string(value).c_str(),
+                                 flags));
+        return *this;
+    }
+    /** A body in memory (copied; sent again on a 307/308). */
+    Call &body(std::string_view data) {
+        check(hc_call_set_body(h_.get(), reinterpret_cast<const uint8_t *>(data.data()),
+                               data.size()));
+        return *this;
+    }
+    /** Basic credentials for the first origin. */
+    Call &auth(std::string_view user, std::string_view password) {
+        check(hc_call_set_auth(h_.get(), std::string(user).c_str(), std::string(password).c_str(),
+                               HC_AUTH_BASIC));
+        return *this;
+    }
+    Call &max_redirects(int max) {
+        check(hc_call_set_max_redirects(h_.get(), max));
+        return *this;
+    }
+    Call &total_timeout(double seconds) {
+        check(hc_call_set_total_timeout(h_.get(), seconds));
+        return *this;
+    }
+    /** Sends the call, following redirects; a call is sent once. */
+    Response send() {
+        hc_response *r = nullptr;
+        check(hc_call_send(h_.get(), &r));
+        return Response(r);
+    }
+
+    /** The C handle, still owned by this object. */
+    hc_call *get() const noexcept { return h_.get(); }
+
+  private:
+    std::unique_ptr<hc_call, detail::CallDeleter> h_;
+};
+
+/** The URL-level client (hc_client): a pool of connections, a TLS session cache, redirects,
+ *  decompression and proxies from the environment. Any number of threads may use one Client
+ *  at once (as in C). Responses it hands out stay readable after it is destroyed. */
+class Client {
+  public:
+    Client() {
+        hc_client *c = nullptr;
+        check(hc_client_new(&c));
+        h_.reset(c);
+    }
+
+    void set_max_redirects(int max) { check(hc_client_set_max_redirects(h_.get(), max)); }
+    void set_redirect_flags(unsigned flags) { check(hc_client_set_redirect_flags(h_.get(), flags)); }
+    void set_accept_encoding(unsigned mask) { check(hc_client_set_accept_encoding(h_.get(), mask)); }
+    void set_max_decoded_size(uint64_t bytes) {
+        check(hc_client_set_max_decoded_size(h_.get(), bytes));
+    }
+    /** nullopt: from the environment; "": none; else a proxy URL. */
+    void set_proxy(std::optional<std::string_view> url) {
+        const std::string u(url.value_or(""));
+        check(hc_client_set_proxy(h_.get(), url ? u.c_str() : nullptr));
+    }
+    void set_no_proxy(std::optional<std::string_view> list) {
+        const std::string l(list.value_or(""));
+        check(hc_client_set_no_proxy(h_.get(), list ? l.c_str() : nullptr));
+    }
+    void set_connect_timeout(double s) { check(hc_client_set_connect_timeout(h_.get(), s)); }
+    void set_timeout(double s) { check(hc_client_set_timeout(h_.get(), s)); }
+    void set_total_timeout(double s) { check(hc_client_set_total_timeout(h_.get(), s)); }
+    void set_ca_file(std::string_view pem) {
+        check(hc_client_set_ca_file(h_.get(), std::string(pem).c_str()));
+    }
+    void set_ca_path(std::string_view dir) {
+        check(hc_client_set_ca_path(h_.get(), std::string(dir).c_str()));
+    }
+    void set_client_cert(std::string_view cert, std::string_view key) {
+        check(hc_client_set_client_cert(h_.get(), std::string(cert).c_str(),
+                                        std::string(key).c_str()));
+    }
+    void set_verify(bool verify) { check(hc_client_set_verify(h_.get(), verify)); }
+    void set_tls_session_cache(bool on) { check(hc_client_set_tls_session_cache(h_.get(), on)); }
+    void set_pool_limits(size_t idle_per_key, size_t idle_total, double idle_timeout_s) {
+        check(hc_client_set_pool_limits(h_.get(), idle_per_key, idle_total, idle_timeout_s));
+    }
+    void close_idle() { check(hc_client_close_idle(h_.get())); }
+
+    /** A call to build step by step. */
+    Call call(std::string_view method, std::string_view url) {
+        hc_call *c = nullptr;
+        check(hc_call_new(h_.get(), std::string(method).c_str(), std::string(url).c_str(), &c));
+        return Call(c);
+    }
+
+    /** One call in one go: `body` nullopt sends none. */
+    Response request(std::string_view method, std::string_view url,
+                     const std::vector<Header> &headers = {},
+                     std::optional<std::string_view> body = std::nullopt) {
+        detail::CHeaders ch(headers);
+        hc_response *r = nullptr;
+        static const uint8_t empty = 0;
+        const uint8_t *b = nullptr;
+        if (body) b = body->empty() ? &empty : reinterpret_cast<const uint8_t *>(body->data());
+        check(hc_client_request(h_.get(), std::string(method).c_str(), std::string(url).c_str(),
+                                ch.data(), ch.size(), b, body ? body->size() : 0, &r));
+        return Response(r);
+    }
+
+    Response get(std::string_view url) { return request("GET", url); }
+
+    /** The C handle, still owned by this object. */
+    hc_client *get_handle() const noexcept { return h_.get(); }
+
+  private:
+    std::unique_ptr<hc_client, detail::ClientDeleter> h_;
+};
+
+/** GET `url` with the process-wide default client (hc_get). */
+inline Response get(std::string_view url) {
+    hc_response *r = nullptr;
+    check(hc_get(std::string(url).c_str(), &r));
+    return Response(r);
+}
 
 } // namespace httpclient
 

@@ -7,6 +7,7 @@
 #   scripts/setup.sh            install what is missing (apt-get, through sudo when not root)
 #   scripts/setup.sh --check    only say what is missing; exit 1 if anything is
 #   scripts/setup.sh --list     print the system package list
+#   scripts/setup.sh --windows  also what the Windows DLL and its test run under Wine need
 #
 # HC_SKIP_SETUP=1 makes it return at once (a machine set up some other way).
 set -euo pipefail
@@ -18,18 +19,25 @@ packages=(
   git ca-certificates                       # fetching crates
   openssl                                   # tests/servers/hc_pki.py makes the test certificates
   python3 python3-venv                      # the test servers; the wheel test's fresh virtualenv
-  nginx-light tinyproxy                     # real peers of the network tests
+  nginx-light tinyproxy squid               # real peers of the network tests (squid: proxy auth)
   libcurl4-openssl-dev                      # bench/: libcurl, compared in the same run
   valgrind                                  # the valgrind test label
   man-db                                    # man -w: the test of the installed man pages
   clang llvm                                # fuzzing (cargo-fuzz's libFuzzer)
 )
+# With --windows only (scripts/build-windows.sh, scripts/test-windows.sh).
+windows_packages=(
+  rustc-web cargo-web rust-web-src          # Debian's Rust: builds std for x86_64-pc-windows-gnu
+  gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64  # the Windows linker and C compiler
+  wine64                                    # runs the Windows examples and C tests
+)
 
 case ${1:-} in
   --list) printf '%s\n' "${packages[@]}"; exit 0 ;;
   --check) check_only=1 ;;
+  --windows) check_only=; packages+=("${windows_packages[@]}") ;;
   "") check_only= ;;
-  *) echo "usage: scripts/setup.sh [--check|--list]" >&2; exit 2 ;;
+  *) echo "usage: scripts/setup.sh [--check|--list|--windows]" >&2; exit 2 ;;
 esac
 [[ ${HC_SKIP_SETUP:-} == 1 ]] && exit 0
 
@@ -60,7 +68,7 @@ if command -v dpkg-query >/dev/null && command -v apt-get >/dev/null; then
   fi
 else
   # Not Debian: check the commands and say what to install; the package names differ.
-  for c in cmake pkg-config cc c++ make nm readelf openssl python3 nginx tinyproxy valgrind; do
+  for c in cmake pkg-config cc c++ make nm readelf openssl python3 nginx tinyproxy squid valgrind; do
     command -v "$c" >/dev/null || need "$c"
   done
   python3 -c 'import pytest' 2>/dev/null || pip_pytest=1

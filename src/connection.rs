@@ -40,6 +40,8 @@ pub type TransportFactory = Box<dyn FnMut(&Target) -> Result<Box<dyn Transport>>
 struct Tls {
     opts: TlsOptions,
     context: Option<SslContext>,
+    /// Run on each new TLS session before its handshake (see [`Connection::set_tls_config`]).
+    prepare: Option<tls::TlsPrepare>,
 }
 
 /// An HTTP/1.1 connection to one host (httplib's HTTPConnection / HTTPSConnection).
@@ -118,6 +120,7 @@ impl Connection {
         let tls = Tls {
             opts: TlsOptions::default(),
             context: None,
+            prepare: None,
         };
         Self::with_target(Target::parse(host, port, 443)?, Some(tls))
     }
@@ -335,6 +338,23 @@ impl Connection {
         Ok(())
     }
 
+    /// Sets every TLS option at once with a context already built from `opts` (shared by many
+    /// connections), and a hook run on each TLS session before its handshake. For the
+    /// URL-level client, which shares one context per set of TLS settings and resumes
+    /// sessions.
+    pub fn set_tls_config(
+        &mut self,
+        opts: TlsOptions,
+        context: SslContext,
+        prepare: Option<tls::TlsPrepare>,
+    ) -> Result<()> {
+        let tls = self.tls_mut("a TLS configuration")?;
+        tls.opts = opts;
+        tls.context = Some(context);
+        tls.prepare = prepare;
+        Ok(())
+    }
+
     pub fn set_ca_file(&mut self, path: &str) -> Result<()> {
         self.update_tls("a CA file", |o| o.ca_file = Some(path.into()))
     }
@@ -395,7 +415,13 @@ impl Connection {
                     if split {
                         set(&stream, opts.connect_timeout)?;
                     }
-                    let s = tls::handshake(c, tls.opts.verify, &origin_host, stream)?;
+                    let s = tls::handshake_prepared(
+                        c,
+                        tls.opts.verify,
+                        &origin_host,
+                        stream,
+                        tls.prepare.as_ref(),
+                    )?;
                     if split {
                         set(s.get_ref(), self.tcp.io_timeout)?;
                     }
@@ -429,6 +455,9 @@ impl Connection {
         if let Some(shared) = &self.wire {
             let mut w = lock(shared);
             let idle = !w.response_active && w.outstanding.is_empty();
+            if !w.closed && idle && w.peer_closed {
+                w.close("the server closed the connection");
+            }
             if !w.closed
                 && idle
                 && w.responses > 0

@@ -213,9 +213,15 @@ impl Call {
                 .values(b"location")
                 .map(|v| request::trim(v).to_vec())
                 .collect();
+            let head_request = method.eq_ignore_ascii_case(b"HEAD");
             let finish = |raw, home, location: Option<String>| {
                 let decoder = if decode {
-                    Decoder::for_response(&raw, opts.max_decoded)?
+                    Decoder::for_response(
+                        &raw,
+                        head_request,
+                        opts.accept_encoding,
+                        opts.max_decoded,
+                    )?
                 } else {
                     None
                 };
@@ -313,7 +319,7 @@ impl Call {
         let fresh = pooled.is_none();
         let mut conn = match pooled {
             Some(c) => c,
-            None => new_connection(url, proxy.as_ref(), opts)?,
+            None => new_connection(&self.shared, &key, url, proxy.as_ref(), opts)?,
         };
         let connect = match (opts.connect_timeout.or(opts.io_timeout), remaining) {
             (Some(c), Some(r)) => Some(c.min(r)),
@@ -485,7 +491,13 @@ fn remaining(deadline: Option<Instant>) -> Result<Option<Duration>> {
 
 /// A new connection for a URL: direct, to the proxy (absolute form for http), or through a
 /// CONNECT tunnel (https via a proxy, TLS verified against the origin).
-fn new_connection(url: &HttpUrl, proxy: Option<&Proxy>, opts: &Options) -> Result<Connection> {
+fn new_connection(
+    shared: &Shared,
+    key: &Arc<PoolKey>,
+    url: &HttpUrl,
+    proxy: Option<&Proxy>,
+    opts: &Options,
+) -> Result<Connection> {
     let (host, port) = match proxy {
         Some(p) => (p.host.as_str(), p.port),
         None => (url.host(), url.port()),
@@ -503,19 +515,12 @@ fn new_connection(url: &HttpUrl, proxy: Option<&Proxy>, opts: &Options) -> Resul
             }
             conn.set_tunnel(url.host(), url.port(), &headers)?;
         }
-        let t = &opts.tls;
-        if let Some(f) = &t.ca_file {
-            conn.set_ca_file(&f.to_string_lossy())?;
-        }
-        if let Some(d) = &t.ca_path {
-            conn.set_ca_path(&d.to_string_lossy())?;
-        }
-        if let Some((c, k)) = &t.client_cert {
-            conn.set_client_cert(&c.to_string_lossy(), &k.to_string_lossy())?;
-        }
-        if !t.verify {
-            conn.set_verify(false)?;
-        }
+        // One context per set of TLS settings, shared by the client's connections, with the
+        // session cache's hook.
+        let (context, prepare) = shared
+            .sessions
+            .config(&opts.tls, key, opts.tls_session_cache)?;
+        conn.set_tls_config(opts.tls.clone(), context, Some(prepare))?;
     }
     Ok(conn)
 }

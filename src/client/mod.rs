@@ -17,6 +17,7 @@ mod pool;
 pub mod proxy;
 mod redirect;
 mod response;
+mod sessions;
 pub mod uri;
 
 use std::sync::{Arc, RwLock};
@@ -103,6 +104,7 @@ impl Options {
 pub(crate) struct Shared {
     options: RwLock<Arc<Options>>,
     pub pool: Pool,
+    pub sessions: sessions::Sessions,
 }
 
 impl Shared {
@@ -176,6 +178,7 @@ impl Client {
             shared: Arc::new(Shared {
                 options: RwLock::new(Arc::new(opts)),
                 pool: Pool::default(),
+                sessions: sessions::Sessions::default(),
             }),
         })
     }
@@ -322,11 +325,21 @@ impl Client {
         self.update_tls(|t| t.verify = verify)
     }
 
+    /// TLS session resumption (default on); off also forgets the saved sessions.
     pub fn set_tls_session_cache(&self, on: bool) -> Result<()> {
         self.update(|o| {
             o.tls_session_cache = on;
             Ok(())
-        })
+        })?;
+        if !on {
+            self.shared.sessions.store.clear();
+        }
+        Ok(())
+    }
+
+    /// TLS sessions saved for resumption.
+    pub fn tls_sessions(&self) -> usize {
+        self.shared.sessions.store.len()
     }
 
     /// Pool limits: idle connections per key and in total, and how long one may stay idle

@@ -31,7 +31,8 @@ impl Home {
 
 /// A response got through a [`super::Client`].
 pub struct Response {
-    raw: crate::Response,
+    /// Always Some, except while a decoder borrows it for a read.
+    raw: Option<crate::Response>,
     home: Option<Home>,
     url: CString,
     redirects: u32,
@@ -52,7 +53,7 @@ impl Response {
     ) -> Response {
         let cs = |s: String| CString::new(s).unwrap_or_default();
         let mut r = Response {
-            raw,
+            raw: Some(raw),
             home: Some(home),
             url: cs(url),
             redirects,
@@ -67,19 +68,27 @@ impl Response {
     /// The connection layer's response: status, reason, version, headers and trailers as
     /// received (Content-Encoding included).
     pub fn raw(&self) -> &crate::Response {
-        &self.raw
+        self.raw
+            .as_ref()
+            .expect("the raw response is back after each read")
+    }
+
+    fn raw_mut(&mut self) -> &mut crate::Response {
+        self.raw
+            .as_mut()
+            .expect("the raw response is back after each read")
     }
 
     pub fn status(&self) -> u16 {
-        self.raw.status()
+        self.raw().status()
     }
 
     pub fn headers(&self) -> &Head {
-        self.raw.headers()
+        self.raw().headers()
     }
 
     pub fn getheader(&self, name: &[u8]) -> Option<&CStr> {
-        self.raw.getheader(name)
+        self.raw().getheader(name)
     }
 
     /// The final URL (after redirects), userinfo removed.
@@ -118,14 +127,14 @@ impl Response {
         if self.decoder.is_some() {
             return None;
         }
-        self.raw.length()
+        self.raw().length()
     }
 
     /// True once the body was read to its end (or failed).
     pub fn isclosed(&self) -> bool {
         match &self.decoder {
-            Some(d) => self.raw.isclosed() && d.is_done(),
-            None => self.raw.isclosed(),
+            Some(d) => self.raw().isclosed() && d.is_done(),
+            None => self.raw().isclosed(),
         }
     }
 
@@ -136,9 +145,12 @@ impl Response {
 
     /// Gives the connection back once the raw body is over.
     fn check_end(&mut self) {
-        if self.raw.isclosed() {
+        let Some(raw) = self.raw.as_ref() else { return };
+        // The raw body is over: the connection can carry another request, whatever the
+        // decoder still holds.
+        if raw.isclosed() {
             if let Some(h) = self.home.take() {
-                h.release(&self.raw);
+                h.release(raw);
             }
         }
     }
@@ -147,7 +159,7 @@ impl Response {
     pub fn read_some(&mut self, buf: &mut [u8]) -> Result<usize> {
         let r = match &mut self.decoder {
             Some(d) => d.read(&mut self.raw, buf),
-            None => self.raw.read_some(buf),
+            None => self.raw_mut().read_some(buf),
         };
         match r {
             Ok(n) => {
@@ -157,7 +169,7 @@ impl Response {
             }
             Err(e) => {
                 // The connection can't be trusted: closed when dropped.
-                self.raw.close();
+                self.raw_mut().close();
                 self.home = None;
                 Err(e)
             }
@@ -193,13 +205,13 @@ impl Response {
     /// `\n` only at the end of the body).
     pub fn readline(&mut self, buf: &mut [u8]) -> Result<usize> {
         if self.decoder.is_none() {
-            let before = self.raw.bytes_read();
-            let r = self.raw.readline(buf);
-            self.delivered += self.raw.bytes_read() - before;
+            let before = self.raw().bytes_read();
+            let r = self.raw_mut().readline(buf);
+            self.delivered += self.raw().bytes_read() - before;
             match &r {
                 Ok(_) => self.check_end(),
                 Err(_) => {
-                    self.raw.close();
+                    self.raw_mut().close();
                     self.home = None;
                 }
             }
@@ -221,7 +233,7 @@ impl Response {
 
     /// Stops reading: an unfinished body closes its connection.
     pub fn close(&mut self) {
-        self.raw.close();
+        self.raw_mut().close();
         self.home = None;
     }
 }

@@ -4,7 +4,6 @@ use std::ffi::{c_char, c_int, c_uint, c_void};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::mem::ManuallyDrop;
-use std::os::fd::FromRawFd;
 
 use super::client::{client_ref, hc_client, spent};
 use super::connection::{hc_read_callback, HC_READ_ABORT};
@@ -200,7 +199,8 @@ impl Seek for BorrowedFile {
 /// file is sent with `Content-Length` (its size from that offset) and is replayable: it is
 /// rewound to that offset for each redirect that keeps the body. A pipe or socket is streamed
 /// chunked and never sent twice (as hc_call_set_body_stream). `fd` stays the caller's: it is
-/// not closed, and must stay open until hc_call_send returns.
+/// not closed, and must stay open until hc_call_send returns. On Windows `fd` is an msvcrt.dll
+/// descriptor, as for hc_request_fd.
 ///
 /// Returns HC_OK; HC_ERR_IMPROPER_CONNECTION_STATE after hc_call_send; HC_ERR_OS when fstat
 /// fails (e.g. a closed descriptor); HC_ERR_INVALID_ARGUMENT for a NULL `call` or a negative
@@ -215,20 +215,19 @@ pub extern "C" fn hc_call_set_body_fd(call: *mut hc_call, fd: c_int) -> hc_error
                 format!("{F}: negative file descriptor {fd}"),
             ));
         }
-        // SAFETY: the caller's open descriptor; ManuallyDrop keeps it open.
-        let mut file = BorrowedFile(ManuallyDrop::new(unsafe { File::from_raw_fd(fd) }));
-        let meta = file
-            .0
-            .metadata()
+        // SAFETY: the caller's descriptor, which the header says stays open until
+        // hc_call_send returns; ManuallyDrop (in borrow_fd) keeps it open.
+        let mut file = unsafe { super::sys::borrow_fd(fd) }
+            .map_err(|e| Error::io(&format!("{F}: descriptor {fd}"), &e))?;
+        let left = super::sys::bytes_left(&mut file)
             .map_err(|e| Error::io(&format!("{F}: fstat({fd})"), &e))?;
-        if meta.is_file() {
-            let pos = file
-                .stream_position()
-                .map_err(|e| Error::io(&format!("{F}: lseek({fd})"), &e))?;
-            c.set_body_rewindable(Box::new(file), meta.len().saturating_sub(pos))
-        } else {
-            let source = move |buf: &mut [u8]| file.read(buf);
-            c.set_body_stream(Box::new(source), None)
+        let mut file = BorrowedFile(file);
+        match left {
+            Some(len) => c.set_body_rewindable(Box::new(file), len),
+            None => {
+                let source = move |buf: &mut [u8]| file.read(buf);
+                c.set_body_stream(Box::new(source), None)
+            }
         }
     })
 }
@@ -292,7 +291,8 @@ pub extern "C" fn hc_call_set_total_timeout(call: *mut hc_call, s: f64) -> hc_er
 /// is bad), HC_ERR_PROXY_AUTH_REQUIRED (407), HC_ERR_TUNNEL_FAILED (the proxy refused the
 /// CONNECT); HC_ERR_TIMEOUT (a connect, a read or write, or the total timeout); the connect,
 /// TLS and protocol errors of hc_request and hc_getresponse; HC_ERR_ABORTED_BY_CALLBACK and
-/// HC_ERR_INCOMPLETE_READ from a streamed body.
+/// HC_ERR_INCOMPLETE_READ from a streamed body; HC_ERR_TOO_MANY_ENCODINGS for a response with
+/// more than 5 content codings.
 #[no_mangle]
 pub extern "C" fn hc_call_send(call: *mut hc_call, out: *mut *mut hc_response) -> hc_error {
     const F: &str = "hc_call_send";

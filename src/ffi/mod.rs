@@ -19,6 +19,7 @@ pub mod constants;
 pub mod error;
 pub mod response;
 mod sys;
+pub(crate) mod tls_session;
 
 use std::any::Any;
 use std::cell::RefCell;

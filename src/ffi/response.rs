@@ -172,7 +172,9 @@ pub extern "C" fn hc_response_version(resp: *const hc_response) -> c_int {
 /// holds the bytes placed in `buf`; the message says how many were read and expected);
 /// HC_ERR_HTTP_EXCEPTION for a malformed chunked body; HC_ERR_NOT_CONNECTED when the
 /// connection was closed by hc_connection_close; HC_ERR_TIMEOUT, HC_ERR_CONNECTION_RESET,
-/// HC_ERR_OS and TLS errors. After an error the connection is closed and every later read
+/// HC_ERR_OS and TLS errors; for a body decoded by hc_client, HC_ERR_CONTENT_DECODING
+/// (corrupt, truncated, or followed by other bytes) and HC_ERR_DECODED_SIZE_EXCEEDED (over the
+/// cap of hc_client_set_max_decoded_size). After an error the connection is closed and every later read
 /// returns the same error.
 #[no_mangle]
 pub extern "C" fn hc_response_read(

@@ -42,7 +42,8 @@ fn tls_err(context: &str, e: impl std::fmt::Display) -> Error {
 }
 
 fn need_file(path: &Path, what: &str) -> Result<()> {
-    std::fs::metadata(path)
+    crate::sys::check_path_length(path)
+        .and_then(|()| std::fs::metadata(path))
         .map(|_| ())
         .map_err(|e| Error::io(&format!("{what} {}", path.display()), &e))
 }
@@ -70,6 +71,15 @@ fn base_builder() -> Result<SslContextBuilder> {
     Ok(b)
 }
 
+/// Trusts the system's roots: OpenSSL's default paths (SSL_CERT_FILE, SSL_CERT_DIR), and on
+/// Windows the Windows certificate store too.
+fn system_trust(b: &mut SslContextBuilder) -> Result<()> {
+    b.set_default_verify_paths()
+        .map_err(|e| tls_err("loading the system's trust store", e))?;
+    crate::sys::add_native_roots(b.cert_store_mut());
+    Ok(())
+}
+
 /// The context for the default options (the system's trust store, verification on). Loading
 /// the system's roots costs tens of milliseconds, so it is done once per process and shared;
 /// SSL_CERT_FILE and SSL_CERT_DIR are read then.
@@ -78,8 +88,7 @@ fn default_context() -> Result<SslContext> {
     DEFAULT
         .get_or_init(|| {
             let mut b = base_builder()?;
-            b.set_default_verify_paths()
-                .map_err(|e| tls_err("loading the system's trust store", e))?;
+            system_trust(&mut b)?;
             b.set_verify(SslVerifyMode::PEER);
             Ok(b.build())
         })
@@ -96,12 +105,17 @@ pub fn build_context(opts: &TlsOptions) -> Result<SslContext> {
     if default_trust(opts) && opts.verify && opts.client_cert.is_none() {
         return default_context();
     }
+    context_builder(opts).map(SslContextBuilder::build)
+}
+
+/// The builder of [`build_context`], for a caller that adds its own settings (the URL-level
+/// client's session cache) before building. It loads the trust store each time.
+pub fn context_builder(opts: &TlsOptions) -> Result<SslContextBuilder> {
     let mut b = base_builder()?;
     if default_trust(opts) {
         // Without verification no roots are needed.
         if opts.verify {
-            b.set_default_verify_paths()
-                .map_err(|e| tls_err("loading the system's trust store", e))?;
+            system_trust(&mut b)?;
         }
     } else {
         if let Some(f) = &opts.ca_file {
@@ -149,7 +163,7 @@ pub fn build_context(opts: &TlsOptions) -> Result<SslContext> {
     } else {
         SslVerifyMode::NONE
     });
-    Ok(b.build())
+    Ok(b)
 }
 
 /// Runs the TLS handshake over `tcp`, for `host`: a name gets SNI and is checked against the
@@ -160,6 +174,21 @@ pub fn handshake(
     verify: bool,
     host: &str,
     tcp: TcpStream,
+) -> Result<SslStream<TcpStream>> {
+    handshake_prepared(ctx, verify, host, tcp, None)
+}
+
+/// Called on a new TLS session's `Ssl` just before its handshake (the URL-level client offers
+/// a cached session for resumption there).
+pub type TlsPrepare = std::sync::Arc<dyn Fn(&mut openssl::ssl::SslRef) -> Result<()> + Send + Sync>;
+
+/// [`handshake`], with `prepare` run on the `Ssl` before the handshake starts.
+pub fn handshake_prepared(
+    ctx: &SslContext,
+    verify: bool,
+    host: &str,
+    tcp: TcpStream,
+    prepare: Option<&TlsPrepare>,
 ) -> Result<SslStream<TcpStream>> {
     let setup = |e| tls_err("setting up the TLS session", e);
     let mut ssl = Ssl::new(ctx).map_err(setup)?;
@@ -179,6 +208,9 @@ pub fn handshake(
     }
     if ip.is_none() {
         ssl.set_hostname(host).map_err(setup)?;
+    }
+    if let Some(p) = prepare {
+        p(&mut ssl)?;
     }
     let is_ip = ip.is_some();
     match ssl.connect(tcp) {

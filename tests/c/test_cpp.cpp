@@ -1,5 +1,5 @@
 // The C++ face (include/httpclient.hpp): RAII handles, string_view in and out, exceptions
-// mirroring the error hierarchy, request_stream with a lambda. The "server" is a listening
+// mirroring the error hierarchy, request_stream with a lambda, the URL-level Client. The "server" is a listening
 // socket of this test, answering before each response is read (one thread, loopback only).
 #include <httpclient.hpp>
 
@@ -12,6 +12,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 static int failures = 0;
 
@@ -178,11 +179,56 @@ static void test_stream_lambda_and_abort(const Server &srv) {
     close(fd);
 }
 
+// The URL-level client: a server thread answers one keep-alive connection in order.
+static void test_client(const Server &srv) {
+    std::thread server([&] {
+        int fd = srv.accept_one();
+        read_request(fd); // GET /a
+        reply(fd, "HTTP/1.1 302 Found\r\nLocation: /b\r\nContent-Length: 0\r\n\r\n");
+        std::string req = read_request(fd); // GET /b on the same connection
+        CHECK(req.rfind("GET /b HTTP/1.1\r\n", 0) == 0);
+        CHECK(req.find("Authorization: Basic dTpw\r\n") != std::string::npos);
+        reply(fd, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+        read_request(fd); // POST /c
+        reply(fd, "HTTP/1.1 302 Found\r\nLocation: /d\r\nContent-Length: 0\r\n\r\n");
+        read_request(fd); // GET /loop
+        reply(fd, "HTTP/1.1 302 Found\r\nLocation: /loop\r\nContent-Length: 0\r\n\r\n");
+        read_request(fd);
+        reply(fd, "HTTP/1.1 302 Found\r\nLocation: /loop\r\nContent-Length: 0\r\n\r\n");
+        close(fd);
+    });
+    const std::string base = "http://127.0.0.1:" + std::to_string(srv.port);
+    httpclient::Client client;
+    client.set_proxy(""); // whatever the environment says
+    client.set_timeout(10);
+    httpclient::Response r = client.call("GET", base + "/a").auth("u", "p").send();
+    CHECK(r.status() == 200);
+    CHECK(r.redirect_count() == 1);
+    CHECK(r.url() == std::optional<std::string_view>(base + "/b"));
+    CHECK(!r.decoded());
+    CHECK(r.read() == "hello");
+    client.set_max_redirects(0);
+    httpclient::Response r2 = client.request("POST", base + "/c", {{"X-T", "1"}}, "data");
+    CHECK(r2.status() == 302);
+    CHECK(r2.redirect_location() == std::optional<std::string_view>(base + "/d"));
+    client.set_max_redirects(10);
+    CHECK(throws<httpclient::TooManyRedirects>(
+        [&] { client.call("GET", base + "/loop").max_redirects(1).send(); }));
+    server.join();
+    CHECK(throws<httpclient::InvalidURL>([&] { client.get("ftp://x/"); }));
+    CHECK(throws<httpclient::RedirectError>([&] { httpclient::throw_error(HC_ERR_BAD_LOCATION); }));
+    CHECK(throws<httpclient::ProxyError>([&] { httpclient::throw_error(HC_ERR_TUNNEL_FAILED); }));
+    CHECK(throws<httpclient::ContentDecodingError>(
+        [&] { httpclient::throw_error(HC_ERR_DECODED_SIZE_EXCEEDED); }));
+    CHECK(throws<httpclient::ProxyError>([&] { client.set_proxy("socks5://x:1"); }));
+}
+
 int main() {
     Server srv;
     test_get_headers_and_body(srv);
     test_errors_carry_code_and_message(srv);
     test_stream_lambda_and_abort(srv);
+    test_client(srv);
     if (failures) {
         std::fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;

@@ -156,6 +156,30 @@ static void test_get_and_redirect(void) {
     r = NULL;
   }
 
+  /* nginx gzips /gzip/text.txt when asked: the client asks and decodes. */
+  {
+    char tpath[512];
+    size_t tlen = 0;
+    char *text;
+    snprintf(tpath, sizeof tpath, "%s/gzip/text.txt", docroot);
+    text = slurp(tpath, &tlen);
+    url_of(url, sizeof url, "http", http_port, "/gzip/text.txt");
+    CHECK_OK(hc_get(url, &r));
+    if (r != NULL && text != NULL) {
+      CHECK(hc_response_decoded(r));
+      CHECK_INT(hc_response_length(r), -1);
+      CHECK_STR(hc_response_getheader(r, "Content-Encoding"), "gzip");
+      got = read_body(r, &got_len);
+      CHECK(got_len == tlen && memcmp(got, text, tlen) == 0);
+      CHECK_INT((long long)hc_response_bytes_read(r), (long long)tlen);
+      free(got);
+    }
+    hc_response_free(r);
+    r = NULL;
+    free(text);
+    url_of(url, sizeof url, "http", http_port, "/redirect");
+  }
+
   /* Not following: the 302 and its resolved target. */
   {
     hc_client *c = NULL;

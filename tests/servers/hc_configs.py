@@ -25,6 +25,7 @@ location = /status/404 {{ return 404; }}
 location = /status/204 {{ return 204; }}
 location = /status/500 {{ return 500; }}
 location = /redirect {{ return 302 /small.txt; }}
+location = /session_reused {{ default_type text/plain; return 200 "$ssl_session_reused"; }}
 location /small-upload/ {{ client_max_body_size 1m; }}
 location = /__hcservers_probe {{ return 200 "{token}"; }}
 location = /close {{

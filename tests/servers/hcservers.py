@@ -73,6 +73,8 @@ URL paths on every nginx port (plain, IPv6, HTTPS, mTLS and each bad-cert port)
                     a missing header is an empty field)
   /status/404       404 (nginx's HTML error page); also /status/204, /status/500
   /redirect         302 to /small.txt
+  /session_reused   200, "r" when the TLS session was resumed, "." when not (nginx's
+                    $ssl_session_reused; TLS session tickets are on, the session cache off)
   /close            200 "closing\\n" with `Connection: close`; nginx closes after it
   /__hcservers_probe  200 with a random token: hcservers checks with it that the port is
                     really its own nginx (not someone else's listener) before going on
