@@ -225,39 +225,34 @@ fn chunked_sends_get_the_early_413() {
     next_request_uses_a_new_connection(&mut c, &srv);
 }
 
-#[test]
-fn no_answer_leaves_the_write_error_standing() {
-    let srv = answers_early(b"");
+/// Sends a 16 MiB upload to a server that answers `reply` early and resets: the write's
+/// ConnectionReset stands, since `reply` is not a whole final response head.
+fn upload_fails_with_reset(reply: &'static [u8]) -> Connection {
+    let srv = answers_early(reply);
     let mut c = conn(&srv);
     let data = vec![b'x'; BIG];
     let e = c
         .request(b"POST", b"/upload", Some(&data), &[])
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ConnectionReset, "{e}");
+    c
+}
+
+#[test]
+fn no_answer_leaves_the_write_error_standing() {
+    let mut c = upload_fails_with_reset(b"");
     let e = c.getresponse().err().expect("no response");
     assert_eq!(e.kind(), ErrorKind::ResponseNotReady, "{e}");
 }
 
 #[test]
 fn an_interim_response_alone_is_not_an_answer() {
-    let srv = answers_early(b"HTTP/1.1 100 Continue\r\n\r\n");
-    let mut c = conn(&srv);
-    let data = vec![b'x'; BIG];
-    let e = c
-        .request(b"POST", b"/upload", Some(&data), &[])
-        .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::ConnectionReset, "{e}");
+    upload_fails_with_reset(b"HTTP/1.1 100 Continue\r\n\r\n");
 }
 
 #[test]
 fn a_cut_answer_is_not_an_answer() {
-    let srv = answers_early(b"HTTP/1.1 413 Payload Too Large\r\nContent-Le");
-    let mut c = conn(&srv);
-    let data = vec![b'x'; BIG];
-    let e = c
-        .request(b"POST", b"/upload", Some(&data), &[])
-        .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::ConnectionReset, "{e}");
+    upload_fails_with_reset(b"HTTP/1.1 413 Payload Too Large\r\nContent-Le");
 }
 
 #[test]
