@@ -593,27 +593,22 @@ impl Wire {
 
 /// Whether `bytes` begin with a whole final response head, after any whole interim (1xx but
 /// 101) ones: Some(true) or Some(false) when that is known, None when more bytes could tell.
+/// The heads are read by the response's own parser, so what counts as a head here is what
+/// getresponse will accept.
 fn final_head_in(mut bytes: &[u8]) -> Option<bool> {
+    use crate::response::head::{Head, HeadParser, Status};
+    let mut head = Head::default();
     loop {
         if bytes.len() >= 5 && !bytes.starts_with(b"HTTP/") {
             return Some(false);
         }
-        let end = bytes
-            .windows(2)
-            .position(|w| w == b"\n\n")
-            .map(|i| i + 2)
-            .into_iter()
-            .chain(bytes.windows(3).position(|w| w == b"\n\r\n").map(|i| i + 3))
-            .min()?;
-        let status = bytes
-            .splitn(3, |&b| b == b' ')
-            .nth(1)
-            .and_then(|s| std::str::from_utf8(s).ok())
-            .and_then(|s| s.parse::<u16>().ok());
-        match status {
-            Some(100..=199) if status != Some(101) => bytes = &bytes[end..],
-            Some(_) => return Some(true),
-            None => return Some(false),
+        match HeadParser::new().parse(bytes, &mut head, None) {
+            Err(_) => return Some(false),
+            Ok(Status::Partial(_)) => return None,
+            Ok(Status::Complete(n)) if (100..200).contains(&head.status) && head.status != 101 => {
+                bytes = &bytes[n..];
+            }
+            Ok(Status::Complete(_)) => return Some(true),
         }
     }
 }
