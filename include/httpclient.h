@@ -480,7 +480,8 @@ hc_error hc_call_set_body_stream(struct hc_call *call, hc_read_callback cb, void
  * file is sent with `Content-Length` (its size from that offset) and is replayable: it is
  * rewound to that offset for each redirect that keeps the body. A pipe or socket is streamed
  * chunked and never sent twice (as hc_call_set_body_stream). `fd` stays the caller's: it is
- * not closed, and must stay open until hc_call_send returns.
+ * not closed, and must stay open until hc_call_send returns. On Windows `fd` is an msvcrt.dll
+ * descriptor, as for hc_request_fd.
  *
  * Returns HC_OK; HC_ERR_IMPROPER_CONNECTION_STATE after hc_call_send; HC_ERR_OS when fstat
  * fails (e.g. a closed descriptor); HC_ERR_INVALID_ARGUMENT for a NULL `call` or a negative
@@ -770,10 +771,11 @@ hc_error hc_connection_new(const char *host, uint16_t port, struct hc_connection
 /**
  * Creates an HTTPS connection, as hc_connection_new (default port 443). The server's
  * certificate chain is verified against the system's trust store (OpenSSL's default paths,
- * honouring SSL_CERT_FILE and SSL_CERT_DIR) and its name against `host`: a host name against
- * the certificate's DNS subjectAltNames only (a wildcard stands for one whole left-most
- * label), an IP address against its IP subjectAltNames only; the subject's common name is
- * never used (RFC 6125). TLS 1.2 or newer; SNI for names, never for IP literals.
+ * honouring SSL_CERT_FILE and SSL_CERT_DIR; on Windows also the root certificates of the
+ * Windows certificate store, read once per process) and its name against `host`: a host
+ * name against the certificate's DNS subjectAltNames only (a wildcard stands for one whole
+ * left-most label), an IP address against its IP subjectAltNames only; the subject's common
+ * name is never used (RFC 6125). TLS 1.2 or newer; SNI for names, never for IP literals.
  * hc_connection_set_ca_file, hc_connection_set_ca_path, hc_connection_set_client_cert and
  * hc_connection_set_verify change this before the first connect.
  *

@@ -7,6 +7,7 @@
 #   scripts/setup.sh            install what is missing (apt-get, through sudo when not root)
 #   scripts/setup.sh --check    only say what is missing; exit 1 if anything is
 #   scripts/setup.sh --list     print the system package list
+#   scripts/setup.sh --windows  also what the Windows DLL and its test run under Wine need
 #
 # HC_SKIP_SETUP=1 makes it return at once (a machine set up some other way).
 set -euo pipefail
@@ -24,12 +25,19 @@ packages=(
   man-db                                    # man -w: the test of the installed man pages
   clang llvm                                # fuzzing (cargo-fuzz's libFuzzer)
 )
+# With --windows only (scripts/build-windows.sh, scripts/test-windows.sh).
+windows_packages=(
+  rustc-web cargo-web rust-web-src          # Debian's Rust: builds std for x86_64-pc-windows-gnu
+  gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64  # the Windows linker and C compiler
+  wine64                                    # runs the Windows examples and C tests
+)
 
 case ${1:-} in
   --list) printf '%s\n' "${packages[@]}"; exit 0 ;;
   --check) check_only=1 ;;
+  --windows) check_only=; packages+=("${windows_packages[@]}") ;;
   "") check_only= ;;
-  *) echo "usage: scripts/setup.sh [--check|--list]" >&2; exit 2 ;;
+  *) echo "usage: scripts/setup.sh [--check|--list|--windows]" >&2; exit 2 ;;
 esac
 [[ ${HC_SKIP_SETUP:-} == 1 ]] && exit 0
 

@@ -44,6 +44,22 @@ pub fn peek_nonblocking(s: &TcpStream) -> io::Result<usize> {
     r
 }
 
+/// Refuses, before anything looks it up, a path longer than the system can name. Windows: more
+/// than 32767 UTF-16 units, the most any Windows path may have, is ERROR_FILENAME_EXCED_RANGE
+/// (without this check a megabyte-long name resolved to the current directory under Wine, and
+/// OpenSSL copies a file name onto the stack there). Unix: the system says ENAMETOOLONG itself.
+pub fn check_path_length(path: &std::path::Path) -> io::Result<()> {
+    #[cfg(windows)]
+    {
+        use std::os::windows::ffi::OsStrExt;
+        if path.as_os_str().encode_wide().count() > 32767 {
+            return Err(io::Error::from_raw_os_error(206)); // ERROR_FILENAME_EXCED_RANGE
+        }
+    }
+    let _ = path;
+    Ok(())
+}
+
 /// The error "not a directory" (ENOTDIR; ERROR_DIRECTORY on Windows).
 pub fn not_a_directory() -> io::Error {
     #[cfg(unix)]
@@ -71,4 +87,44 @@ pub fn os_error_kind(e: &io::Error) -> Option<ErrorKind> {
     }
     let _ = e;
     None
+}
+
+/// Adds the system's own root certificates to `store` where the system keeps them outside
+/// OpenSSL's default locations, and returns how many it added. Unix: none (OpenSSL's default
+/// paths are the system's store). Windows: the certificates of the "ROOT" system store of the
+/// current user (which includes the machine's) that are trusted for server authentication, as
+/// curl's CURLSSLOPT_NATIVE_CA and Python's ssl load them; read once per process.
+#[cfg(not(windows))]
+pub fn add_native_roots(_store: &mut openssl::x509::store::X509StoreBuilderRef) -> usize {
+    0
+}
+
+#[cfg(windows)]
+pub fn add_native_roots(store: &mut openssl::x509::store::X509StoreBuilderRef) -> usize {
+    use openssl::x509::X509;
+    use schannel::cert_context::ValidUses;
+    use schannel::cert_store::CertStore;
+    use std::sync::OnceLock;
+
+    const SERVER_AUTH: &str = "1.3.6.1.5.5.7.3.1";
+    static ROOTS: OnceLock<Vec<X509>> = OnceLock::new();
+    let roots = ROOTS.get_or_init(|| {
+        let Ok(system) = CertStore::open_current_user("ROOT") else {
+            return Vec::new();
+        };
+        system
+            .certs()
+            .filter(|c| match c.valid_uses() {
+                Ok(ValidUses::All) => true,
+                Ok(ValidUses::Oids(oids)) => oids.iter().any(|o| o == SERVER_AUTH),
+                Err(_) => false,
+            })
+            .filter_map(|c| X509::from_der(c.to_der()).ok())
+            .collect()
+    });
+    // A certificate OpenSSL's default paths gave already is not an error (OpenSSL 1.1.1+).
+    roots
+        .iter()
+        .filter(|c| store.add_cert((*c).clone()).is_ok())
+        .count()
 }

@@ -199,7 +199,8 @@ impl Seek for BorrowedFile {
 /// file is sent with `Content-Length` (its size from that offset) and is replayable: it is
 /// rewound to that offset for each redirect that keeps the body. A pipe or socket is streamed
 /// chunked and never sent twice (as hc_call_set_body_stream). `fd` stays the caller's: it is
-/// not closed, and must stay open until hc_call_send returns.
+/// not closed, and must stay open until hc_call_send returns. On Windows `fd` is an msvcrt.dll
+/// descriptor, as for hc_request_fd.
 ///
 /// Returns HC_OK; HC_ERR_IMPROPER_CONNECTION_STATE after hc_call_send; HC_ERR_OS when fstat
 /// fails (e.g. a closed descriptor); HC_ERR_INVALID_ARGUMENT for a NULL `call` or a negative

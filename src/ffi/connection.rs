@@ -114,10 +114,11 @@ pub extern "C" fn hc_connection_new(
 
 /// Creates an HTTPS connection, as hc_connection_new (default port 443). The server's
 /// certificate chain is verified against the system's trust store (OpenSSL's default paths,
-/// honouring SSL_CERT_FILE and SSL_CERT_DIR) and its name against `host`: a host name against
-/// the certificate's DNS subjectAltNames only (a wildcard stands for one whole left-most
-/// label), an IP address against its IP subjectAltNames only; the subject's common name is
-/// never used (RFC 6125). TLS 1.2 or newer; SNI for names, never for IP literals.
+/// honouring SSL_CERT_FILE and SSL_CERT_DIR; on Windows also the root certificates of the
+/// Windows certificate store, read once per process) and its name against `host`: a host
+/// name against the certificate's DNS subjectAltNames only (a wildcard stands for one whole
+/// left-most label), an IP address against its IP subjectAltNames only; the subject's common
+/// name is never used (RFC 6125). TLS 1.2 or newer; SNI for names, never for IP literals.
 /// hc_connection_set_ca_file, hc_connection_set_ca_path, hc_connection_set_client_cert and
 /// hc_connection_set_verify change this before the first connect.
 ///

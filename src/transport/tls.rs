@@ -42,7 +42,8 @@ fn tls_err(context: &str, e: impl std::fmt::Display) -> Error {
 }
 
 fn need_file(path: &Path, what: &str) -> Result<()> {
-    std::fs::metadata(path)
+    crate::sys::check_path_length(path)
+        .and_then(|()| std::fs::metadata(path))
         .map(|_| ())
         .map_err(|e| Error::io(&format!("{what} {}", path.display()), &e))
 }
@@ -70,6 +71,15 @@ fn base_builder() -> Result<SslContextBuilder> {
     Ok(b)
 }
 
+/// Trusts the system's roots: OpenSSL's default paths (SSL_CERT_FILE, SSL_CERT_DIR), and on
+/// Windows the Windows certificate store too.
+fn system_trust(b: &mut SslContextBuilder) -> Result<()> {
+    b.set_default_verify_paths()
+        .map_err(|e| tls_err("loading the system's trust store", e))?;
+    crate::sys::add_native_roots(b.cert_store_mut());
+    Ok(())
+}
+
 /// The context for the default options (the system's trust store, verification on). Loading
 /// the system's roots costs tens of milliseconds, so it is done once per process and shared;
 /// SSL_CERT_FILE and SSL_CERT_DIR are read then.
@@ -78,8 +88,7 @@ fn default_context() -> Result<SslContext> {
     DEFAULT
         .get_or_init(|| {
             let mut b = base_builder()?;
-            b.set_default_verify_paths()
-                .map_err(|e| tls_err("loading the system's trust store", e))?;
+            system_trust(&mut b)?;
             b.set_verify(SslVerifyMode::PEER);
             Ok(b.build())
         })
@@ -106,8 +115,7 @@ pub fn context_builder(opts: &TlsOptions) -> Result<SslContextBuilder> {
     if default_trust(opts) {
         // Without verification no roots are needed.
         if opts.verify {
-            b.set_default_verify_paths()
-                .map_err(|e| tls_err("loading the system's trust store", e))?;
+            system_trust(&mut b)?;
         }
     } else {
         if let Some(f) = &opts.ca_file {

@@ -8,6 +8,10 @@
  *   hc_pipe(p)                   pipe(); on Windows _pipe() in binary mode
  *   hc_temp_fd()                 a read-write descriptor of a temporary file, gone once closed
  *   hc_fd_write/seek/close       write(), lseek(), close() of a C descriptor
+ *   hc_sleep_ms(ms)              sleeps (nanosleep; Sleep)
+ *   HC_ENOENT_TEXT, HC_ENOTDIR_TEXT   what an error message says for a missing path and for a
+ *                                file where a directory was expected (strerror; the Windows
+ *                                system message: ERROR_PATH_NOT_FOUND, ERROR_DIRECTORY)
  *
  * A socket is kept in an int on both: Windows socket handles fit in one, and INVALID_SOCKET
  * becomes -1.
@@ -50,6 +54,9 @@ static inline int hc_temp_fd(void) {
 #define hc_fd_write(fd, buf, n) _write((fd), (buf), (unsigned)(n))
 #define hc_fd_seek(fd, off, whence) _lseek((fd), (off), (whence))
 #define hc_fd_close(fd) _close(fd)
+#define hc_sleep_ms(ms) Sleep((DWORD)(ms))
+#define HC_ENOENT_TEXT "(os error 3)"
+#define HC_ENOTDIR_TEXT "(os error 267)"
 
 #else /* POSIX */
 
@@ -59,6 +66,7 @@ static inline int hc_temp_fd(void) {
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 static inline void hc_sockets_init(void) {}
@@ -77,6 +85,15 @@ static inline int hc_temp_fd(void) {
 #define hc_fd_write(fd, buf, n) write((fd), (buf), (n))
 #define hc_fd_seek(fd, off, whence) lseek((fd), (off), (whence))
 #define hc_fd_close(fd) close(fd)
+
+#define HC_ENOENT_TEXT "No such file"
+#define HC_ENOTDIR_TEXT "Not a directory"
+
+static inline void hc_sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0) {
+    }
+}
 
 #endif
 #endif

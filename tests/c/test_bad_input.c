@@ -2,50 +2,54 @@
  * called with NULL for each pointer, empty strings, 1 MiB strings, invalid UTF-8, ports out
  * of range, calls in the wrong order, a response used after its connection was freed, and
  * reads past the end of a body. Each must return its documented code (docs/bad-input.md
- * has the table) and never crash. A small HTTP server forked from this test answers the
- * requests that need one. Prints "N passed, 0 failed". */
+ * has the table) and never crash. A small HTTP server in threads of this test (one per
+ * connection, so it runs on Windows too) answers the requests that need one. Prints
+ * "N passed, 0 failed". */
 /* hc-requires: hc_connection_set_deadline */
 #ifndef _POSIX_C_SOURCE
-#define _POSIX_C_SOURCE 200809L /* fork, kill, sockets, nanosleep under -std=c99 */
+#define _POSIX_C_SOURCE 200809L /* sockets, nanosleep under -std=c99 */
 #endif
-#include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "hc_check.h"
 
-/* ----- a tiny HTTP/1.1 server in a child process ----- */
+/* ----- a tiny HTTP/1.1 server in threads ----- */
 
 static const char OK_REPLY[] =
     "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Test: yes\r\n\r\nhello";
 static const char SHORT_REPLY[] = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc";
 
-static char rbuf[65536];
-static size_t rpos, rend;
+struct conn {
+    int fd;
+    char rbuf[65536];
+    size_t rpos, rend;
+};
 
-/* The next byte from the connection, buffered; exits the process at the end. */
-static char next_byte(int c) {
-    if (rpos == rend) {
-        ssize_t n = read(c, rbuf, sizeof rbuf);
-        if (n <= 0) _exit(0);
-        rpos = 0;
-        rend = (size_t)n;
+/* The next byte from the connection, buffered; -1 at the end. */
+static int next_byte(struct conn *k) {
+    if (k->rpos == k->rend) {
+        ssize_t n = hc_sock_read(k->fd, k->rbuf, sizeof k->rbuf);
+        if (n <= 0) return -1;
+        k->rpos = 0;
+        k->rend = (size_t)n;
     }
-    return rbuf[rpos++];
+    return (unsigned char)k->rbuf[k->rpos++];
 }
 
 /* Serves one connection: for each request (head up to the empty line, then a Content-Length
  * body skipped), OK_REPLY, or SHORT_REPLY and a close for the path /short. */
-static void serve_conn(int c) {
-    alarm(60);
+static void serve_requests(struct conn *k) {
+    int c = k->fd;
     for (;;) {
         char head[8192];
         size_t hl = 0;
         char last[4] = {0, 0, 0, 0};
         for (;;) {
-            char ch = next_byte(c);
+            int b = next_byte(k);
+            if (b < 0) return;
+            char ch = (char)b;
             if (hl < sizeof head - 1) head[hl++] = ch;
             memmove(last, last + 1, 3);
             last[3] = ch;
@@ -56,43 +60,59 @@ static void serve_conn(int c) {
             if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
         char *cl = strstr(head, "\ncontent-length:");
         long body = cl ? strtol(cl + 16, NULL, 10) : 0;
-        for (long i = 0; i < body; i++) next_byte(c);
+        for (long i = 0; i < body; i++)
+            if (next_byte(k) < 0) return;
         if (strstr(head, " /short ")) {
-            if (write(c, SHORT_REPLY, sizeof SHORT_REPLY - 1) < 0) _exit(0);
-            _exit(0);
+            (void)hc_sock_write(c, SHORT_REPLY, sizeof SHORT_REPLY - 1);
+            return;
         }
-        if (write(c, OK_REPLY, sizeof OK_REPLY - 1) < 0) _exit(0);
+        if (hc_sock_write(c, OK_REPLY, sizeof OK_REPLY - 1) < 0) return;
     }
 }
 
-static pid_t server_pid;
+static void *serve_conn(void *arg) {
+    struct conn *k = arg;
+    serve_requests(k);
+    hc_sock_close(k->fd);
+    free(k);
+    return NULL;
+}
 
+/* Accepts connections for the life of the process, each served by its own thread. */
+static void *accept_loop(void *arg) {
+    int lfd = *(int *)arg;
+    for (;;) {
+        int c = (int)accept(lfd, NULL, NULL);
+        if (c < 0) continue;
+        struct conn *k = calloc(1, sizeof *k);
+        pthread_t t;
+        if (k == NULL) {
+            hc_sock_close(c);
+            continue;
+        }
+        k->fd = c;
+        if (pthread_create(&t, NULL, serve_conn, k) != 0) {
+            hc_sock_close(c);
+            free(k);
+            continue;
+        }
+        pthread_detach(t);
+    }
+    return NULL;
+}
+
+static int listen_fd;
+
+/* Starts the server; it runs until the process exits. */
 static int start_server(void) {
     uint16_t port;
-    int lfd = hc_listen_loopback(&port);
-    fflush(NULL);
-    server_pid = fork();
-    if (server_pid < 0) {
-        perror("fork");
+    pthread_t t;
+    listen_fd = hc_listen_loopback(&port);
+    if (pthread_create(&t, NULL, accept_loop, &listen_fd) != 0) {
+        perror("pthread_create");
         exit(2);
     }
-    if (server_pid == 0) {
-        signal(SIGPIPE, SIG_IGN);
-        signal(SIGCHLD, SIG_IGN); /* no zombies */
-        alarm(120);
-        for (int i = 0; i < 200; i++) {
-            int c = accept(lfd, NULL, NULL);
-            if (c < 0) continue;
-            pid_t p = fork();
-            if (p == 0) {
-                close(lfd);
-                serve_conn(c);
-            }
-            close(c);
-        }
-        _exit(0);
-    }
-    close(lfd);
+    pthread_detach(t);
     return port;
 }
 
@@ -595,7 +615,9 @@ static void reads_past_the_end(void) {
 }
 
 int main(void) {
+#ifdef SIGPIPE
     signal(SIGPIPE, SIG_IGN);
+#endif
     port = start_server();
     big = malloc((1u << 20) + 1);
     memset(big, 'a', 1u << 20);
@@ -611,7 +633,5 @@ int main(void) {
     reads_past_the_end();
 
     free(big);
-    kill(server_pid, SIGTERM);
-    waitpid(server_pid, NULL, 0);
     return hc_check_done();
 }

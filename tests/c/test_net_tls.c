@@ -254,7 +254,7 @@ static void test_option_errors(void) {
     e = hc_connection_set_ca_file(c, "/nonexistent/ca.pem");
     msg();
     CHECK_MSG(e == HC_ERR_OS, "missing CA file: %d %s", e, last_msg);
-    CHECK_MSG(strstr(last_msg, "/nonexistent/ca.pem") && strstr(last_msg, "No such file"), "%s",
+    CHECK_MSG(strstr(last_msg, "/nonexistent/ca.pem") && strstr(last_msg, HC_ENOENT_TEXT), "%s",
               last_msg);
 
     e = hc_connection_set_ca_path(c, "/nonexistent/ca-dir");
@@ -262,7 +262,7 @@ static void test_option_errors(void) {
     e = hc_connection_set_ca_path(c, hc_env("HC_TEST_CA_FILE"));
     msg();
     CHECK_MSG(e == HC_ERR_OS, "CA dir that is a file: %d %s", e, last_msg);
-    CHECK_MSG(strstr(last_msg, "Not a directory") != NULL, "%s", last_msg);
+    CHECK_MSG(strstr(last_msg, HC_ENOTDIR_TEXT) != NULL, "%s", last_msg);
 
     e = hc_connection_set_client_cert(c, "/nonexistent/client.pem", hc_env("HC_TEST_CLIENT_KEY"));
     CHECK_MSG(e == HC_ERR_OS, "missing client cert: %d %s", e, msg());
