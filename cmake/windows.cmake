@@ -176,3 +176,19 @@ set_tests_properties(wine.native_ca PROPERTIES LABELS "windows;example" FIXTURES
                      TIMEOUT 300 ENVIRONMENT "${HC_WINE_ENV};HC_RUN=${HC_WINE}"
                      WORKING_DIRECTORY "${CMAKE_CURRENT_BINARY_DIR}"
                      FAIL_REGULAR_EXPRESSION "${HC_WINE_CRASH}")
+
+# A peer that resets the connection under a request gives HC_ERR_CONNECTION_RESET, as on Linux
+# (WSAECONNRESET). tests/c/test_reset.c resets from its own socket, which Wine closes
+# gracefully; here the peer is a Linux process.
+add_test(NAME wine.reset COMMAND sh -c
+  "set -e; rm -f reset_port.txt
+   ${PYTHON3_EXECUTABLE} \"$0\" > reset_port.txt & pid=$!
+   for i in 1 2 3 4 5 6 7 8 9 10; do [ -s reset_port.txt ] && break; sleep 0.5; done
+   rc=0; $HC_RUN \"$1\" 127.0.0.1:$(cat reset_port.txt) / 2> reset_err.txt || rc=$?
+   wait $pid; cat reset_err.txt
+   [ $rc = 1 ] && grep -q '(ConnectionReset)' reset_err.txt"
+  "${CMAKE_CURRENT_SOURCE_DIR}/tests/windows/reset_server.py" $<TARGET_FILE:example_simple>)
+set_tests_properties(wine.reset PROPERTIES LABELS "windows;c" FIXTURES_REQUIRED wine TIMEOUT 120
+                     ENVIRONMENT "${HC_WINE_ENV};HC_RUN=${HC_WINE}"
+                     WORKING_DIRECTORY "${CMAKE_CURRENT_BINARY_DIR}"
+                     FAIL_REGULAR_EXPRESSION "${HC_WINE_CRASH}")

@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
-export HC_WINDOWS_TARGET_DIR=${HC_WINDOWS_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/httpclient/windows-target}
+export HC_WINDOWS_TARGET_DIR=${HC_WINDOWS_TARGET_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/httpclient/windows-target}
 mkdir -p "$HC_WINDOWS_TARGET_DIR"
 
 scripts/setup.sh --windows

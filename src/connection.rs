@@ -455,6 +455,9 @@ impl Connection {
         if let Some(shared) = &self.wire {
             let mut w = lock(shared);
             let idle = !w.response_active && w.outstanding.is_empty();
+            if !w.closed && idle && w.peer_closed {
+                w.close("the server closed the connection");
+            }
             if !w.closed
                 && idle
                 && w.responses > 0

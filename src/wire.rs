@@ -60,6 +60,9 @@ pub struct Wire {
     pub is_tls: bool,
     /// The stream ended without the protocol's clean close (TLS without close_notify).
     pub unclean_eof: bool,
+    /// A read met the end of the stream: the server closed (or half-closed) the connection,
+    /// which therefore never carries another request.
+    pub peer_closed: bool,
     /// The storage of a freed response's head, reused by the next one (no allocation per
     /// request on a warm connection).
     pub spare_head: Option<crate::response::head::Head>,
@@ -135,6 +138,7 @@ impl Wire {
             debug: None,
             is_tls,
             unclean_eof: false,
+            peer_closed: false,
             spare_head: None,
             io_timeout: None,
             deadline: None,
@@ -272,11 +276,13 @@ impl Wire {
             self.apply_deadline()?;
             match self.io.read(out) {
                 Ok(n) => {
+                    self.peer_closed |= n == 0 && !out.is_empty();
                     return Ok(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
                     self.unclean_eof = true;
+                    self.peer_closed = true;
                     return Ok(0);
                 }
                 Err(e) => return Err(self.read_error(&e)),
@@ -312,10 +318,12 @@ impl Wire {
             Ok(n) => {
                 end += n;
                 self.end = end;
+                self.peer_closed |= n == 0;
                 Ok(n)
             }
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
                 self.unclean_eof = true;
+                self.peer_closed = true;
                 Ok(0)
             }
             Err(e) => Err(self.read_error(&e)),
@@ -344,13 +352,6 @@ impl Wire {
                 return Ok(Line::Eof(self.pos, self.end));
             }
         }
-    }
-
-    /// Like [`Wire::line`] but never reads: None when no whole line is buffered.
-    pub fn buffered_line(&self, max: usize) -> Option<(usize, usize)> {
-        let avail = &self.buf[self.pos..self.end];
-        let i = avail.iter().take(max).position(|&b| b == b'\n')?;
-        Some((self.pos, self.pos + i + 1))
     }
 
     /// Writes all of `data` (each write limited by the deadline, when there is one).
@@ -433,7 +434,7 @@ fn final_head_in(mut bytes: &[u8]) -> Option<bool> {
     }
 }
 
-fn line_too_long(max: usize) -> Error {
+pub(crate) fn line_too_long(max: usize) -> Error {
     Error::new(
         ErrorKind::LineTooLong,
         format!("got more than {max} bytes when reading a status, header or chunk line"),

@@ -14,7 +14,7 @@ use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::scripted::{Conn, ScriptedServer};
+use common::scripted::ScriptedServer;
 use httpclient::debug::DebugKind;
 use httpclient::{Connection, ErrorKind, Response};
 
@@ -22,23 +22,11 @@ const TOO_LARGE: &[u8] =
     b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 9\r\nConnection: close\r\n\r\ntoo large";
 
 /// Reads a request head (up to the blank line) and nothing more.
-fn read_head(conn: &mut Conn) -> Vec<u8> {
-    let mut head = Vec::new();
-    let mut b = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        match conn.read(&mut b) {
-            Ok(1) => head.push(b[0]),
-            _ => break,
-        }
-    }
-    head
-}
-
 /// A server that reads each request's head, answers `reply` (empty: nothing) and closes with
 /// the body unread. Also a plain 200 for a request without a body (the connection check).
 fn answers_early(reply: &'static [u8]) -> ScriptedServer {
     ScriptedServer::start(move |conn, _| {
-        let head = read_head(conn);
+        let head = conn.read_head();
         if head.starts_with(b"GET /next") {
             let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
             return;
@@ -237,39 +225,34 @@ fn chunked_sends_get_the_early_413() {
     next_request_uses_a_new_connection(&mut c, &srv);
 }
 
-#[test]
-fn no_answer_leaves_the_write_error_standing() {
-    let srv = answers_early(b"");
+/// Sends a 16 MiB upload to a server that answers `reply` early and resets: the write's
+/// ConnectionReset stands, since `reply` is not a whole final response head.
+fn upload_fails_with_reset(reply: &'static [u8]) -> Connection {
+    let srv = answers_early(reply);
     let mut c = conn(&srv);
     let data = vec![b'x'; BIG];
     let e = c
         .request(b"POST", b"/upload", Some(&data), &[])
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ConnectionReset, "{e}");
+    c
+}
+
+#[test]
+fn no_answer_leaves_the_write_error_standing() {
+    let mut c = upload_fails_with_reset(b"");
     let e = c.getresponse().err().expect("no response");
     assert_eq!(e.kind(), ErrorKind::ResponseNotReady, "{e}");
 }
 
 #[test]
 fn an_interim_response_alone_is_not_an_answer() {
-    let srv = answers_early(b"HTTP/1.1 100 Continue\r\n\r\n");
-    let mut c = conn(&srv);
-    let data = vec![b'x'; BIG];
-    let e = c
-        .request(b"POST", b"/upload", Some(&data), &[])
-        .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::ConnectionReset, "{e}");
+    upload_fails_with_reset(b"HTTP/1.1 100 Continue\r\n\r\n");
 }
 
 #[test]
 fn a_cut_answer_is_not_an_answer() {
-    let srv = answers_early(b"HTTP/1.1 413 Payload Too Large\r\nContent-Le");
-    let mut c = conn(&srv);
-    let data = vec![b'x'; BIG];
-    let e = c
-        .request(b"POST", b"/upload", Some(&data), &[])
-        .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::ConnectionReset, "{e}");
+    upload_fails_with_reset(b"HTTP/1.1 413 Payload Too Large\r\nContent-Le");
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! Hostile servers (issue 5, item 1): one test per attack, each asserting the exact error
+//! Hostile servers: one test per attack, each asserting the exact error
 //! kind and, where it matters, that the connection is not reused afterwards (the next request
 //! opens a new TCP connection, and the bad one carried exactly one request).
 
@@ -11,6 +11,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
+use common::err;
 use common::scripted::ScriptedServer;
 use httpclient::transport::Transport;
 use httpclient::{Connection, Error, ErrorKind, Response, Result};
@@ -28,13 +29,6 @@ fn conn(srv: &ScriptedServer) -> Connection {
 fn get(c: &mut Connection) -> Result<Response> {
     c.request(b"GET", b"/", None, &[])?;
     c.getresponse()
-}
-
-fn err<T>(r: Result<T>) -> Error {
-    match r {
-        Ok(_) => panic!("expected an error"),
-        Err(e) => e,
-    }
 }
 
 /// Reads the body to its end or first error: the bytes delivered and the outcome.
@@ -488,12 +482,106 @@ fn a_chunked_server_that_closes_after_the_headers_is_incomplete() {
     );
 }
 
+// A head or trailer section ended by the close after a whole line (docs/cut-responses.md).
+
+/// `bad` is accepted: its body, read with reads of `cap` bytes, is `want` and ends without
+/// an error, and the connection is not reused. Returns the response, ended.
+fn accepted_at_close(bad: &[u8], cap: usize, want: &[u8]) -> Response {
+    let srv = bad_then_real(bad);
+    let mut c = conn(&srv);
+    let mut r = get(&mut c).unwrap_or_else(|e| panic!("{e}"));
+    let mut got = Vec::new();
+    let mut buf = vec![0u8; cap];
+    loop {
+        match r.read_some(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) => panic!("cap {cap}: {e} after {got:?}"),
+        }
+    }
+    assert_eq!(got, want, "cap {cap}");
+    assert!(r.isclosed());
+    assert_not_reused(&mut c, &srv);
+    r
+}
+
 #[test]
-fn a_server_that_closes_inside_the_headers_is_an_http_exception() {
-    head_rejected(
+fn a_head_ended_by_the_close_after_a_whole_line_is_accepted_and_not_reused() {
+    for bad in [
+        &b"HTTP/1.1 200 OK\r\nConnection: close\r\n"[..],
+        b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n",
+        b"HTTP/1.1 200 OK\r\nX-A: 1\n",
+        b"HTTP/1.1 200 OK\r\n",
+    ] {
+        let r = accepted_at_close(bad, 100, b"");
+        assert_eq!(r.status(), 200);
+    }
+}
+
+#[test]
+fn a_head_ended_by_the_close_with_a_content_length_owed_is_incomplete() {
+    let e = body_rejected(
         b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n",
+        ErrorKind::IncompleteRead,
+        b"",
+    );
+    assert!(
+        e.message().contains("0 bytes read, 10 more expected"),
+        "{e}"
+    );
+    body_rejected(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n",
+        ErrorKind::IncompleteRead,
+        b"",
+    );
+}
+
+#[test]
+fn a_head_cut_inside_a_line_is_still_an_error() {
+    let e = head_rejected(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 10",
         ErrorKind::HttpException,
     );
+    assert!(e.message().contains("inside a response header line"), "{e}");
+    head_rejected(b"HTTP/1.1 200 OK", ErrorKind::BadStatusLine);
+}
+
+#[test]
+fn a_trailer_section_cut_after_the_last_chunk_keeps_the_body() {
+    // Small reads go through the connection's buffer, large ones take the in-place path.
+    for cap in [1, 2, 100, 65536] {
+        let r = accepted_at_close(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n",
+            cap,
+            b"abc",
+        );
+        assert_eq!(r.trailers().map(|t| t.len()), Some(0));
+        let r = accepted_at_close(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-Sum: 1\r\n",
+            cap,
+            b"abc",
+        );
+        let t = r.trailers().expect("trailers");
+        assert_eq!(t.field(0), Some((&b"X-Sum"[..], &b"1"[..])));
+    }
+    // The read-all path.
+    let srv =
+        bad_then_real(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n");
+    let mut c = conn(&srv);
+    let mut r = get(&mut c).unwrap();
+    assert_eq!(body_ok(&mut r), b"abc");
+    assert_not_reused(&mut c, &srv);
+}
+
+#[test]
+fn a_trailer_line_cut_in_the_middle_is_incomplete_with_the_body_kept() {
+    let e = body_rejected(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-Sum: 1",
+        ErrorKind::IncompleteRead,
+        b"abc",
+    );
+    assert!(e.message().contains("3 bytes read"), "{e}");
+    assert!(e.message().contains("trailer"), "{e}");
 }
 
 /// A reset in the middle of the body is the OS's ConnectionReset (what happened), not an

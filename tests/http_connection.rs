@@ -9,6 +9,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread::sleep;
 use std::time::Duration;
 
+use common::err;
 use common::scripted::ScriptedServer;
 use httpclient::transport::tcp::{connect_addrs, TcpOptions};
 use httpclient::{Connection, ErrorKind, Response};
@@ -35,13 +36,6 @@ fn body(r: &mut Response) -> Vec<u8> {
 fn get_body(c: &mut Connection, url: &str) -> Vec<u8> {
     let mut r = send(c, "GET", url, None);
     body(&mut r)
-}
-
-fn err<T>(r: httpclient::Result<T>) -> httpclient::Error {
-    match r {
-        Ok(_) => panic!("expected an error"),
-        Err(e) => e,
-    }
 }
 
 fn count(hay: &[u8], needle: &[u8]) -> usize {

@@ -12,19 +12,13 @@ use std::sync::{Arc, Mutex};
 use std::thread::sleep;
 use std::time::Duration;
 
+use common::err;
 use common::scripted::ScriptedServer;
 use httpclient::debug::DebugKind;
 use httpclient::transport::Transport;
 use httpclient::{Connection, ErrorKind, Response};
 
 const OK_HI: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
-
-fn err<T>(r: httpclient::Result<T>) -> httpclient::Error {
-    match r {
-        Ok(_) => panic!("expected an error"),
-        Err(e) => e,
-    }
-}
 
 fn body(r: &mut Response) -> Vec<u8> {
     let mut v = Vec::new();

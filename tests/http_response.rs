@@ -4,18 +4,12 @@
 
 mod common;
 
+use common::err;
 use common::scripted::ScriptedServer;
 use httpclient::{Connection, Error, ErrorKind, Response};
 
 const OK_HI: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
 const OK_YO: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nyo";
-
-fn err<T>(r: httpclient::Result<T>) -> Error {
-    match r {
-        Ok(_) => panic!("expected an error"),
-        Err(e) => e,
-    }
-}
 
 fn body(r: &mut Response) -> Vec<u8> {
     let mut v = Vec::new();
@@ -124,6 +118,26 @@ fn non_http_reply_is_http09_body_in_lenient_mode() {
     assert_eq!(r.length(), None);
     assert_eq!(body(&mut r), b"<html>old</html>\r\nmore");
     assert!(r.isclosed());
+}
+
+#[test]
+fn a_head_request_answered_by_http09_has_no_body_and_closes_in_lenient_mode() {
+    let srv = ScriptedServer::reply_by_conn(vec![
+        vec![b"<html>old</html>\r\nmore".to_vec()],
+        vec![OK_HI.to_vec()],
+    ]);
+    let mut c = Connection::new("127.0.0.1", srv.port()).unwrap();
+    c.set_strict(false);
+    c.request(b"HEAD", b"/", None, &[]).unwrap();
+    let mut r = c.getresponse().unwrap();
+    assert_eq!((r.version(), r.status()), (9, 200));
+    assert_eq!(body(&mut r), b"");
+    assert!(r.isclosed());
+    assert!(r.will_close());
+    // The next request opens a new connection: the old one's bytes are never read.
+    let mut r = get(&mut c).unwrap();
+    assert_eq!(body(&mut r), b"hi");
+    assert_eq!(srv.connections(), 2);
 }
 
 #[test]

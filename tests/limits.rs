@@ -1,4 +1,4 @@
-//! Resource limits (issue 5, item 5): thousands of connections and a hundred thousand requests
+//! Resource limits: thousands of connections and a hundred thousand requests
 //! on one keep-alive connection leave file descriptors and memory flat.
 //!
 //! The figures are printed (run with `--nocapture` to see them); the assertions are on file

@@ -1,4 +1,4 @@
-//! Issue 6: "no per-request allocation" on a warm keep-alive connection. A counting global
+//! No allocation per request on a warm keep-alive connection. A counting global
 //! allocator watches this thread while the C face sends requests, reads responses and frees
 //! them; once the connection is warm, the count must stay at zero.
 

@@ -1,4 +1,4 @@
-//! Threads (issue 5, item 6): 32 threads, each with its own connection, 2,000 requests each
+//! Threads: 32 threads, each with its own connection, 2,000 requests each
 //! against nginx on loopback, every answer checked byte for byte; and the per-thread
 //! last-error message never bleeds from one thread into another.
 

@@ -3,9 +3,10 @@
 
 use std::ffi::CStr;
 
+use crate::debug::{DebugKind, DebugSink};
 use crate::error::{escape_bytes, Error, ErrorKind, Result};
 use crate::request::trim;
-use crate::wire::{Line, Wire, MAX_LINE};
+use crate::wire::{Wire, MAX_LINE};
 
 /// The most header lines in one head (httplib's `_MAXHEADERS`).
 pub(crate) const MAX_HEADERS: usize = 100;
@@ -133,6 +134,13 @@ impl Head {
         self.store.push(0);
     }
 
+    /// An empty head to hold the trailer fields of a chunked body.
+    pub fn for_trailers() -> Head {
+        let mut t = Head::default();
+        t.reason = t.push_str(b"");
+        t
+    }
+
     /// A head for an HTTP/0.9 reply.
     pub fn http09() -> Head {
         let mut h = Head {
@@ -195,62 +203,253 @@ pub fn parse_status_line(line: &[u8]) -> Result<(u8, u16, &[u8])> {
     Ok((v, code, reason))
 }
 
-/// Reads header (or trailer) lines up to the empty line into `head`. `what` names the
-/// section in messages.
-pub fn read_fields(wire: &mut Wire, head: &mut Head, what: &str, max_bytes: usize) -> Result<()> {
-    let mut lines = 0usize;
-    let mut bytes = 0usize;
-    loop {
-        let (start, end) = match wire.line(MAX_LINE)? {
-            Line::Complete(s, e) => (s, e),
-            Line::Eof(..) => {
-                return Err(protocol_error(format!(
-                    "the server closed the connection inside the response {what}"
-                )))
+/// Which section of a message a [`FieldsParser`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    /// The header fields after a status line.
+    Header,
+    /// The trailer fields after the last chunk of a chunked body.
+    Trailer,
+}
+
+impl Section {
+    fn name(self) -> &'static str {
+        match self {
+            Section::Header => "header",
+            Section::Trailer => "trailer",
+        }
+    }
+
+    fn max_bytes(self) -> usize {
+        match self {
+            Section::Header => usize::MAX,
+            Section::Trailer => MAX_TRAILER_BYTES,
+        }
+    }
+}
+
+/// What a parser made of the bytes it was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// The section ended: this many bytes of the input were its own (the rest follows it).
+    Complete(usize),
+    /// More bytes are needed. This many bytes of the input were consumed (whole lines); the
+    /// rest, a line not yet ended, must be given again, followed by what arrives next. The
+    /// parser remembers how far it already searched that line, so nothing is scanned twice.
+    Partial(usize),
+}
+
+/// Finds the end of the line starting at `input[0]`: the index after its LF. `scanned` bytes
+/// of it were searched by an earlier call and hold no LF. A line (terminator included) longer
+/// than `MAX_LINE` is `LineTooLong`, found as soon as that many bytes came without a LF.
+fn line_end(input: &[u8], scanned: &mut usize) -> Result<Option<usize>> {
+    let from = (*scanned).min(input.len());
+    match input[from..].iter().position(|&b| b == b'\n') {
+        Some(i) => {
+            *scanned = 0;
+            let end = from + i + 1;
+            if end > MAX_LINE {
+                return Err(crate::wire::line_too_long(MAX_LINE));
             }
-        };
-        bytes += end - start;
-        let line = strip_eol(wire.slice(start, end));
-        if line.is_empty() {
-            wire.consume_to(end);
+            Ok(Some(end))
+        }
+        None => {
+            *scanned = input.len();
+            if input.len() >= MAX_LINE {
+                return Err(crate::wire::line_too_long(MAX_LINE));
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// Reads a section of field lines, up to the empty line that ends it, from whatever bytes
+/// have arrived: one line at a time, each parsed once, whole; it stops at any byte and
+/// resumes where it stopped (see [`Status`]).
+///
+/// A section the server ends by closing the connection right after a whole line (one ending
+/// in LF) ends there, as if the empty line had come (curl and CPython do the same); the wire
+/// then knows the peer closed, so the connection is never reused. A close inside a line is an
+/// error: `HttpException` in the header, `IncompleteRead` in the trailer (the body before it
+/// is complete and was handed out). docs/cut-responses.md states these rules.
+#[derive(Debug, Clone)]
+pub struct FieldsParser {
+    section: Section,
+    lines: usize,
+    bytes: usize,
+    scanned: usize,
+}
+
+impl FieldsParser {
+    pub fn new(section: Section) -> FieldsParser {
+        FieldsParser {
+            section,
+            lines: 0,
+            bytes: 0,
+            scanned: 0,
+        }
+    }
+
+    /// Parses the lines of `input` into `head`; each line read is reported to `debug`.
+    pub fn parse(
+        &mut self,
+        input: &[u8],
+        head: &mut Head,
+        debug: Option<&DebugSink>,
+    ) -> Result<Status> {
+        let what = self.section.name();
+        let mut pos = 0;
+        loop {
+            let rest = &input[pos..];
+            let Some(end) = line_end(rest, &mut self.scanned)? else {
+                return Ok(Status::Partial(pos));
+            };
+            let raw = &rest[..end];
+            pos += end;
+            self.bytes += end;
+            let line = strip_eol(raw);
+            if line.is_empty() {
+                return Ok(Status::Complete(pos));
+            }
+            if let Some(d) = debug {
+                d.event(DebugKind::HeaderIn, raw);
+            }
+            self.lines += 1;
+            if self.lines > MAX_HEADERS {
+                return Err(Error::new(
+                    ErrorKind::TooManyHeaders,
+                    format!("got more than {MAX_HEADERS} {what} lines"),
+                ));
+            }
+            let max_bytes = self.section.max_bytes();
+            if self.bytes > max_bytes {
+                return Err(protocol_error(format!(
+                    "the {what} section is larger than {max_bytes} bytes"
+                )));
+            }
+            parse_field_line(line, head, what)?;
+        }
+    }
+
+    /// The stream ended; `rest` is what the last [`FieldsParser::parse`] left unconsumed.
+    /// Nothing left: the section ended with the close after a whole line. A line cut short
+    /// is an error.
+    pub fn end_of_stream(&self, rest: &[u8]) -> Result<()> {
+        if rest.is_empty() {
             return Ok(());
         }
-        wire.debug(crate::debug::DebugKind::HeaderIn, wire.slice(start, end));
-        lines += 1;
-        if lines > MAX_HEADERS {
-            return Err(Error::new(
-                ErrorKind::TooManyHeaders,
-                format!("got more than {MAX_HEADERS} {what} lines"),
-            ));
-        }
-        if bytes > max_bytes {
+        let msg = format!(
+            "the server closed the connection inside a response {} line: {}",
+            self.section.name(),
+            escape_bytes(rest, 200)
+        );
+        Err(match self.section {
+            Section::Header => protocol_error(msg),
+            Section::Trailer => Error::new(ErrorKind::IncompleteRead, msg),
+        })
+    }
+}
+
+/// Adds one field line (terminator stripped, not empty) to `head`.
+fn parse_field_line(line: &[u8], head: &mut Head, what: &str) -> Result<()> {
+    if line.contains(&0) || line.contains(&b'\r') {
+        return Err(protocol_error(format!(
+            "NUL or bare CR in a {what} line: {}",
+            escape_bytes(line, 200)
+        )));
+    }
+    if line[0] == b' ' || line[0] == b'\t' {
+        // An obsolete fold continues the previous field; before any field it is skipped.
+        head.fold_into_last(trim(line));
+    } else if let Some(colon) = line.iter().position(|&b| b == b':') {
+        let name = &line[..colon];
+        if name.iter().any(|&b| b == b' ' || b == b'\t') {
             return Err(protocol_error(format!(
-                "the {what} section is larger than {max_bytes} bytes"
-            )));
-        }
-        if line.contains(&0) || line.contains(&b'\r') {
-            return Err(protocol_error(format!(
-                "NUL or bare CR in a {what} line: {}",
+                "white space in a {what} field name: {}",
                 escape_bytes(line, 200)
             )));
         }
-        if line[0] == b' ' || line[0] == b'\t' {
-            // An obsolete fold continues the previous field; before any field it is skipped.
-            head.fold_into_last(trim(line));
-        } else if let Some(colon) = line.iter().position(|&b| b == b':') {
-            let name = &line[..colon];
-            if name.iter().any(|&b| b == b' ' || b == b'\t') {
-                return Err(protocol_error(format!(
-                    "white space in a {what} field name: {}",
-                    escape_bytes(line, 200)
-                )));
-            }
-            if !name.is_empty() {
-                head.push_field(name, trim(&line[colon + 1..]));
-            }
+        if !name.is_empty() {
+            head.push_field(name, trim(&line[colon + 1..]));
         }
-        // A line without a colon is skipped; the fields after it still count.
-        wire.consume_to(end);
+    }
+    // A line without a colon is skipped; the fields after it still count.
+    Ok(())
+}
+
+/// Reads a response head, a status line and its header section, from whatever bytes have
+/// arrived, as [`FieldsParser`] does: it stops at any byte and resumes without rereading.
+#[derive(Debug, Clone)]
+pub struct HeadParser {
+    status_read: bool,
+    scanned: usize,
+    fields: FieldsParser,
+}
+
+impl Default for HeadParser {
+    fn default() -> Self {
+        HeadParser::new()
+    }
+}
+
+impl HeadParser {
+    pub fn new() -> HeadParser {
+        HeadParser {
+            status_read: false,
+            scanned: 0,
+            fields: FieldsParser::new(Section::Header),
+        }
+    }
+
+    /// Parses the bytes of `input` into `head` (emptied first, its storage kept, when the
+    /// status line is read).
+    pub fn parse(
+        &mut self,
+        input: &[u8],
+        head: &mut Head,
+        debug: Option<&DebugSink>,
+    ) -> Result<Status> {
+        let mut pos = 0;
+        if !self.status_read {
+            let Some(end) = line_end(input, &mut self.scanned)? else {
+                return Ok(Status::Partial(0));
+            };
+            let raw = &input[..end];
+            if let Some(d) = debug {
+                d.event(DebugKind::HeaderIn, raw);
+            }
+            let (version, status, reason) = parse_status_line(strip_eol(raw))?;
+            head.reset(version, status);
+            head.store.reserve(end + 256);
+            head.reason = head.push_str(reason);
+            self.status_read = true;
+            pos = end;
+        }
+        Ok(match self.fields.parse(&input[pos..], head, debug)? {
+            Status::Complete(n) => Status::Complete(pos + n),
+            Status::Partial(n) => Status::Partial(pos + n),
+        })
+    }
+
+    /// The stream ended; `rest` is what the last [`HeadParser::parse`] left unconsumed.
+    /// `peer` names the server in messages.
+    pub fn end_of_stream(&self, rest: &[u8], peer: &str) -> Result<()> {
+        if self.status_read {
+            return self.fields.end_of_stream(rest);
+        }
+        if rest.is_empty() {
+            return Err(Error::new(
+                ErrorKind::RemoteDisconnected,
+                format!("remote end closed connection without response ({peer})"),
+            ));
+        }
+        Err(Error::new(
+            ErrorKind::BadStatusLine,
+            format!(
+                "the server closed the connection inside the status line: {}",
+                escape_bytes(rest, 200)
+            ),
+        ))
     }
 }
 
@@ -269,46 +468,25 @@ pub fn read_head(wire: &mut Wire, lenient_09: bool) -> Result<Head> {
             return Ok(Head::http09());
         }
     }
-    let spare = wire.spare_head.take();
-    let (start, end) = match wire.line(MAX_LINE)? {
-        Line::Complete(s, e) => (s, e),
-        Line::Eof(s, e) if s == e => {
-            return Err(Error::new(
-                ErrorKind::RemoteDisconnected,
-                format!(
-                    "remote end closed connection without response ({})",
-                    wire.peer
-                ),
-            ))
+    let mut head = wire.spare_head.take().unwrap_or_default();
+    let mut parser = HeadParser::new();
+    loop {
+        let debug = wire.debug.clone();
+        match parser.parse(wire.available(), &mut head, debug.as_deref())? {
+            Status::Complete(n) => {
+                wire.consume(n);
+                return Ok(head);
+            }
+            Status::Partial(n) => {
+                wire.consume(n);
+                // Room for the longest line and its terminator.
+                if wire.fill(MAX_LINE + 1)? == 0 {
+                    parser.end_of_stream(wire.available(), &wire.peer)?;
+                    return Ok(head);
+                }
+            }
         }
-        Line::Eof(s, e) => {
-            return Err(Error::new(
-                ErrorKind::BadStatusLine,
-                format!(
-                    "the server closed the connection inside the status line: {}",
-                    escape_bytes(wire.slice(s, e), 200)
-                ),
-            ))
-        }
-    };
-    wire.debug(crate::debug::DebugKind::HeaderIn, wire.slice(start, end));
-    let line = strip_eol(wire.slice(start, end));
-    let (version, status, reason) = parse_status_line(line)?;
-    let mut head = spare.unwrap_or_default();
-    head.reset(version, status);
-    head.store.reserve(end - start + 256);
-    head.reason = head.push_str(reason);
-    wire.consume_to(end);
-    read_fields(wire, &mut head, "header", usize::MAX)?;
-    Ok(head)
-}
-
-/// Reads chunked trailers: capped in count and bytes, kept apart from the headers.
-pub fn read_trailers(wire: &mut Wire) -> Result<Head> {
-    let mut t = Head::default();
-    t.reason = t.push_str(b"");
-    read_fields(wire, &mut t, "trailer", MAX_TRAILER_BYTES)?;
-    Ok(t)
+    }
 }
 
 /// The most bytes of a trailer section.

@@ -1,6 +1,25 @@
 //! A response: its head, and its body read in pieces from the connection underneath.
+//!
+//! The data path, one way:
+//!
+//! ```text
+//!  socket ──► Wire's read buffer ──► head::HeadParser ──► framing_of ──► body::Body ──► caller
+//!  (transport)   (src/wire.rs)        status line and      Length,        Length: copy
+//!                                     header fields,       Chunked,       Chunked: chunked::
+//!                                     resumable            UntilClose,    ChunkedDecoder, then
+//!                                                          Done           head::FieldsParser
+//!                                                                         for the trailers
+//! ```
+//!
+//! Two deliberate back-edges: a large read with nothing buffered goes straight from the
+//! socket into the caller's buffer (`Wire::read_raw`; a chunked body is then de-framed in
+//! place there), and the bytes such a read took past the body's data (the trailer section, a
+//! next response) go back in front of the read buffer (`Wire::unread`). The parsers take
+//! whatever bytes have arrived and keep their progress, so a blocking read loop (here) and an
+//! event loop drive the same code.
 
 pub mod body;
+pub mod chunked;
 pub mod head;
 
 use std::cell::OnceCell;
@@ -12,7 +31,8 @@ use crate::debug::DebugKind;
 use crate::error::{Error, ErrorKind, Result};
 use crate::request::trim;
 use crate::wire::{lock, SharedWire, Wire};
-use body::{Body, Chunk, Framing};
+use body::{Body, Framing};
+use chunked::ChunkedDecoder;
 use head::{read_head, Head, MAX_INTERIM};
 
 /// An HTTP response (httplib's HTTPResponse).
@@ -31,8 +51,21 @@ pub struct Response {
     home: Weak<Mutex<Wire>>,
 }
 
+/// What a head says of the body that follows it and of the connection.
+struct Framed {
+    framing: Framing,
+    /// The connection is not reused after this response.
+    will_close: bool,
+}
+
 /// What `begin` learned from the head about the body and the connection.
-fn framing_of(head: &Head, head_request: bool) -> Result<(Framing, Option<u64>, bool)> {
+fn framing_of(head: &Head, is_head_request: bool) -> Result<Framed> {
+    let framed = |framing, will_close| {
+        Ok(Framed {
+            framing,
+            will_close,
+        })
+    };
     // Content-Length: digits only; repeated identical values are one value.
     let mut length: Option<u64> = None;
     for v in head.values(b"content-length") {
@@ -77,7 +110,7 @@ fn framing_of(head: &Head, head_request: bool) -> Result<(Framing, Option<u64>, 
             chunked_last = coding.eq_ignore_ascii_case(b"chunked");
         }
     }
-    let mut will_close = match head.version {
+    let will_close = match head.version {
         11 => head.values(b"connection").any(|v| has_token(v, b"close")),
         10 => {
             !(head.find(b"keep-alive").is_some()
@@ -91,28 +124,24 @@ fn framing_of(head: &Head, head_request: bool) -> Result<(Framing, Option<u64>, 
         _ => true,
     };
     let status = head.status;
-    if head_request || (100..200).contains(&status) || status == 204 || status == 304 {
-        return Ok((Framing::Done, Some(0), will_close || status == 101));
+    if is_head_request || (100..200).contains(&status) || status == 204 || status == 304 {
+        return framed(Framing::Done, will_close || status == 101);
     }
     if te_present {
         if chunked_last {
             // Transfer-Encoding wins over Content-Length, but such a message is suspect:
             // the connection is not reused.
-            return Ok((
-                Framing::Chunked(Chunk::Size),
-                None,
+            return framed(
+                Framing::Chunked(ChunkedDecoder::new()),
                 will_close || length.is_some(),
-            ));
+            );
         }
-        return Ok((Framing::UntilClose, None, true));
+        return framed(Framing::UntilClose, true);
     }
     match length {
-        Some(0) => Ok((Framing::Done, Some(0), will_close)),
-        Some(n) => Ok((Framing::Length(n), Some(n), will_close)),
-        None => {
-            will_close = true;
-            Ok((Framing::UntilClose, None, will_close))
-        }
+        Some(0) => framed(Framing::Done, will_close),
+        Some(n) => framed(Framing::Length(n), will_close),
+        None => framed(Framing::UntilClose, true),
     }
 }
 
@@ -132,19 +161,27 @@ impl Response {
         // This response's reads are bounded by its request's deadline.
         wire.deadline = sent.and_then(|s| s.deadline);
         let result = Self::read_final_head(&mut wire, strict, head_request);
-        let (head, framing, declared, will_close) = match result {
+        let (
+            head,
+            Framed {
+                framing,
+                will_close,
+            },
+        ) = match result {
             Ok(v) => v,
             Err(e) => {
                 wire.close("a response head could not be read");
                 return Err(e);
             }
         };
+        // A head ended by the close (docs/cut-responses.md): the connection is done.
+        let will_close = will_close || wire.peer_closed;
         wire.responses += 1;
         wire.response_active = true;
         drop(wire);
         let mut resp = Response {
             head,
-            body: Body::new(framing, declared),
+            body: Body::new(framing),
             home: Arc::downgrade(&shared),
             wire: Some(shared),
             will_close,
@@ -171,13 +208,26 @@ impl Response {
         wire: &mut Wire,
         strict: bool,
         head_request: bool,
-    ) -> Result<(Head, Framing, Option<u64>, bool)> {
+    ) -> Result<(Head, Framed)> {
         let lenient_09 = !strict && wire.responses == 0;
         let mut interim = 0;
         loop {
             let head = read_head(wire, lenient_09 && interim == 0)?;
             if head.version == 9 {
-                return Ok((head, Framing::UntilClose, None, true));
+                // An HTTP/0.9 reply is all body, to the close; the answer to a HEAD has none,
+                // and what was sent is never read as a next response.
+                let framing = if head_request {
+                    Framing::Done
+                } else {
+                    Framing::UntilClose
+                };
+                return Ok((
+                    head,
+                    Framed {
+                        framing,
+                        will_close: true,
+                    },
+                ));
             }
             if (100..200).contains(&head.status) && head.status != 101 {
                 interim += 1;
@@ -190,8 +240,8 @@ impl Response {
                 wire.spare_head = Some(head);
                 continue;
             }
-            let (framing, declared, will_close) = framing_of(&head, head_request)?;
-            return Ok((head, framing, declared, will_close));
+            let framed = framing_of(&head, head_request)?;
+            return Ok((head, framed));
         }
     }
 
@@ -205,6 +255,10 @@ impl Response {
             wire.last_used = Instant::now();
             if self.will_close {
                 wire.close("the server said it would close the connection");
+            } else if wire.peer_closed && wire.outstanding.is_empty() {
+                // A trailer section ended by the close (docs/cut-responses.md).
+                self.will_close = true;
+                wire.close("the server closed the connection");
             } else if !wire.available().is_empty() && wire.outstanding.is_empty() {
                 wire.close("the server sent bytes after the end of a response");
             }
@@ -379,10 +433,11 @@ impl Response {
     /// `max`) to take for a line: up to and including the first `\n`, else all of them. None
     /// when none are buffered, or a chunk boundary comes first.
     fn buffered_line_len(&self, max: usize) -> Option<usize> {
-        let rem = match self.body.framing {
-            Framing::Length(rem) | Framing::Chunked(Chunk::Data(rem)) => rem,
+        let rem = match &self.body.framing {
+            Framing::Length(rem) => *rem,
+            Framing::Chunked(dec) => dec.data_left()?,
             Framing::UntilClose => u64::MAX,
-            _ => return None,
+            Framing::Done => return None,
         };
         let wire = lock(self.wire.as_ref()?);
         if wire.closed {

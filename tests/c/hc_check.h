@@ -17,7 +17,8 @@
  * Helpers: hc_env(name) / hc_env_port(name) read the HC_TEST_* variables that
  * tests/servers/hcservers.py exports; a missing variable is a failure (exit 1), never a skip,
  * because these tests always run under hcservers.py. hc_listen_loopback() opens a listening
- * socket on 127.0.0.1 for tests that play the server themselves. hc_sys.h has what differs on
+ * socket on 127.0.0.1 for tests that play the server themselves; hc_test_get() sends a GET and
+ * reads its response head. hc_sys.h has what differs on
  * Windows (sockets, descriptors, pipes, temporary files).
  *
  * Checks are counted in plain ints: make them from one thread at a time.
@@ -123,6 +124,12 @@ static inline uint16_t hc_env_port(const char *name) {
         exit(EXIT_FAILURE);
     }
     return (uint16_t)p;
+}
+
+/* GET `path` on `conn` (hc_request, then hc_getresponse into *resp): the first failure's code. */
+static inline hc_error hc_test_get(hc_connection *conn, const char *path, hc_response **resp) {
+    hc_error e = hc_request(conn, "GET", path, NULL, 0, NULL, 0);
+    return e != HC_OK ? e : hc_getresponse(conn, resp);
 }
 
 /* A socket listening on 127.0.0.1 at a free port (stored in *port); exits 1 on failure. */

@@ -1,4 +1,4 @@
-/* Bad input from the caller (issue 5, item 4): every exported function of httpclient.h
+/* Bad input from the caller: every exported function of httpclient.h
  * called with NULL for each pointer, empty strings, 1 MiB strings, invalid UTF-8, ports out
  * of range, calls in the wrong order, a response used after its connection was freed, and
  * reads past the end of a body. Each must return its documented code (docs/bad-input.md
@@ -140,9 +140,7 @@ static hc_connection *new_https(void) {
 /* GET path; returns the response (NULL on failure). */
 static hc_response *get(hc_connection *c, const char *path) {
     hc_response *r = NULL;
-    if (hc_request(c, "GET", path, NULL, 0, NULL, 0) != HC_OK) return NULL;
-    if (hc_getresponse(c, &r) != HC_OK) return NULL;
-    return r;
+    return hc_test_get(c, path, &r) == HC_OK ? r : NULL;
 }
 
 static int body_is(hc_response *r, const char *want) {

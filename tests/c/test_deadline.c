@@ -63,12 +63,6 @@ static void stop_server(struct server *s) {
     hc_sock_close(s->lfd);
 }
 
-static hc_error get(hc_connection *c, hc_response **r) {
-    hc_error e = hc_request(c, "GET", "/", NULL, 0, NULL, 0);
-    if (e != HC_OK) return e;
-    return hc_getresponse(c, r);
-}
-
 int main(void) {
 #ifdef SIGPIPE
     signal(SIGPIPE, SIG_IGN); /* the server writes to connections the client may have left */
@@ -92,7 +86,7 @@ int main(void) {
     CHECK(hc_connection_new("127.0.0.1", (uint16_t)port, &c) == HC_OK);
     CHECK(hc_connection_set_timeout(c, 2.0) == HC_OK);
     hc_response *r = NULL;
-    CHECK(get(c, &r) == HC_OK);
+    CHECK(hc_test_get(c, "/", &r) == HC_OK);
     if (r) {
         CHECK(hc_response_status(r) == 200);
         uint8_t *body = NULL;
@@ -110,7 +104,7 @@ int main(void) {
     CHECK(hc_connection_set_timeout(c, 2.0) == HC_OK);
     CHECK(hc_connection_set_deadline(c, 0.3) == HC_OK);
     r = NULL;
-    hc_error e = get(c, &r);
+    hc_error e = hc_test_get(c, "/", &r);
     CHECK(e == HC_ERR_TIMEOUT);
     CHECK(r == NULL);
     char msg[512];

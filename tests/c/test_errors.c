@@ -33,7 +33,7 @@ static const struct code_row table[] = {
   {HC_ERR_CERTIFICATE_VERIFY, "CertificateVerifyError", HC_ERR_TLS},
   {HC_ERR_INVALID_ARGUMENT, "InvalidArgument", HC_OK},
   {HC_ERR_INTERNAL, "InternalError", HC_OK},
-  /* Appended by issue 7 (proxy tunnels, streamed bodies). */
+  /* Added with proxy tunnels and streamed request bodies. */
   {HC_ERR_TUNNEL_FAILED, "TunnelFailed", HC_ERR_PROXY},
   {HC_ERR_ABORTED_BY_CALLBACK, "AbortedByCallback", HC_OK},
   /* The URL-level client (docs/client.md). */

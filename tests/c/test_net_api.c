@@ -39,8 +39,7 @@ static hc_connection *connect_to(uint16_t port) {
 
 static hc_response *get(hc_connection *c, const char *url) {
     hc_response *r = NULL;
-    CHECK_OK(hc_request(c, "GET", url, NULL, 0, NULL, 0));
-    CHECK_OK(hc_getresponse(c, &r));
+    CHECK_OK(hc_test_get(c, url, &r));
     CHECK(r != NULL);
     return r;
 }

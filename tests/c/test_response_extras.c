@@ -118,11 +118,59 @@ static void test_trailers(void) {
     hc_sock_close(srv);
 }
 
+/* A trailer section the server cuts by closing (docs/cut-responses.md): after a whole line
+ * the body and the whole trailer lines are kept and the read ends with HC_OK; inside a line it
+ * is HC_ERR_INCOMPLETE_READ, and hc_response_read_all still hands the body back. */
+static void test_cut_trailers(void) {
+    static const char *const chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    char reply[256];
+    hc_connection *c;
+    int srv;
+    uint8_t *body = NULL;
+    size_t len = 0;
+
+    snprintf(reply, sizeof reply, "%s3\r\nabc\r\n0\r\n", chunked);
+    hc_response *r = exchange(&c, &srv, reply);
+    hc_sock_close(srv);
+    CHECK(hc_response_read_all(r, &body, &len) == HC_OK);
+    CHECK(body && len == 3 && memcmp(body, "abc", 3) == 0);
+    CHECK(hc_response_trailer_count(r) == 0);
+    hc_buffer_free(body, len);
+    hc_response_free(r);
+    hc_connection_free(c);
+
+    /* The streaming path, with a whole trailer line before the close. */
+    snprintf(reply, sizeof reply, "%s3\r\nabc\r\n0\r\nX-Sum: 1\r\n", chunked);
+    r = exchange(&c, &srv, reply);
+    hc_sock_close(srv);
+    uint8_t buf[2];
+    size_t n = 0, total = 0;
+    hc_error rc;
+    while ((rc = hc_response_read(r, buf, sizeof buf, &n)) == HC_OK && n > 0) total += n;
+    CHECK_RC(rc, HC_OK);
+    CHECK(total == 3);
+    const char *v = hc_response_gettrailer(r, "X-Sum");
+    CHECK(v && strcmp(v, "1") == 0);
+    hc_response_free(r);
+    hc_connection_free(c);
+
+    snprintf(reply, sizeof reply, "%s3\r\nabc\r\n0\r\nX-Sum: 1", chunked);
+    r = exchange(&c, &srv, reply);
+    hc_sock_close(srv);
+    body = NULL;
+    CHECK_RC(hc_response_read_all(r, &body, &len), HC_ERR_INCOMPLETE_READ);
+    CHECK(body && len == 3 && memcmp(body, "abc", 3) == 0);
+    hc_buffer_free(body, len);
+    hc_response_free(r);
+    hc_connection_free(c);
+}
+
 int main(void) {
     lsn = hc_listen_loopback(&port);
     test_readline_and_bytes_read();
     test_readline_cut_short();
     test_trailers();
+    test_cut_trailers();
     hc_sock_close(lsn);
     return hc_check_done();
 }

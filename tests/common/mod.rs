@@ -8,10 +8,12 @@
 //!   and those servers exit by themselves when the test process ends. The docstring of
 //!   hcservers.py lists every variable and URL path.
 //! - [`scripted`]: an in-process TCP server that sends exact bytes and records what it got.
+//! - [`resumable`]: drives the head parser and the chunked decoder with input in pieces.
 //!
 //! Use from a test file with `mod common;`.
 #![allow(dead_code)] // each test binary uses a different part of this module
 
+pub mod resumable;
 pub mod routed;
 pub mod scripted;
 
@@ -212,4 +214,12 @@ pub fn parse_env(text: &str) -> HashMap<String, String> {
         .filter_map(|line| line.split_once('='))
         .map(|(k, v)| (k.trim().to_string(), v.to_string()))
         .collect()
+}
+
+/// The error of a call that must fail.
+pub fn err<T>(r: httpclient::Result<T>) -> httpclient::Error {
+    match r {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => e,
+    }
 }

@@ -6,7 +6,7 @@ mod common;
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use common::scripted::{Conn, ScriptedServer};
+use common::scripted::ScriptedServer;
 use httpclient::{Connection, Error, ErrorKind};
 
 const OK: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
@@ -24,18 +24,6 @@ fn body_of(resp: &mut httpclient::Response) -> Vec<u8> {
 }
 
 /// Reads a request head only (up to the empty line), recorded like every read.
-fn read_head(conn: &mut Conn) -> Vec<u8> {
-    let mut head = Vec::new();
-    let mut b = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        match conn.read(&mut b) {
-            Ok(1) => head.push(b[0]),
-            _ => break,
-        }
-    }
-    head
-}
-
 /// A body source handing out `pieces` one per call.
 fn pieces(parts: &[&'static [u8]]) -> impl FnMut(&mut [u8]) -> std::io::Result<usize> {
     let mut parts: Vec<&[u8]> = parts.to_vec();
@@ -176,7 +164,7 @@ const EXPECT: (&[u8], &[u8]) = (b"Expect", b"100-continue");
 #[test]
 fn expect_continue_sends_the_body_after_100_continue() {
     let srv = ScriptedServer::start(|conn, _| {
-        let head = read_head(conn);
+        let head = conn.read_head();
         assert!(!head.is_empty());
         // Nothing of the body may have come before the go-ahead.
         conn.set_read_timeout(Some(Duration::from_millis(200)))
@@ -203,7 +191,7 @@ fn expect_continue_sends_the_body_after_100_continue() {
 fn expect_continue_final_response_first_withholds_the_body_and_closes() {
     let srv = ScriptedServer::start(|conn, idx| {
         if idx == 0 {
-            read_head(conn);
+            conn.read_head();
             conn.write_all(b"HTTP/1.1 417 Expectation Failed\r\nContent-Length: 0\r\n\r\n")
                 .unwrap();
             conn.drain(Duration::from_secs(10));
@@ -239,7 +227,7 @@ fn expect_continue_final_response_first_withholds_the_body_and_closes() {
 #[test]
 fn expect_continue_sends_the_body_when_the_server_stays_silent() {
     let srv = ScriptedServer::start(|conn, _| {
-        read_head(conn);
+        conn.read_head();
         let mut body = [0u8; 4];
         conn.read_exact(&mut body).unwrap();
         conn.write_all(OK).unwrap();
@@ -255,7 +243,7 @@ fn expect_continue_sends_the_body_when_the_server_stays_silent() {
 #[test]
 fn expect_continue_skips_other_interim_responses_before_100() {
     let srv = ScriptedServer::start(|conn, _| {
-        read_head(conn);
+        conn.read_head();
         conn.write_all(b"HTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n")
             .unwrap();
         let mut body = [0u8; 12];

@@ -3,30 +3,18 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::time::Duration;
 
-use common::scripted::{Conn, ScriptedServer};
+use common::scripted::ScriptedServer;
 use httpclient::{Connection, ErrorKind};
 
 const OK: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 
-fn read_head(conn: &mut Conn) -> Vec<u8> {
-    let mut head = Vec::new();
-    let mut b = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        match conn.read(&mut b) {
-            Ok(1) => head.push(b[0]),
-            _ => break,
-        }
-    }
-    head
-}
-
 /// A proxy that answers the CONNECT with `reply`, then (on a 2xx) acts as the origin.
 fn proxy(reply: &'static [u8]) -> ScriptedServer {
     ScriptedServer::start(move |conn, _| {
-        read_head(conn);
+        conn.read_head();
         if reply.is_empty() {
             return; // close without answering
         }
@@ -150,7 +138,7 @@ fn set_tunnel_on_an_open_connection_is_improper_state() {
 fn https_tunnel_sends_the_origin_name_as_sni() {
     // The proxy answers 200 and records the ClientHello, whose SNI names the origin.
     let srv = ScriptedServer::start(|conn, _| {
-        read_head(conn);
+        conn.read_head();
         conn.write_all(b"HTTP/1.1 200 OK\r\n\r\n").unwrap();
         conn.drain(Duration::from_secs(2));
     });
