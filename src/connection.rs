@@ -27,11 +27,62 @@ const MAX_REPLAY: usize = 1024 * 1024;
 /// A body up to this size is copied behind the head and sent with it in one write.
 const COALESCE_BODY: usize = 64 * 1024;
 
+/// Where the connection is in httplib's request cycle. A request in progress carries its
+/// own facts; ending it early, for whatever reason, is [`Connection::abandon`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
+    /// No request in progress: putrequest or request may start one.
     Idle,
-    Started,
-    Sent,
+    /// putrequest was called: putheader adds headers, endheaders sends them.
+    Started(Pending),
+    /// The request went out (its body may still be coming: send, send_chunk): getresponse
+    /// reads its answer.
+    Sent(Pending),
+}
+
+/// What the connection knows of the request in progress, from putrequest to getresponse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Pending {
+    /// The method is HEAD: its response has no body.
+    is_head_request: bool,
+    /// The method may be sent twice (RFC 9110 §9.2.2).
+    idempotent: bool,
+    /// `out` holds the whole request, which may be sent again on a fresh connection.
+    replayable: bool,
+    /// The request went out on a connection that had already carried a response.
+    sent_on_reused: bool,
+    /// A chunked body was left open by endheaders without a body: send_chunk adds to it,
+    /// and getresponse ends it if the caller did not.
+    chunk_open: bool,
+    /// A final response came before the request's body was all sent: that response ends the
+    /// request, the rest of the body is dropped, and the connection closes after it.
+    body_withheld: bool,
+}
+
+impl Pending {
+    fn new(method: &[u8]) -> Pending {
+        Pending {
+            is_head_request: method.eq_ignore_ascii_case(b"HEAD"),
+            idempotent: request::is_idempotent(method),
+            replayable: false,
+            sent_on_reused: false,
+            chunk_open: false,
+            body_withheld: false,
+        }
+    }
+}
+
+impl State {
+    fn pending_mut(&mut self) -> Option<&mut Pending> {
+        match self {
+            State::Started(p) | State::Sent(p) => Some(p),
+            State::Idle => None,
+        }
+    }
+
+    fn is_sent(&self) -> bool {
+        matches!(self, State::Sent(_))
+    }
 }
 
 /// Makes transports for a connection instead of TCP/TLS (tests and fuzzers).
@@ -59,20 +110,9 @@ pub struct Connection {
     /// The request being built, then the bytes of the last request sent when it may be sent
     /// again (idempotent, body in memory).
     out: Vec<u8>,
-    replayable: bool,
-    method_is_head: bool,
-    method_idempotent: bool,
-    /// The request went out on a connection that had already carried a response.
-    sent_on_reused: bool,
     given: GivenHeaders,
-    /// A chunked body was left open by endheaders without a body: send_chunk adds to it,
-    /// and getresponse ends it if the caller did not.
-    chunk_open: bool,
     /// How long a request with `Expect: 100-continue` waits for the go-ahead.
     continue_timeout: Duration,
-    /// A final response came before the body of the request, which was not sent: the
-    /// connection is closed after that response.
-    body_withheld: bool,
     /// Requests go through a tunnel, opened with CONNECT through `target` (the proxy).
     tunnel: Option<Tunnel>,
     /// The proxy's answer to the last CONNECT.
@@ -138,14 +178,8 @@ impl Connection {
             wire: None,
             state: State::Idle,
             out: Vec::with_capacity(512),
-            replayable: false,
-            method_is_head: false,
-            method_idempotent: false,
-            sent_on_reused: false,
             given: GivenHeaders::default(),
-            chunk_open: false,
             continue_timeout: CONTINUE_TIMEOUT,
-            body_withheld: false,
             tunnel: None,
             tunnel_head: None,
             block: None,
@@ -170,8 +204,7 @@ impl Connection {
         self.tcp.io_timeout = t;
         if let Some(w) = &self.wire {
             let mut w = lock(w);
-            w.io_timeout = t;
-            let _ = w.io.set_io_timeout(t);
+            w.set_io_timeout(t);
         }
         Ok(())
     }
@@ -227,7 +260,7 @@ impl Connection {
         });
         self.debug = DebugSink::new(self.debuglevel, cb).map(Arc::new);
         if let Some(w) = &self.wire {
-            lock(w).debug = self.debug.clone();
+            lock(w).set_debug(self.debug.clone());
         }
     }
 
@@ -272,7 +305,7 @@ impl Connection {
     }
 
     fn check_closed_for_tunnel(&self) -> Result<()> {
-        if self.wire.as_ref().is_some_and(|w| !lock(w).closed) {
+        if self.wire.as_ref().is_some_and(|w| !lock(w).is_closed()) {
             return Err(Error::new(
                 ErrorKind::ImproperConnectionState,
                 "can't change the tunnel of an open connection: close it first",
@@ -430,12 +463,12 @@ impl Connection {
             }
         };
         let mut wire = Wire::new(io, peer, self.tls.is_some());
-        wire.debug = self.debug.clone();
+        wire.set_debug(self.debug.clone());
         if let Some(n) = self.block {
             wire.set_block(n);
         }
-        wire.io_timeout = self.tcp.io_timeout;
-        if wire.debug.is_some() {
+        wire.set_io_timeout(self.tcp.io_timeout);
+        if wire.has_debug() {
             let text = format!("connected to {}", self.origin().display());
             wire.debug(DebugKind::Text, text.as_bytes());
         }
@@ -454,20 +487,8 @@ impl Connection {
     fn usable_wire(&mut self) -> Result<(SharedWire, bool)> {
         if let Some(shared) = &self.wire {
             let mut w = lock(shared);
-            let idle = !w.response_active && w.outstanding.is_empty();
-            if !w.closed && idle && w.peer_closed {
-                w.close("the server closed the connection");
-            }
-            if !w.closed
-                && idle
-                && w.responses > 0
-                && w.last_used.elapsed() >= IDLE_CHECK_AFTER
-                && w.io.closed_while_idle()
-            {
-                w.close("the server closed the connection while it was idle");
-            }
-            if !w.closed {
-                let reused = w.responses > 0;
+            if w.check_idle(IDLE_CHECK_AFTER) {
+                let reused = w.responses() > 0;
                 drop(w);
                 return Ok((shared.clone(), reused));
             }
@@ -479,22 +500,44 @@ impl Connection {
     /// Closes the connection (and the response being read from it, as httplib does). The
     /// next request opens a new one.
     pub fn close(&mut self) {
-        if let Some(shared) = self.wire.take() {
-            lock(&shared).close("the connection was closed by its owner");
+        self.abandon(Some("the connection was closed by its owner"));
+    }
+
+    /// Ends the request in progress, if any, before its response: the one way out of Started
+    /// and Sent other than getresponse. With `close_why`, the connection is closed (for that
+    /// reason) and dropped, so the next request opens a new one; without, it is left as it is
+    /// (already closed, or still usable when nothing was written).
+    fn abandon(&mut self, close_why: Option<&'static str>) {
+        if let Some(why) = close_why {
+            if let Some(shared) = self.wire.take() {
+                lock(&shared).close(why);
+            }
         }
         self.state = State::Idle;
         self.out.clear();
-        self.replayable = false;
-        self.chunk_open = false;
+    }
+
+    /// The request in progress (Started or Sent).
+    fn pending(&mut self) -> &mut Pending {
+        self.state
+            .pending_mut()
+            .expect("called with a request in progress")
+    }
+
+    /// endheaders or request finished the head: Started becomes Sent.
+    fn mark_sent(&mut self) {
+        if let State::Started(p) = self.state {
+            self.state = State::Sent(p);
+        }
     }
 
     /// The socket's file descriptor while open.
     pub fn fileno(&self) -> Option<i32> {
         let w = lock(self.wire.as_ref()?);
-        if w.closed {
+        if w.is_closed() {
             None
         } else {
-            w.io.fd()
+            w.fd()
         }
     }
 
@@ -520,19 +563,14 @@ impl Connection {
         if !skip_ae {
             request::write_header(&mut self.out, b"Accept-Encoding", b"identity");
         }
-        self.method_is_head = method.eq_ignore_ascii_case(b"HEAD");
-        self.method_idempotent = request::is_idempotent(method);
-        self.replayable = false;
-        self.chunk_open = false;
-        self.body_withheld = false;
-        self.state = State::Started;
+        self.state = State::Started(Pending::new(method));
     }
 
     fn cannot_send_request(&self) -> Error {
         Error::new(
             ErrorKind::CannotSendRequest,
             match self.state {
-                State::Started => "a request is being built: finish it with endheaders",
+                State::Started(_) => "a request is being built: finish it with endheaders",
                 _ => "a request was sent: read its response with getresponse first",
             },
         )
@@ -558,7 +596,7 @@ impl Connection {
 
     /// Adds a header to the request being built (httplib's putheader).
     pub fn putheader(&mut self, name: &[u8], value: &[u8]) -> Result<()> {
-        if self.state != State::Started {
+        if !matches!(self.state, State::Started(_)) {
             return Err(Error::new(
                 ErrorKind::CannotSendHeader,
                 "putheader needs a request started with putrequest and not yet ended",
@@ -575,27 +613,31 @@ impl Connection {
     /// endheaders(message_body)). With `Transfer-Encoding: chunked` and no `body`, the body
     /// stays open: [`Connection::send_chunk`] sends it, and getresponse ends it if needed.
     pub fn endheaders(&mut self, body: Option<&[u8]>) -> Result<()> {
-        if self.state != State::Started {
+        if !matches!(self.state, State::Started(_)) {
             return Err(Error::new(
                 ErrorKind::CannotSendHeader,
                 "endheaders needs a request started with putrequest and not yet ended",
             ));
         }
         self.out.extend_from_slice(b"\r\n");
-        self.state = State::Sent;
+        self.mark_sent();
         let chunked = self.given.chunked;
-        self.chunk_open = chunked && body.is_none();
+        self.pending().chunk_open = chunked && body.is_none();
         self.send_request(body.unwrap_or(&[]), chunked)
     }
 
     /// Sends `data` as one chunk of the chunked body left open by endheaders; empty `data`
     /// ends the body (`0\r\n\r\n`). A failed write closes the connection.
     pub fn send_chunk(&mut self, data: &[u8]) -> Result<()> {
-        if self.state == State::Sent && self.body_withheld {
+        let pending = match self.state {
+            State::Sent(p) => Some(p),
+            _ => None,
+        };
+        if pending.is_some_and(|p| p.body_withheld) {
             // The server's answer already ended the request: the rest of the body is dropped.
             return Ok(());
         }
-        if self.state != State::Sent || !self.chunk_open {
+        if !pending.is_some_and(|p| p.chunk_open) {
             return Err(Error::new(
                 ErrorKind::ImproperConnectionState,
                 "send_chunk needs a request with Transfer-Encoding: chunked whose headers were \
@@ -603,8 +645,7 @@ impl Connection {
             ));
         }
         let Some(shared) = self.wire.clone() else {
-            self.state = State::Idle;
-            self.chunk_open = false;
+            self.abandon(None);
             return Err(Error::new(
                 ErrorKind::NotConnected,
                 "the connection was closed after the request head was sent",
@@ -627,22 +668,19 @@ impl Connection {
                 return Ok(());
             }
         }
+        drop(w);
         if let Err(e) = written {
-            w.close("a write failed");
-            drop(w);
-            self.wire = None;
-            self.state = State::Idle;
-            self.chunk_open = false;
-            self.out.clear();
-            self.replayable = false;
+            self.abandon(Some("a write failed"));
             return Err(e);
         }
         if data.is_empty() {
-            self.chunk_open = false;
             self.out.extend_from_slice(&frame);
-            self.replayable = self.replayable && self.out.len() <= MAX_REPLAY;
+            let fits = self.out.len() <= MAX_REPLAY;
+            let p = self.pending();
+            p.chunk_open = false;
+            p.replayable = p.replayable && fits;
         } else {
-            self.replayable = false;
+            self.pending().replayable = false;
         }
         Ok(())
     }
@@ -650,29 +688,29 @@ impl Connection {
     /// Sends raw bytes on the connection (httplib's send), opening it if needed. A request
     /// that used it can't be sent again by itself.
     pub fn send(&mut self, data: &[u8]) -> Result<()> {
-        if self.state == State::Started {
+        if matches!(self.state, State::Started(_)) {
             return Err(Error::new(
                 ErrorKind::ImproperConnectionState,
                 "send while a request's headers are being built: call endheaders first",
             ));
         }
-        if self.state == State::Sent && self.body_withheld {
-            // The server's answer already ended the request: the rest of the body is dropped.
-            return Ok(());
+        if let State::Sent(p) = &mut self.state {
+            if p.body_withheld {
+                // The server's answer already ended the request: the rest of the body is
+                // dropped.
+                return Ok(());
+            }
+            p.replayable = false;
+            // Raw bytes after endheaders of a chunked request: the caller frames the body
+            // itself (as with http.client), so getresponse must not end it.
+            p.chunk_open = false;
         }
-        self.replayable = false;
-        // Raw bytes after endheaders of a chunked request: the caller frames the body
-        // itself (as with http.client), so getresponse must not end it.
-        self.chunk_open = false;
         let (shared, _) = self.usable_wire()?;
         let mut w = lock(&shared);
         w.debug(DebugKind::DataOut, data);
         let body_start = w.bytes_out();
         match w.write_all(data) {
-            Err(e)
-                if self.state == State::Sent
-                    && self.answered_early(&mut w, &e, body_start, None) =>
-            {
+            Err(e) if self.state.is_sent() && self.answered_early(&mut w, &e, body_start, None) => {
                 Ok(())
             }
             Err(e) => {
@@ -736,7 +774,7 @@ impl Connection {
             }
         }
         self.out.extend_from_slice(b"\r\n");
-        self.state = State::Sent;
+        self.mark_sent();
         match body {
             Some(b) if given.expect_continue && !b.is_empty() => {
                 self.send_expecting_continue(b, given.chunked)
@@ -767,10 +805,8 @@ impl Connection {
         let body_start = w.bytes_out();
         match w.write_all(data) {
             Err(e) if !self.answered_early(&mut w, &e, body_start, Some(data.len() as u64)) => {
-                w.close("a write failed");
                 drop(w);
-                self.wire = None;
-                self.state = State::Idle;
+                self.abandon(Some("a write failed"));
                 Err(e)
             }
             _ => Ok(()),
@@ -783,11 +819,10 @@ impl Connection {
         let head_len = self.out.len();
         self.start_deadline();
         if let Err(e) = self.write_request(head_len, None) {
-            self.state = State::Idle;
-            self.out.clear();
+            self.abandon(None);
             return Err(e);
         }
-        self.replayable = false;
+        self.pending().replayable = false;
         Ok(())
     }
 
@@ -797,17 +832,14 @@ impl Connection {
     fn send_head_and_wait(&mut self) -> Result<bool> {
         self.write_head()?;
         let shared = self.wire.clone().expect("write_request leaves a wire");
-        let go = await_continue(&shared, self.continue_timeout, self.tcp.io_timeout);
+        let go = await_continue(&shared, self.continue_timeout);
         match go {
             Ok(go) => {
-                self.body_withheld = !go;
+                self.pending().body_withheld = !go;
                 Ok(go)
             }
             Err(e) => {
-                lock(&shared).close("an interim response could not be read");
-                self.wire = None;
-                self.state = State::Idle;
-                self.out.clear();
+                self.abandon(Some("an interim response could not be read"));
                 Err(e)
             }
         }
@@ -840,8 +872,8 @@ impl Connection {
         };
         self.given = given;
         self.out.extend_from_slice(b"\r\n");
-        self.state = State::Sent;
-        self.method_idempotent = false;
+        self.mark_sent();
+        self.pending().idempotent = false;
         if self.given.expect_continue && length != Some(0) {
             if !self.send_head_and_wait()? {
                 self.out.clear();
@@ -851,7 +883,7 @@ impl Connection {
             self.write_head()?;
         }
         self.out.clear();
-        if self.body_withheld {
+        if self.pending().body_withheld {
             // The server answered while the head went out.
             return Ok(());
         }
@@ -864,10 +896,8 @@ impl Connection {
             if self.answered_early(&mut w, e, body_start, limit) {
                 return Ok(());
             }
-            w.close("a streamed request body failed");
             drop(w);
-            self.wire = None;
-            self.state = State::Idle;
+            self.abandon(Some("a streamed request body failed"));
         }
         result
     }
@@ -876,7 +906,7 @@ impl Connection {
     /// retrying once on a fresh one when the write fails and the request may be sent again.
     fn send_request(&mut self, body: &[u8], chunked: bool) -> Result<()> {
         let head_len = self.out.len();
-        if chunked && !self.chunk_open {
+        if chunked && !self.pending().chunk_open {
             request::write_chunk(&mut self.out, body);
             self.out.extend_from_slice(b"0\r\n\r\n");
         } else if body.len() <= COALESCE_BODY {
@@ -886,8 +916,9 @@ impl Connection {
         self.start_deadline();
         let mut result = self.write_request(head_len, separate_body.then_some(body));
         if let Err(e) = &result {
-            let retry = self.sent_on_reused
-                && self.method_idempotent
+            let p = self.pending();
+            let retry = p.sent_on_reused
+                && p.idempotent
                 && (e.kind() == ErrorKind::ConnectionReset || e.kind() == ErrorKind::Os);
             if retry {
                 if let Some(w) = self.wire.take() {
@@ -898,20 +929,19 @@ impl Connection {
         }
         match result {
             // The server answered early: that response ends the request, which is not resent.
-            Ok(()) if self.body_withheld => Ok(()),
+            Ok(()) if self.pending().body_withheld => Ok(()),
             Ok(()) => {
-                self.replayable =
-                    self.method_idempotent && !separate_body && self.out.len() <= MAX_REPLAY;
-                if separate_body && self.method_idempotent && head_len + body.len() <= MAX_REPLAY {
+                let idempotent = self.pending().idempotent;
+                let mut replayable = idempotent && !separate_body && self.out.len() <= MAX_REPLAY;
+                if separate_body && idempotent && head_len + body.len() <= MAX_REPLAY {
                     self.out.extend_from_slice(body);
-                    self.replayable = true;
+                    replayable = true;
                 }
+                self.pending().replayable = replayable;
                 Ok(())
             }
             Err(e) => {
-                self.state = State::Idle;
-                self.out.clear();
-                self.chunk_open = false;
+                self.abandon(None);
                 Err(e)
             }
         }
@@ -919,13 +949,12 @@ impl Connection {
 
     fn write_request(&mut self, head_len: usize, separate_body: Option<&[u8]>) -> Result<()> {
         let (shared, reused) = self.usable_wire()?;
-        self.sent_on_reused = reused;
+        self.pending().sent_on_reused = reused;
+        let is_head_request = self.pending().is_head_request;
         let mut w = lock(&shared);
-        if !w.response_active {
-            // While an earlier response is being read, its deadline stays in force.
-            w.deadline = self.request_deadline;
-        }
-        if w.debug.is_some() {
+        // While an earlier response is being read, its deadline stays in force.
+        w.set_deadline(self.request_deadline);
+        if w.has_debug() {
             w.debug(DebugKind::HeaderOut, &self.out[..head_len]);
             if self.out.len() > head_len {
                 w.debug(DebugKind::DataOut, &self.out[head_len..]);
@@ -946,8 +975,8 @@ impl Connection {
                 Err(e)
             }
             _ => {
-                w.outstanding.push_back(Sent {
-                    head: self.method_is_head,
+                w.queue(Sent {
+                    head: is_head_request,
                     deadline: self.request_deadline,
                 });
                 Ok(())
@@ -971,7 +1000,7 @@ impl Connection {
         if e.kind() != ErrorKind::ConnectionReset || !w.holds_final_head() {
             return false;
         }
-        if w.debug.is_some() {
+        if w.has_debug() {
             let sent = w.bytes_out().saturating_sub(body_start);
             let of = body_len.map_or(String::new(), |n| format!(" of {n}"));
             let note = format!(
@@ -980,15 +1009,16 @@ impl Connection {
             );
             w.debug(DebugKind::Text, note.as_bytes());
         }
-        self.body_withheld = true;
-        self.replayable = false;
-        self.chunk_open = false;
+        let p = self.pending();
+        p.body_withheld = true;
+        p.replayable = false;
+        p.chunk_open = false;
         true
     }
 
     /// Reads the response to the request sent (httplib's getresponse).
     pub fn getresponse(&mut self) -> Result<Response> {
-        if self.state != State::Sent {
+        let State::Sent(pending) = self.state else {
             return Err(Error::new(
                 ErrorKind::ResponseNotReady,
                 match self.state {
@@ -996,13 +1026,13 @@ impl Connection {
                     _ => "the request's headers were not ended with endheaders",
                 },
             ));
-        }
-        if self.chunk_open {
+        };
+        if pending.chunk_open {
             // The caller did not end the chunked body: end it now.
             self.send_chunk(&[])?;
         }
         let Some(shared) = self.wire.clone() else {
-            self.state = State::Idle;
+            self.abandon(None);
             return Err(Error::new(
                 ErrorKind::NotConnected,
                 "the connection was closed after the request was sent",
@@ -1010,36 +1040,37 @@ impl Connection {
         };
         {
             let w = lock(&shared);
-            if w.response_active {
+            if w.response_active() {
                 return Err(Error::new(
                     ErrorKind::ResponseNotReady,
                     "the previous response was not read to its end",
                 ));
             }
-            if w.closed {
-                let why = w.closed_why;
+            if w.is_closed() {
+                let why = w.closed_why();
                 drop(w);
-                self.state = State::Idle;
-                self.wire = None;
+                self.abandon(Some(why));
                 return Err(Error::new(
                     ErrorKind::NotConnected,
                     format!("the connection closed after the request was sent: {why}"),
                 ));
             }
         }
-        let single = lock(&shared).outstanding.len() == 1;
+        let single = lock(&shared).outstanding() == 1;
         let mut result = Response::begin(shared, self.strict);
         if let Err(e) = &result {
             let closed_early = matches!(
                 e.kind(),
                 ErrorKind::RemoteDisconnected | ErrorKind::ConnectionReset
             );
-            if closed_early && self.sent_on_reused && self.replayable && single {
+            let p = self.pending();
+            if closed_early && p.sent_on_reused && p.replayable && single {
                 result = self.replay();
             }
         }
+        let withheld = self.pending().body_withheld;
+        // The request is over: its response (or its failure) is the caller's now.
         self.state = State::Idle;
-        let withheld = std::mem::take(&mut self.body_withheld);
         match result {
             Ok(mut resp) => {
                 if withheld {
@@ -1080,17 +1111,17 @@ impl Connection {
                 b"the server closed a reused connection: sending the request again",
             );
             // The request's deadline still counts from its first sending.
-            w.deadline = self.request_deadline;
+            w.set_deadline(self.request_deadline);
             if let Err(e) = w.write_all(&self.out) {
                 w.close("a write failed");
                 return Err(e);
             }
-            w.outstanding.push_back(Sent {
-                head: self.method_is_head,
+            w.queue(Sent {
+                head: self.pending().is_head_request,
                 deadline: self.request_deadline,
             });
         }
-        self.sent_on_reused = false;
+        self.pending().sent_on_reused = false;
         Response::begin(shared, self.strict)
     }
 }
@@ -1100,13 +1131,13 @@ impl Drop for Connection {
         // A response still being read keeps the connection open; an idle one is closed.
         if let Some(shared) = self.wire.take() {
             let mut w = lock(&shared);
-            if w.response_active {
+            if w.response_active() {
                 return;
             }
-            if Arc::strong_count(&shared) == 1 && !w.is_tls {
-                // Nobody else holds it: dropping it closes the socket, and a shutdown first
-                // would only cost a system call. (TLS still says close_notify.)
-                w.closed = true;
+            if Arc::strong_count(&shared) == 1 && !w.is_tls() {
+                // Nobody else holds it: dropping it closes the socket. (TLS still says
+                // close_notify.)
+                w.close_by_dropping();
                 return;
             }
             w.close("the connection was freed");
@@ -1183,11 +1214,7 @@ fn body_source_error(e: std::io::Error) -> Error {
 /// 100-continue`: true on `100 Continue` (consumed, with any other interim response before
 /// it) or when nothing came in time; false when a final response (left unread for
 /// getresponse), something that is not a status line, or the end of the stream came first.
-fn await_continue(
-    shared: &SharedWire,
-    wait: Duration,
-    io_timeout: Option<Duration>,
-) -> Result<bool> {
+fn await_continue(shared: &SharedWire, wait: Duration) -> Result<bool> {
     let deadline = Instant::now() + wait;
     let mut w = lock(shared);
     loop {
@@ -1196,10 +1223,7 @@ fn await_continue(
             if left.is_zero() {
                 return Ok(true);
             }
-            let limit = io_timeout.map_or(left, |t| t.min(left));
-            let _ = w.io.set_io_timeout(Some(limit));
-            let r = w.fill(MAX_LINE);
-            let _ = w.io.set_io_timeout(io_timeout);
+            let r = w.fill_within(left, MAX_LINE);
             match r {
                 Ok(0) => return Ok(false),
                 Ok(_) => {}
@@ -1259,7 +1283,7 @@ fn open_tunnel(
         proxy.authority.clone(),
         false,
     );
-    wire.debug = debug;
+    wire.set_debug(debug);
     wire.debug(DebugKind::HeaderOut, &req);
     if let Err(e) = wire.write_all(&req) {
         return (None, Err(e));

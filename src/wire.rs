@@ -37,43 +37,51 @@ pub enum Line {
     Eof(usize, usize),
 }
 
+/// One open stream and its read buffer. Its fields are its own: the connection and the
+/// response change it through the verbs below (queue a request sent, begin, end or fail a
+/// response, close), which keep its rules in this one place:
+/// - a closed wire is never used again, and remembers why it closed;
+/// - a wire whose peer closed, or that holds bytes nobody asked for, is closed when its
+///   response ends;
+/// - every read and write is bounded by the exchange's deadline, set when a request is sent
+///   and when its response begins, cleared when the response ends or fails.
 pub struct Wire {
-    pub io: Box<dyn Transport>,
+    io: Box<dyn Transport>,
     buf: Vec<u8>,
     pos: usize,
     end: usize,
     /// Host and port, for messages.
-    pub peer: Arc<str>,
+    peer: Arc<str>,
     /// No further use: closed by us, or not reusable.
-    pub closed: bool,
+    closed: bool,
     /// Why it was closed, for the message of a later use.
-    pub closed_why: &'static str,
+    closed_why: &'static str,
     /// A response is being read from it.
-    pub response_active: bool,
+    response_active: bool,
     /// Requests written whose responses have not begun.
-    pub outstanding: VecDeque<Sent>,
+    outstanding: VecDeque<Sent>,
     /// Responses begun on it (0 on a fresh connection).
-    pub responses: u64,
+    responses: u64,
     /// When it last carried bytes.
-    pub last_used: Instant,
-    pub debug: Option<Arc<DebugSink>>,
-    pub is_tls: bool,
+    last_used: Instant,
+    debug: Option<Arc<DebugSink>>,
+    is_tls: bool,
     /// The stream ended without the protocol's clean close (TLS without close_notify).
-    pub unclean_eof: bool,
+    unclean_eof: bool,
     /// A read met the end of the stream: the server closed (or half-closed) the connection,
     /// which therefore never carries another request.
-    pub peer_closed: bool,
+    peer_closed: bool,
     /// The storage of a freed response's head, reused by the next one (no allocation per
     /// request on a warm connection).
-    pub spare_head: Option<crate::response::head::Head>,
+    spare_head: Option<crate::response::head::Head>,
     /// The read buffer's usual size (BUF_SIZE unless the connection chose another).
     block: usize,
     /// The limit of each read and write (the connection's timeout option).
-    pub io_timeout: Option<Duration>,
+    io_timeout: Option<Duration>,
     /// The end of the exchange in progress: every read and write is limited to what is left,
     /// and fails with `Timeout` once it passed. Set when a request is sent and when its
     /// response begins; cleared when the response body ends or fails.
-    pub deadline: Option<Instant>,
+    deadline: Option<Instant>,
     /// The transport's timeout was shortened for a deadline and must be set back.
     timeout_shortened: bool,
     /// Bytes written since the stream opened.
@@ -144,6 +152,182 @@ impl Wire {
             deadline: None,
             timeout_shortened: false,
         }
+    }
+
+    // ----- what the wire knows -----
+
+    /// Host and port, for messages.
+    pub fn peer(&self) -> &str {
+        &self.peer
+    }
+
+    /// Closed by us, or not reusable: never used again.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Why it was closed, for the message of a later use ("" while open).
+    pub fn closed_why(&self) -> &'static str {
+        self.closed_why
+    }
+
+    pub fn is_tls(&self) -> bool {
+        self.is_tls
+    }
+
+    /// The stream ended without the protocol's clean close (TLS without close_notify).
+    pub fn unclean_eof(&self) -> bool {
+        self.unclean_eof
+    }
+
+    /// A read met the end of the stream: the server closed (or half-closed) it.
+    pub fn peer_closed(&self) -> bool {
+        self.peer_closed
+    }
+
+    /// Responses begun on it (0 on a fresh connection).
+    pub fn responses(&self) -> u64 {
+        self.responses
+    }
+
+    /// A response is being read from it.
+    pub fn response_active(&self) -> bool {
+        self.response_active
+    }
+
+    /// Requests written whose responses have not begun.
+    pub fn outstanding(&self) -> usize {
+        self.outstanding.len()
+    }
+
+    /// No response being read and none awaited.
+    pub fn is_idle(&self) -> bool {
+        !self.response_active && self.outstanding.is_empty()
+    }
+
+    pub fn debug_sink(&self) -> Option<Arc<DebugSink>> {
+        self.debug.clone()
+    }
+
+    pub fn has_debug(&self) -> bool {
+        self.debug.is_some()
+    }
+
+    pub fn set_debug(&mut self, debug: Option<Arc<DebugSink>>) {
+        self.debug = debug;
+    }
+
+    /// The transport's descriptor.
+    pub fn fd(&self) -> Option<i32> {
+        self.io.fd()
+    }
+
+    /// The limit of each read and write (the connection's timeout option), applied now.
+    pub fn set_io_timeout(&mut self, t: Option<Duration>) {
+        self.io_timeout = t;
+        let _ = self.io.set_io_timeout(t);
+    }
+
+    /// An idle wire the server may have closed: checked without blocking once it sat idle
+    /// `after`, and closed when the server did (or when a read already met the end of the
+    /// stream). Returns whether it is still open.
+    pub fn check_idle(&mut self, after: Duration) -> bool {
+        if !self.closed && self.is_idle() {
+            if self.peer_closed {
+                self.close("the server closed the connection");
+            } else if self.responses > 0
+                && self.last_used.elapsed() >= after
+                && self.io.closed_while_idle()
+            {
+                self.close("the server closed the connection while it was idle");
+            }
+        }
+        !self.closed
+    }
+
+    /// Reads more bytes as [`Wire::fill`] does, waiting at most `wait` (and at most the
+    /// timeout option) for them.
+    pub fn fill_within(&mut self, wait: Duration, limit: usize) -> Result<usize> {
+        let t = self.io_timeout.map_or(wait, |t| t.min(wait));
+        let _ = self.io.set_io_timeout(Some(t));
+        let r = self.fill(limit);
+        let _ = self.io.set_io_timeout(self.io_timeout);
+        r
+    }
+
+    // ----- the exchange -----
+
+    /// A request was written whose response has not begun.
+    pub fn queue(&mut self, sent: Sent) {
+        self.outstanding.push_back(sent);
+    }
+
+    /// Bounds the exchange in progress by `deadline` (a request about to be written), unless
+    /// a response is being read: its own deadline stays in force.
+    pub fn set_deadline(&mut self, deadline: Option<Instant>) {
+        if !self.response_active {
+            self.deadline = deadline;
+        }
+    }
+
+    /// The next response begins: the request it answers (None when none was sent), whose
+    /// deadline now bounds the reads.
+    pub fn begin_response(&mut self) -> Option<Sent> {
+        let sent = self.outstanding.pop_front();
+        self.deadline = sent.and_then(|s| s.deadline);
+        sent
+    }
+
+    /// The head of a response was read: its body is being read from the wire now.
+    pub fn response_started(&mut self) {
+        self.responses += 1;
+        self.response_active = true;
+    }
+
+    /// A response's body ended. The wire closes when `will_close` (the response said so),
+    /// when the server closed the stream, or when it sent bytes past the response that no
+    /// request awaits; otherwise it is free for the next request. Returns whether it closed.
+    pub fn end_response(&mut self, will_close: bool) -> bool {
+        self.response_active = false;
+        self.deadline = None;
+        self.last_used = Instant::now();
+        let awaited = !self.outstanding.is_empty();
+        if will_close {
+            self.close("the server said it would close the connection");
+        } else if self.peer_closed && !awaited {
+            // A head or trailer section ended by the close (docs/cut-responses.md).
+            self.close("the server closed the connection");
+        } else if !self.available().is_empty() && !awaited {
+            self.close("the server sent bytes after the end of a response");
+        }
+        self.closed
+    }
+
+    /// A response failed or was given up before its end: the wire can't be trusted any more.
+    pub fn fail_response(&mut self, why: &'static str) {
+        self.response_active = false;
+        self.deadline = None;
+        self.close(why);
+    }
+
+    /// The storage of a freed response's head, for the next one.
+    pub fn take_spare_head(&mut self) -> Option<crate::response::head::Head> {
+        self.spare_head.take()
+    }
+
+    /// Keeps a head's storage for the next response (while open and none is kept).
+    pub fn keep_spare_head(&mut self, head: crate::response::head::Head) {
+        if !self.closed && self.spare_head.is_none() {
+            self.spare_head = Some(head);
+        }
+    }
+
+    /// Marks the wire closed without shutting the stream down: for a plain stream nobody
+    /// else holds, which dropping closes anyway (a shutdown first would only cost a system
+    /// call).
+    pub fn close_by_dropping(&mut self) {
+        self.closed = true;
+        self.closed_why = "the connection was freed";
     }
 
     /// Before each read or write: limits the transport's timeout to what is left of the

@@ -103,7 +103,7 @@ impl Body {
                 Framing::UntilClose => {
                     let n = Self::read_bounded(wire, out, u64::MAX)?;
                     if n == 0 {
-                        if wire.unclean_eof {
+                        if wire.unclean_eof() {
                             return Err(incomplete(format!(
                                 "IncompleteRead({} bytes read): the TLS stream ended without close_notify",
                                 self.received
@@ -232,7 +232,7 @@ impl Body {
             .trailer_section
             .get_or_insert_with(|| (FieldsParser::new(Section::Trailer), Head::for_trailers()));
         loop {
-            let debug = wire.debug.clone();
+            let debug = wire.debug_sink();
             match parser.parse(wire.available(), fields, debug.as_deref())? {
                 Status::Complete(n) => {
                     wire.consume(n);

@@ -468,10 +468,10 @@ pub fn read_head(wire: &mut Wire, lenient_09: bool) -> Result<Head> {
             return Ok(Head::http09());
         }
     }
-    let mut head = wire.spare_head.take().unwrap_or_default();
+    let mut head = wire.take_spare_head().unwrap_or_default();
     let mut parser = HeadParser::new();
     loop {
-        let debug = wire.debug.clone();
+        let debug = wire.debug_sink();
         match parser.parse(wire.available(), &mut head, debug.as_deref())? {
             Status::Complete(n) => {
                 wire.consume(n);
@@ -481,7 +481,7 @@ pub fn read_head(wire: &mut Wire, lenient_09: bool) -> Result<Head> {
                 wire.consume(n);
                 // Room for the longest line and its terminator.
                 if wire.fill(MAX_LINE + 1)? == 0 {
-                    parser.end_of_stream(wire.available(), &wire.peer)?;
+                    parser.end_of_stream(wire.available(), wire.peer())?;
                     return Ok(head);
                 }
             }

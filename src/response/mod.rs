@@ -25,7 +25,6 @@ pub mod head;
 use std::cell::OnceCell;
 use std::ffi::{CStr, CString};
 use std::sync::{Arc, Mutex, Weak};
-use std::time::Instant;
 
 use crate::debug::DebugKind;
 use crate::error::{Error, ErrorKind, Result};
@@ -156,10 +155,9 @@ impl Response {
     /// for a request that was `head_request` or not.
     pub(crate) fn begin(shared: SharedWire, strict: bool) -> Result<Response> {
         let mut wire = lock(&shared);
-        let sent = wire.outstanding.pop_front();
-        let head_request = sent.map(|s| s.head).unwrap_or(false);
         // This response's reads are bounded by its request's deadline.
-        wire.deadline = sent.and_then(|s| s.deadline);
+        let sent = wire.begin_response();
+        let head_request = sent.map(|s| s.head).unwrap_or(false);
         let result = Self::read_final_head(&mut wire, strict, head_request);
         let (
             head,
@@ -175,9 +173,8 @@ impl Response {
             }
         };
         // A head ended by the close (docs/cut-responses.md): the connection is done.
-        let will_close = will_close || wire.peer_closed;
-        wire.responses += 1;
-        wire.response_active = true;
+        let will_close = will_close || wire.peer_closed();
+        wire.response_started();
         drop(wire);
         let mut resp = Response {
             head,
@@ -209,7 +206,7 @@ impl Response {
         strict: bool,
         head_request: bool,
     ) -> Result<(Head, Framed)> {
-        let lenient_09 = !strict && wire.responses == 0;
+        let lenient_09 = !strict && wire.responses() == 0;
         let mut interim = 0;
         loop {
             let head = read_head(wire, lenient_09 && interim == 0)?;
@@ -237,7 +234,7 @@ impl Response {
                         format!("more than {MAX_INTERIM} interim (1xx) responses"),
                     ));
                 }
-                wire.spare_head = Some(head);
+                wire.keep_spare_head(head);
                 continue;
             }
             let framed = framing_of(&head, head_request)?;
@@ -249,18 +246,8 @@ impl Response {
     /// response said so or sent bytes nobody asked for.
     fn finish(&mut self) {
         if let Some(shared) = self.wire.take() {
-            let mut wire = lock(&shared);
-            wire.response_active = false;
-            wire.deadline = None;
-            wire.last_used = Instant::now();
-            if self.will_close {
-                wire.close("the server said it would close the connection");
-            } else if wire.peer_closed && wire.outstanding.is_empty() {
-                // A trailer section ended by the close (docs/cut-responses.md).
+            if lock(&shared).end_response(self.will_close) {
                 self.will_close = true;
-                wire.close("the server closed the connection");
-            } else if !wire.available().is_empty() && wire.outstanding.is_empty() {
-                wire.close("the server sent bytes after the end of a response");
             }
         }
     }
@@ -268,10 +255,7 @@ impl Response {
     /// The body failed: the connection can't be trusted any more.
     fn fail(&mut self, e: Error) {
         if let Some(shared) = self.wire.take() {
-            let mut wire = lock(&shared);
-            wire.response_active = false;
-            wire.deadline = None;
-            wire.close("a response body failed");
+            lock(&shared).fail_response("a response body failed");
         }
         self.error = Some(e);
     }
@@ -352,12 +336,13 @@ impl Response {
             return Ok(0);
         };
         let mut wire = lock(&shared);
-        if wire.closed {
+        if wire.is_closed() {
             let e = Error::new(
                 ErrorKind::NotConnected,
                 format!(
                     "the connection was closed before the body ended ({} bytes read): {}",
-                    self.body.received, wire.closed_why
+                    self.body.received,
+                    wire.closed_why()
                 ),
             );
             drop(wire);
@@ -440,7 +425,7 @@ impl Response {
             Framing::Done => return None,
         };
         let wire = lock(self.wire.as_ref()?);
-        if wire.closed {
+        if wire.is_closed() {
             return None;
         }
         let avail = wire.available();
@@ -467,17 +452,12 @@ impl Response {
 impl Drop for Response {
     fn drop(&mut self) {
         if let Some(shared) = self.wire.take() {
-            let mut wire = lock(&shared);
-            wire.response_active = false;
-            wire.close("a response was freed before its body ended");
+            lock(&shared).fail_response("a response was freed before its body ended");
             return;
         }
         if self.head.worth_keeping() {
             if let Some(shared) = self.home.upgrade() {
-                let mut wire = lock(&shared);
-                if !wire.closed && wire.spare_head.is_none() {
-                    wire.spare_head = Some(std::mem::take(&mut self.head));
-                }
+                lock(&shared).keep_spare_head(std::mem::take(&mut self.head));
             }
         }
     }

@@ -215,6 +215,18 @@ static void test_request_fd(void) {
     check_body_all(r, "from a pipe", 11);
     hc_response_free(r);
     hc_fd_close(p[0]);
+
+    /* A descriptor that is not open (closed just now; on Windows one the C runtime does not
+     * know): HC_ERR_OS, nothing sent, and the connection still works. */
+    int gone = hc_temp_fd();
+    CHECK(gone >= 0);
+    hc_fd_close(gone);
+    CHECK_RC(hc_request_fd(c, "POST", "/echo", gone, NULL, 0), HC_ERR_OS);
+    CHECK_RC(hc_request_fd(c, "POST", "/echo", 99999, NULL, 0), HC_ERR_OS);
+    CHECK_OK(hc_request(c, "POST", "/echo", (const uint8_t *)"after", 5, NULL, 0));
+    CHECK_OK(hc_getresponse(c, &r));
+    check_body_all(r, "after", 5);
+    hc_response_free(r);
     hc_connection_free(c);
 }
 
