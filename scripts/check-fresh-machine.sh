@@ -20,6 +20,7 @@ if [[ -z ${HC_IN_NAMESPACE:-} ]]; then
 fi
 
 r=$(mktemp -d /tmp/hc-fresh.XXXXXX)
+trap 'umount -lR "$r" 2>/dev/null; rmdir "$r"' EXIT
 mount -t tmpfs -o size=20g tmpfs "$r"
 mkdir "$r/upper" "$r/work" "$r/root"
 mount -t overlay overlay -o "lowerdir=/,upperdir=$r/upper,workdir=$r/work,redirect_dir=on" "$r/root"
