@@ -11,7 +11,7 @@
 set -u
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-head chunked stream split}
+targets=${*:-head chunked stream split client_url client_decode}
 cd "$(dirname "$0")" || exit 2
 
 if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then

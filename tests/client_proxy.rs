@@ -220,3 +220,21 @@ fn no_proxy_authorization_inside_the_tunnel() {
     assert_eq!(seen.header("proxy-authorization"), None);
     assert_eq!(seen.header("authorization"), None);
 }
+
+/// The environment is read once, when the client is made: `set_proxy(None)` goes back to what
+/// was read then.
+#[test]
+fn back_to_the_environment_as_read_at_creation() {
+    let proxy = Routed::start(|_| ok("via proxy"));
+    let origin = Routed::start(|_| ok("direct"));
+    let pp = proxy.port();
+    let env = ProxyConfig::from_env(&move |n: &str| {
+        (n == "http_proxy").then(|| format!("127.0.0.1:{pp}"))
+    });
+    let c = Client::with_proxy_config(env).unwrap();
+    let url = format!("http://127.0.0.1:{}/", origin.port());
+    c.set_proxy(Some("")).unwrap();
+    assert_eq!(body(&mut c.get(&url).unwrap()), b"direct");
+    c.set_proxy(None).unwrap();
+    assert_eq!(body(&mut c.get(&url).unwrap()), b"via proxy");
+}

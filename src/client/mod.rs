@@ -67,6 +67,8 @@ pub(crate) struct Options {
     /// None: no cap.
     pub max_decoded: Option<u64>,
     proxy: ProxySetting,
+    /// The environment as read when the client was made, for `set_proxy(None)`.
+    env_proxy: ProxyConfig,
     /// None: the environment's list (or none with a fixed proxy).
     no_proxy: Option<NoProxy>,
     pub connect_timeout: Option<Duration>,
@@ -165,7 +167,8 @@ impl Client {
             redirect_flags: 0,
             accept_encoding: ENCODING_ALL,
             max_decoded: Some(1 << 30),
-            proxy: ProxySetting::Env(config),
+            proxy: ProxySetting::Env(config.clone()),
+            env_proxy: config,
             no_proxy: None,
             connect_timeout: None,
             io_timeout: None,
@@ -252,10 +255,7 @@ impl Client {
             o.proxy = match setting {
                 Some(s) => s,
                 // Back to the environment as read when the client was made.
-                None => match &o.proxy {
-                    ProxySetting::Env(c) => ProxySetting::Env(c.clone()),
-                    _ => ProxySetting::Env(ProxyConfig::from_process_env()),
-                },
+                None => ProxySetting::Env(o.env_proxy.clone()),
             };
             Ok(())
         })
