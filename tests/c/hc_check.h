@@ -132,6 +132,27 @@ static inline hc_error hc_test_get(hc_connection *conn, const char *path, hc_res
     return e != HC_OK ? e : hc_getresponse(conn, resp);
 }
 
+/* The whole file at `path` in a malloc'd buffer (one spare byte at the end), its size in
+ * *len; NULL when it can't be read. The caller frees it. */
+static inline char *hc_slurp(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  char *buf;
+  long n;
+  if (f == NULL) return NULL;
+  if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+    fclose(f);
+    return NULL;
+  }
+  buf = malloc((size_t)n + 1);
+  if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+    free(buf);
+    buf = NULL;
+  }
+  fclose(f);
+  *len = (size_t)n;
+  return buf;
+}
+
 /* A socket listening on 127.0.0.1 at a free port (stored in *port); exits 1 on failure. */
 static inline int hc_listen_loopback(uint16_t *port) {
     struct sockaddr_in a;

@@ -9,25 +9,6 @@
 
 #include "hc_check.h"
 
-static char *slurp(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  char *buf;
-  long n;
-  if (f == NULL) return NULL;
-  if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-    fclose(f);
-    return NULL;
-  }
-  buf = malloc((size_t)n + 1);
-  if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-    free(buf);
-    buf = NULL;
-  }
-  fclose(f);
-  *len = (size_t)n;
-  return buf;
-}
-
 static void report(const char *what, hc_error err) {
   char msg[512];
   hc_last_error_message(msg, sizeof msg);
@@ -74,7 +55,7 @@ int main(void) {
   int round;
 
   snprintf(path, sizeof path, "%s/small.txt", hc_env("HC_TEST_DOCROOT"));
-  want = slurp(path, &want_len);
+  want = hc_slurp(path, &want_len);
   if (want == NULL) {
     perror(path);
     return EXIT_FAILURE;

@@ -18,25 +18,6 @@ static void url_of(char *out, size_t cap, const char *scheme, uint16_t port, con
            (unsigned)port, path);
 }
 
-static char *slurp(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  char *buf;
-  long n;
-  if (f == NULL) return NULL;
-  if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-    fclose(f);
-    return NULL;
-  }
-  buf = malloc((size_t)n + 1);
-  if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-    free(buf);
-    buf = NULL;
-  }
-  fclose(f);
-  *len = (size_t)n;
-  return buf;
-}
-
 /* Reads the whole body of `resp` with small reads into a malloc'd buffer. */
 static uint8_t *read_body(hc_response *resp, size_t *len) {
   size_t cap = 4096, n = 0, got = 0;
@@ -137,7 +118,7 @@ static void test_get_and_redirect(void) {
   hc_response *r = NULL;
   char path[512];
   snprintf(path, sizeof path, "%s/small.txt", docroot);
-  want = slurp(path, &want_len);
+  want = hc_slurp(path, &want_len);
   CHECK(want != NULL);
 
   url_of(url, sizeof url, "http", http_port, "/redirect");
@@ -162,7 +143,7 @@ static void test_get_and_redirect(void) {
     size_t tlen = 0;
     char *text;
     snprintf(tpath, sizeof tpath, "%s/gzip/text.txt", docroot);
-    text = slurp(tpath, &tlen);
+    text = hc_slurp(tpath, &tlen);
     url_of(url, sizeof url, "http", http_port, "/gzip/text.txt");
     CHECK_OK(hc_get(url, &r));
     if (r != NULL && text != NULL) {

@@ -30,24 +30,8 @@ struct result {
 
 static char *slurp(const char *dir, const char *name, size_t *len) {
   char path[1024];
-  FILE *f;
-  char *buf;
-  long n;
   snprintf(path, sizeof path, "%s/%s", dir, name);
-  f = fopen(path, "rb");
-  if (f == NULL) return NULL;
-  if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-    fclose(f);
-    return NULL;
-  }
-  buf = malloc((size_t)n + 1);
-  if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-    free(buf);
-    buf = NULL;
-  }
-  fclose(f);
-  *len = (size_t)n;
-  return buf;
+  return hc_slurp(path, len);
 }
 
 /* One call; returns 0 when the status is 200 and the body is exactly `want`. */
