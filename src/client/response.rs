@@ -179,15 +179,7 @@ impl Response {
     /// Fills `buf` unless the body ends first; on an error the count says how many bytes were
     /// placed.
     pub fn read_fill(&mut self, buf: &mut [u8]) -> (usize, Result<()>) {
-        let mut total = 0;
-        while total < buf.len() {
-            match self.read_some(&mut buf[total..]) {
-                Ok(0) => break,
-                Ok(n) => total += n,
-                Err(e) => return (total, Err(e)),
-            }
-        }
-        (total, Ok(()))
+        crate::response::fill_with(buf, |b| self.read_some(b))
     }
 
     /// Reads the rest of the body into `out`; on an error `out` holds what arrived.

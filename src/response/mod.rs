@@ -371,15 +371,7 @@ impl Response {
     /// httplib's `read(amt)`: fills `buf` unless the body ends first. Returns the count and
     /// the outcome; on an error the count still says how many bytes were placed in `buf`.
     pub fn read_fill(&mut self, buf: &mut [u8]) -> (usize, Result<()>) {
-        let mut total = 0;
-        while total < buf.len() {
-            match self.read_some(&mut buf[total..]) {
-                Ok(0) => break,
-                Ok(n) => total += n,
-                Err(e) => return (total, Err(e)),
-            }
-        }
-        (total, Ok(()))
+        fill_with(buf, |b| self.read_some(b))
     }
 
     /// Reads the rest of the body into `out`; on an error `out` still holds what arrived.
@@ -467,4 +459,22 @@ impl std::io::Read for Response {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         self.read_some(buf).map_err(std::io::Error::other)
     }
+}
+
+/// Fills `buf` from `read_some` (a reader that returns 0 at the end) unless the body ends
+/// first: httplib's `read(amt)` over any body reader. Returns the count and the outcome; on an
+/// error the count still says how many bytes were placed in `buf`.
+pub(crate) fn fill_with(
+    buf: &mut [u8],
+    mut read_some: impl FnMut(&mut [u8]) -> Result<usize>,
+) -> (usize, Result<()>) {
+    let mut total = 0;
+    while total < buf.len() {
+        match read_some(&mut buf[total..]) {
+            Ok(0) => break,
+            Ok(n) => total += n,
+            Err(e) => return (total, Err(e)),
+        }
+    }
+    (total, Ok(()))
 }
