@@ -10,7 +10,7 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -287,13 +287,8 @@ fn tls_upload_gets_the_early_413() {
         let (tcp, _) = listener.accept().unwrap();
         tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         let mut s = acceptor.accept(tcp).unwrap();
-        let mut head = Vec::new();
-        let mut byte = [0u8; 1];
-        while !head.ends_with(b"\r\n\r\n") {
-            match s.read(&mut byte) {
-                Ok(1) => head.push(byte[0]),
-                _ => return,
-            }
+        if !common::read_head(&mut s).ends_with(b"\r\n\r\n") {
+            return;
         }
         std::thread::sleep(Duration::from_millis(50));
         let _ = s.write_all(TOO_LARGE);

@@ -132,15 +132,7 @@ type Handler = fn(&mut SslStream<TcpStream>);
 
 /// Reads a request head (to its blank line) and returns it.
 fn read_head(s: &mut SslStream<TcpStream>) -> Vec<u8> {
-    let mut head = Vec::new();
-    let mut b = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        match s.read(&mut b) {
-            Ok(1) => head.push(b[0]),
-            _ => break,
-        }
-    }
-    head
+    common::read_head(s)
 }
 
 /// The usual handler: answers `ok` with Content-Length and closes cleanly (close_notify).

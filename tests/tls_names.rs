@@ -11,7 +11,9 @@
 //! sends every CONNECT to the test's TLS server): the TLS session, SNI and the name check
 //! are then exactly those of a direct connection to that name.
 
-use std::io::{Read, Write};
+mod common;
+
+use std::io::Write;
 use std::net::{IpAddr, Shutdown, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::thread;
@@ -139,13 +141,8 @@ fn serve(leaf: &Leaf, bind: &str) -> u16 {
         let Ok(mut s) = acceptor.accept(tcp) else {
             return;
         };
-        let mut head = Vec::new();
-        let mut byte = [0u8; 1];
-        while !head.ends_with(b"\r\n\r\n") {
-            match s.read(&mut byte) {
-                Ok(1) => head.push(byte[0]),
-                _ => return,
-            }
+        if !common::read_head(&mut s).ends_with(b"\r\n\r\n") {
+            return;
         }
         let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
         let _ = s.shutdown();
@@ -165,13 +162,8 @@ fn tunnel_to(origin_port: u16) -> u16 {
         client
             .set_read_timeout(Some(Duration::from_secs(10)))
             .unwrap();
-        let mut head = Vec::new();
-        let mut byte = [0u8; 1];
-        while !head.ends_with(b"\r\n\r\n") {
-            match client.read(&mut byte) {
-                Ok(1) => head.push(byte[0]),
-                _ => return,
-            }
+        if !common::read_head(&mut client).ends_with(b"\r\n\r\n") {
+            return;
         }
         let origin = TcpStream::connect(("127.0.0.1", origin_port)).unwrap();
         client

@@ -217,6 +217,21 @@ pub fn parse_env(text: &str) -> HashMap<String, String> {
 }
 
 /// The error of a call that must fail.
+/// Reads a request head from `r` byte by byte, up to and including its blank line, so that
+/// nothing after it is consumed. Returns what was read; a head cut by the end of the stream or
+/// an error comes back without its final `\r\n\r\n`.
+pub fn read_head(r: &mut impl std::io::Read) -> Vec<u8> {
+    let mut head = Vec::new();
+    let mut b = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match r.read(&mut b) {
+            Ok(1) => head.push(b[0]),
+            _ => break,
+        }
+    }
+    head
+}
+
 pub fn err<T>(r: httpclient::Result<T>) -> httpclient::Error {
     match r {
         Ok(_) => panic!("expected an error"),

@@ -281,15 +281,7 @@ impl Conn {
     /// Reads (and records) a request head up to its empty line, and nothing of the body after
     /// it; fewer bytes when the client closes first.
     pub fn read_head(&mut self) -> Vec<u8> {
-        let mut head = Vec::new();
-        let mut b = [0u8; 1];
-        while !head.ends_with(b"\r\n\r\n") {
-            match self.read(&mut b) {
-                Ok(1) => head.push(b[0]),
-                _ => break,
-            }
-        }
-        head
+        super::read_head(self)
     }
 
     /// Reads (and records) everything until the client closes, an error, or `timeout` passes.
