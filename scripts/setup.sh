@@ -21,6 +21,7 @@ packages=(
   python3 python3-venv                      # the test servers; the wheel test's fresh virtualenv
   nginx-light tinyproxy squid               # real peers of the network tests (squid: proxy auth)
   libcurl4-openssl-dev                      # bench/: libcurl, compared in the same run
+  zlib1g-dev                                # bench/: the gzip-serving server of client-gzip
   valgrind                                  # the valgrind test label
   man-db                                    # man -w: the test of the installed man pages
   clang llvm                                # fuzzing (cargo-fuzz's libFuzzer)
