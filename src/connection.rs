@@ -123,6 +123,12 @@ pub struct Connection {
     deadline: Option<Duration>,
     /// When the request being sent must be over.
     request_deadline: Option<Instant>,
+    /// Non-blocking mode (set_blocking(false)): no call waits on the network; one that would
+    /// returns `WouldBlock`.
+    nonblocking: bool,
+    /// What the last call that returned `WouldBlock` waits for (WANT_READ | WANT_WRITE);
+    /// cleared by every call on entry.
+    want: u8,
 }
 
 /// Where a tunnel leads and what the CONNECT carries.
@@ -185,6 +191,8 @@ impl Connection {
             block: None,
             deadline: None,
             request_deadline: None,
+            nonblocking: false,
+            want: 0,
         })
     }
 
@@ -341,6 +349,28 @@ impl Connection {
         Ok(())
     }
 
+    /// Blocking mode (true, the default) or non-blocking mode (false): in non-blocking mode
+    /// no call waits on the network or sleeps; one that would returns `WouldBlock`, and
+    /// [`Connection::want`] says what it waits for. Applies at once to an open connection.
+    pub fn set_blocking(&mut self, blocking: bool) -> Result<()> {
+        self.nonblocking = !blocking;
+        if let Some(w) = &self.wire {
+            lock(w).set_nonblocking(!blocking)?;
+        }
+        Ok(())
+    }
+
+    /// True in non-blocking mode.
+    pub fn is_nonblocking(&self) -> bool {
+        self.nonblocking
+    }
+
+    /// After a call returned `WouldBlock`: what it waits for (WANT_READ and/or WANT_WRITE);
+    /// else 0.
+    pub fn want(&self) -> u8 {
+        self.want
+    }
+
     /// The local address to connect from.
     pub fn set_source_address(&mut self, addr: Option<SocketAddr>) {
         self.tcp.source = addr;
@@ -468,6 +498,9 @@ impl Connection {
             wire.set_block(n);
         }
         wire.set_io_timeout(self.tcp.io_timeout);
+        if self.nonblocking {
+            wire.set_nonblocking(true)?;
+        }
         if wire.has_debug() {
             let text = format!("connected to {}", self.origin().display());
             wire.debug(DebugKind::Text, text.as_bytes());
