@@ -535,8 +535,13 @@ impl Connection {
                 return Ok((shared.clone(), reused));
             }
         }
-        self.wire = None;
-        Ok((self.open()?, false))
+        // In non-blocking mode the wire replaced stays open until the new descriptor exists,
+        // so that the new one never takes its number (an event loop comparing numbers sees the
+        // change; epoll forgets a closed descriptor by itself).
+        let replaced = self.wire.take().filter(|_| self.nonblocking);
+        let opened = self.open();
+        drop(replaced);
+        Ok((opened?, false))
     }
 
     /// Closes the connection (and the response being read from it, as httplib does). The
