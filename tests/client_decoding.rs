@@ -282,3 +282,99 @@ fn nginx_gzip_interop() {
     r.read_to_end(&mut got).unwrap();
     assert_eq!(got, want);
 }
+
+/// The docroot file that `/zstd/NAME`, `/br/NAME` and `/br-static/NAME` are made from.
+fn source_of(name: &str) -> &'static str {
+    match name {
+        "text.txt" => "gzip/text.txt",
+        "words.txt" => "words.txt",
+        "large.bin" => "large.bin",
+        _ => unreachable!("{name}"),
+    }
+}
+
+/// GETs `path` from nginx, checks the received Content-Encoding is `coding` and that the body
+/// decodes (in 777-byte reads) to the docroot file `source`, byte for byte.
+fn nginx_decodes(c: &Client, path: &str, coding: &str, source: &str) {
+    let s = common::servers();
+    let url = format!("http://127.0.0.1:{}{path}", s.http_port);
+    let mut r = c.get(&url).unwrap();
+    assert_eq!(
+        r.getheader(b"content-encoding").map(|v| v.to_bytes()),
+        Some(coding.as_bytes()),
+        "{path}"
+    );
+    r.close();
+    let (got, decoded) = get_all(c, &url).unwrap();
+    assert!(decoded, "{path}");
+    let want = s.docroot_file(source);
+    assert!(
+        got == want,
+        "{path}: {} bytes decoded, not the {} of {source}",
+        got.len(),
+        want.len()
+    );
+}
+
+#[test]
+fn nginx_static_zstd_interop() {
+    // Files compressed by the zstd command-line tool when the servers start (levels 19 and 3,
+    // with its checksum), served by nginx with `Content-Encoding: zstd` from its configuration.
+    let s = common::servers();
+    assert_eq!(
+        s.var("HC_TEST_ZSTD_STATIC").as_deref(),
+        Some("1"),
+        "the zstd and brotli tools are not installed: scripts/setup.sh installs them"
+    );
+    let c = client();
+    for name in ["text.txt", "words.txt", "large.bin"] {
+        nginx_decodes(&c, &format!("/zstd/{name}"), "zstd", source_of(name));
+    }
+    // What was decoded is what the tool wrote: the raw body is the .zst file.
+    let url = format!("http://127.0.0.1:{}/zstd/words.txt", s.http_port);
+    let mut call = c.call("GET", &url).unwrap();
+    call.add_header(b"Accept-Encoding", b"zstd", 0).unwrap();
+    let mut r = call.send().unwrap();
+    assert!(!r.decoded());
+    let mut raw = Vec::new();
+    r.read_to_end(&mut raw).unwrap();
+    assert!(raw == s.docroot_file("zstd/words.txt.zst"));
+}
+
+fn nginx_brotli(s: &common::Servers) {
+    assert_eq!(
+        s.var("HC_TEST_NGINX_BROTLI").as_deref(),
+        Some("1"),
+        "nginx's brotli modules are not installed: scripts/setup.sh installs \
+         libnginx-mod-http-brotli-filter and -static"
+    );
+}
+
+#[test]
+fn nginx_brotli_filter_interop() {
+    // nginx's brotli filter compresses on the fly: Content-Encoding: br, chunked.
+    let s = common::servers();
+    nginx_brotli(s);
+    let c = client();
+    for name in ["text.txt", "words.txt"] {
+        nginx_decodes(&c, &format!("/br/{name}"), "br", source_of(name));
+    }
+}
+
+#[test]
+fn nginx_brotli_static_interop() {
+    // brotli_static: files compressed by the brotli command-line tool (quality 11, 9, 5).
+    let s = common::servers();
+    nginx_brotli(s);
+    let c = client();
+    for name in ["text.txt", "words.txt", "large.bin"] {
+        nginx_decodes(&c, &format!("/br-static/{name}"), "br", source_of(name));
+    }
+    // Without br in Accept-Encoding, nginx sends the plain file and nothing is decoded.
+    c.set_accept_encoding(httpclient::client::ENCODING_GZIP | httpclient::client::ENCODING_ZSTD)
+        .unwrap();
+    let url = format!("http://127.0.0.1:{}/br-static/words.txt", s.http_port);
+    let (got, decoded) = get_all(&c, &url).unwrap();
+    assert!(!decoded);
+    assert!(got == s.docroot_file("words.txt"));
+}
