@@ -137,6 +137,14 @@ typedef enum hc_error_code {
    */
   HC_ERR_PROXY_AUTH_REQUIRED = 107,
   /**
+   * BlockingIOError: in non-blocking mode (hc_connection_set_blocking), the call would
+   * have to wait for the network; hc_connection_want or hc_response_want says whether the
+   * descriptor must become readable or writable before the call is made again. Not a
+   * failure: nothing is lost, the connection stays usable. A child of HC_ERR_OS, as
+   * Python's BlockingIOError is an OSError.
+   */
+  HC_ERR_WOULD_BLOCK = 108,
+  /**
    * A TLS error other than certificate verification.
    */
   HC_ERR_TLS = 200,
@@ -259,6 +267,18 @@ typedef enum hc_error_code {
  * The default port for HTTPS.
  */
 #define HC_HTTPS_PORT 443
+
+/**
+ * In non-blocking mode, after HC_ERR_WOULD_BLOCK: the call waits for the descriptor to
+ * become readable (a bit of what hc_connection_want and hc_response_want return).
+ */
+#define HC_WANT_READ 1
+
+/**
+ * In non-blocking mode, after HC_ERR_WOULD_BLOCK: the call waits for the descriptor to
+ * become writable (a bit of what hc_connection_want and hc_response_want return).
+ */
+#define HC_WANT_WRITE 2
 
 /**
  * What a debug event carries (the `kind` argument of an hc_debug_callback).

@@ -82,6 +82,7 @@ HTTPCLIENT_EXCEPTION(HostNotFound, OSError)                       /* HC_ERR_HOST
 HTTPCLIENT_EXCEPTION(ProxyError, OSError)                         /* HC_ERR_PROXY */
 HTTPCLIENT_EXCEPTION(TunnelFailed, ProxyError)                    /* HC_ERR_TUNNEL_FAILED */
 HTTPCLIENT_EXCEPTION(ProxyAuthRequired, ProxyError)               /* ..._PROXY_AUTH_REQUIRED */
+HTTPCLIENT_EXCEPTION(BlockingIOError, OSError)                    /* HC_ERR_WOULD_BLOCK */
 HTTPCLIENT_EXCEPTION(TLSError, OSError)                           /* HC_ERR_TLS */
 HTTPCLIENT_EXCEPTION(CertificateVerifyError, TLSError)            /* ..._CERTIFICATE_VERIFY */
 HTTPCLIENT_EXCEPTION(InvalidArgument, Error)                      /* HC_ERR_INVALID_ARGUMENT */
@@ -135,6 +136,7 @@ inline std::string last_error_message() {
     case HC_ERR_TUNNEL_FAILED: throw TunnelFailed(code, m);
     case HC_ERR_PROXY: throw ProxyError(code, m);
     case HC_ERR_PROXY_AUTH_REQUIRED: throw ProxyAuthRequired(code, m);
+    case HC_ERR_WOULD_BLOCK: throw BlockingIOError(code, m);
     case HC_ERR_TLS: throw TLSError(code, m);
     case HC_ERR_CERTIFICATE_VERIFY: throw CertificateVerifyError(code, m);
     case HC_ERR_INVALID_ARGUMENT: throw InvalidArgument(code, m);

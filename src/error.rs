@@ -161,7 +161,9 @@ impl Error {
     }
 
     /// Maps an I/O error to the OS branch of the hierarchy, keeping the errno in the message.
-    /// `context` says what was being done ("connect to 127.0.0.1:80", "read", ...).
+    /// `context` says what was being done ("connect to 127.0.0.1:80", "read", ...). EAGAIN is
+    /// a timeout here (a blocking socket's SO_RCVTIMEO); the non-blocking paths check for
+    /// [`io::ErrorKind::WouldBlock`] first and build [`Error::would_block`] instead.
     pub fn io(context: &str, e: &io::Error) -> Error {
         let tls = e
             .get_ref()
@@ -181,6 +183,19 @@ impl Error {
             _ => format!("{context}: {e}"),
         };
         Error::new(kind, msg)
+    }
+}
+
+impl Error {
+    /// The error of a call that would wait in non-blocking mode; `context` says what it waits
+    /// to do ("read the response head from 127.0.0.1:80").
+    pub fn would_block(context: &str) -> Error {
+        Error::new(WouldBlock, format!("{context}: the call would block"))
+    }
+
+    /// True for the error of a call that would wait in non-blocking mode.
+    pub fn is_would_block(&self) -> bool {
+        self.kind == WouldBlock
     }
 }
 

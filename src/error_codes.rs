@@ -89,6 +89,13 @@ error_codes! {
     /// absolute-form request. A child of HC_ERR_PROXY.
     ProxyAuthRequired = 107, HC_ERR_PROXY_AUTH_REQUIRED, "ProxyAuthRequired", parent Proxy,
         "the proxy requires authentication (407)";
+    /// BlockingIOError: in non-blocking mode (hc_connection_set_blocking), the call would
+    /// have to wait for the network; hc_connection_want or hc_response_want says whether the
+    /// descriptor must become readable or writable before the call is made again. Not a
+    /// failure: nothing is lost, the connection stays usable. A child of HC_ERR_OS, as
+    /// Python's BlockingIOError is an OSError.
+    WouldBlock = 108, HC_ERR_WOULD_BLOCK, "BlockingIOError", parent Os,
+        "the call would block: wait until the descriptor is ready, then repeat it";
     /// A TLS error other than certificate verification.
     Tls = 200, HC_ERR_TLS, "TLSError", parent Os,
         "TLS error";

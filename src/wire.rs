@@ -86,6 +86,9 @@ pub struct Wire {
     timeout_shortened: bool,
     /// Bytes written since the stream opened.
     bytes_out: u64,
+    /// Non-blocking mode: the transport's reads and writes never wait, and one that would
+    /// fails with `WouldBlock`; timeouts are not applied to the transport.
+    nonblocking: bool,
 }
 
 pub type SharedWire = Arc<Mutex<Wire>>;
@@ -151,6 +154,7 @@ impl Wire {
             io_timeout: None,
             deadline: None,
             timeout_shortened: false,
+            nonblocking: false,
         }
     }
 
@@ -220,6 +224,25 @@ impl Wire {
     /// The transport's descriptor.
     pub fn fd(&self) -> Option<i32> {
         self.io.fd()
+    }
+
+    /// Non-blocking mode on or off, applied to the transport at once.
+    pub fn set_nonblocking(&mut self, on: bool) -> Result<()> {
+        self.io
+            .set_nonblocking(on)
+            .map_err(|e| self.io_error("set the non-blocking mode of the connection to", &e))?;
+        self.nonblocking = on;
+        Ok(())
+    }
+
+    /// True in non-blocking mode.
+    pub fn is_nonblocking(&self) -> bool {
+        self.nonblocking
+    }
+
+    /// What the transport's last `WouldBlock` waits for (0: the direction of the call).
+    pub fn transport_want(&self) -> u8 {
+        self.io.want()
     }
 
     /// The limit of each read and write (the connection's timeout option), applied now.

@@ -11,6 +11,18 @@ pub const HC_HTTP_PORT: u16 = 80;
 /// The default port for HTTPS.
 pub const HC_HTTPS_PORT: u16 = 443;
 
+/// In non-blocking mode, after HC_ERR_WOULD_BLOCK: the call waits for the descriptor to
+/// become readable (a bit of what hc_connection_want and hc_response_want return).
+pub const HC_WANT_READ: c_int = 1;
+/// In non-blocking mode, after HC_ERR_WOULD_BLOCK: the call waits for the descriptor to
+/// become writable (a bit of what hc_connection_want and hc_response_want return).
+pub const HC_WANT_WRITE: c_int = 2;
+// The C names of the core's bits (cbindgen needs literals above).
+const _: () = assert!(
+    HC_WANT_READ == crate::transport::WANT_READ as c_int
+        && HC_WANT_WRITE == crate::transport::WANT_WRITE as c_int
+);
+
 /// HTTP status codes: every constant of Python 2.6 httplib's table with the same name and
 /// value, followed by codes registered since (RFC 9110 and the IANA registry).
 #[repr(C)]

@@ -7,6 +7,12 @@ pub mod tls;
 use std::io;
 use std::time::Duration;
 
+/// What a call that returned `WouldBlock` waits for: the descriptor becoming readable
+/// (`HC_WANT_READ`) ...
+pub const WANT_READ: u8 = 1;
+/// ... or writable (`HC_WANT_WRITE`). Both bits may be set.
+pub const WANT_WRITE: u8 = 2;
+
 /// A bidirectional byte stream under a connection.
 ///
 /// `read` returns `Ok(0)` for a clean end of stream, and an error of kind
@@ -46,5 +52,18 @@ pub trait Transport: Send {
     /// The socket's file descriptor, if there is one.
     fn fd(&self) -> Option<i32> {
         None
+    }
+
+    /// What the last read or write that failed with [`io::ErrorKind::WouldBlock`] waits for
+    /// ([`WANT_READ`], [`WANT_WRITE`]); 0 means the direction of that call itself (a read
+    /// waits to read, a write to write). TLS differs: a write can wait to read.
+    fn want(&self) -> u8 {
+        0
+    }
+
+    /// Puts the stream in non-blocking mode (reads and writes that would wait fail with
+    /// [`io::ErrorKind::WouldBlock`]) or back. A stream that can't says Ok and stays as it is.
+    fn set_nonblocking(&mut self, _on: bool) -> io::Result<()> {
+        Ok(())
     }
 }

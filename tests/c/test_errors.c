@@ -39,6 +39,7 @@ static const struct code_row table[] = {
   /* The URL-level client (docs/client.md). */
   {HC_ERR_PROXY, "ProxyError", HC_ERR_OS},
   {HC_ERR_PROXY_AUTH_REQUIRED, "ProxyAuthRequired", HC_ERR_PROXY},
+  {HC_ERR_WOULD_BLOCK, "BlockingIOError", HC_ERR_OS},
   {HC_ERR_REDIRECT, "RedirectError", HC_OK},
   {HC_ERR_TOO_MANY_REDIRECTS, "TooManyRedirects", HC_ERR_REDIRECT},
   {HC_ERR_REDIRECT_REFUSED, "RedirectRefused", HC_ERR_REDIRECT},

@@ -18,7 +18,7 @@ __all__ = [
     "ImproperConnectionState", "CannotSendRequest", "CannotSendHeader", "ResponseNotReady",
     "BadStatusLine", "LineTooLong", "RemoteDisconnected", "TooManyHeaders", "TransportError",
     "Timeout", "ConnectionRefused", "ConnectionReset", "HostNotFound", "ProxyError",
-    "TunnelFailed", "ProxyAuthRequired", "TLSError", "CertificateVerifyError", "InvalidArgument",
+    "TunnelFailed", "ProxyAuthRequired", "BlockingIOError", "TLSError", "CertificateVerifyError", "InvalidArgument",
     "AbortedByCallback", "RedirectError", "TooManyRedirects", "RedirectRefused", "BadLocation",
     "ContentDecodingError", "TooManyEncodings", "DecodedSizeExceeded", "InternalError",
 ]
@@ -133,6 +133,13 @@ class ProxyAuthRequired(ProxyError):
     code = 107
 
 
+class BlockingIOError(TransportError, builtins.BlockingIOError):
+    """HC_ERR_WOULD_BLOCK: in non-blocking mode the call would wait for the network. A
+    built-in BlockingIOError, so it plugs into code written for non-blocking sockets."""
+
+    code = 108
+
+
 class TLSError(TransportError):
     code = 200
 
@@ -188,7 +195,7 @@ BY_CODE = {
         UnimplementedFileMode, IncompleteRead, ImproperConnectionState, CannotSendRequest,
         CannotSendHeader, ResponseNotReady, BadStatusLine, LineTooLong, RemoteDisconnected,
         TooManyHeaders, TransportError, Timeout, ConnectionRefused, ConnectionReset,
-        HostNotFound, ProxyError, TunnelFailed, ProxyAuthRequired, TLSError,
+        HostNotFound, ProxyError, TunnelFailed, ProxyAuthRequired, BlockingIOError, TLSError,
         CertificateVerifyError, InvalidArgument, AbortedByCallback, RedirectError,
         TooManyRedirects, RedirectRefused, BadLocation, ContentDecodingError, TooManyEncodings,
         DecodedSizeExceeded, InternalError,
