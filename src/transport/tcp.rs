@@ -120,4 +120,7 @@ impl Transport for TcpTransport {
     fn fd(&self) -> Option<i32> {
         crate::sys::socket_number(&self.0)
     }
+    fn set_nonblocking(&mut self, on: bool) -> io::Result<()> {
+        self.0.set_nonblocking(on)
+    }
 }
