@@ -496,7 +496,7 @@ int main(int argc, char **argv)
                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     if (bind(ls, (struct sockaddr *)&sin, sizeof sin) != 0)
         die("bind");
-    if (listen(ls, 4096) != 0)
+    if (listen(ls, 65535) != 0) /* the kernel caps it at net.core.somaxconn */
         die("listen");
     socklen_t sl = sizeof sin;
     getsockname(ls, (struct sockaddr *)&sin, &sl);

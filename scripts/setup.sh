@@ -20,6 +20,8 @@ packages=(
   openssl                                   # tests/servers/hc_pki.py makes the test certificates
   python3 python3-venv                      # the test servers; the wheel test's fresh virtualenv
   nginx-light tinyproxy squid               # real peers of the network tests (squid: proxy auth)
+  libnginx-mod-http-brotli-filter libnginx-mod-http-brotli-static  # nginx's brotli (decoding interop)
+  zstd brotli                               # real encoders for the static .zst/.br files nginx serves
   libcurl4-openssl-dev                      # bench/: libcurl, compared in the same run
   valgrind                                  # the valgrind test label
   man-db                                    # man -w: the test of the installed man pages

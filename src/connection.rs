@@ -18,6 +18,8 @@ use crate::transport::Transport;
 use crate::url::{absolute_url_authority, Target};
 use crate::wire::{lock, Line, Sent, SharedWire, Wire, MAX_BLOCK, MAX_LINE, MIN_BLOCK};
 
+mod opening;
+
 /// A connection that sat idle at least this long is checked, without blocking, for a close
 /// by the server before it carries another request. Checking every time would cost a system
 /// call per request; a close that races the request is caught by the retry instead.
@@ -106,6 +108,8 @@ pub struct Connection {
     debug: Option<Arc<DebugSink>>,
     factory: Option<TransportFactory>,
     wire: Option<SharedWire>,
+    /// A non-blocking opening in progress (resolving, connecting, tunnel, handshake).
+    opening: Option<opening::Opening>,
     state: State,
     /// The request being built, then the bytes of the last request sent when it may be sent
     /// again (idempotent, body in memory).
@@ -186,6 +190,7 @@ impl Connection {
             debug: None,
             factory: None,
             wire: None,
+            opening: None,
             state: State::Idle,
             out: Vec::with_capacity(512),
             given: GivenHeaders::default(),
@@ -319,7 +324,7 @@ impl Connection {
     }
 
     fn check_closed_for_tunnel(&self) -> Result<()> {
-        if self.wire.as_ref().is_some_and(|w| !lock(w).is_closed()) {
+        if self.opening.is_some() || self.wire.as_ref().is_some_and(|w| !lock(w).is_closed()) {
             return Err(Error::new(
                 ErrorKind::ImproperConnectionState,
                 "can't change the tunnel of an open connection: close it first",
@@ -456,7 +461,11 @@ impl Connection {
         let peer = self.origin().authority.clone();
         let io: Box<dyn Transport> = if let Some(f) = self.factory.as_mut() {
             f(&self.target)?
+        } else if self.nonblocking {
+            self.open_nonblocking()?
         } else {
+            // An opening left unfinished in non-blocking mode starts over, blocking.
+            self.opening = None;
             let mut opts = self.tcp.clone();
             if opts.connect_timeout.is_none() {
                 opts.connect_timeout = opts.io_timeout;
@@ -502,7 +511,7 @@ impl Connection {
                     if split {
                         set(s.get_ref(), self.tcp.io_timeout)?;
                     }
-                    Box::new(TlsTransport(s))
+                    Box::new(TlsTransport::new(s, false))
                 }
             }
         };
@@ -543,8 +552,13 @@ impl Connection {
                 return Ok((shared.clone(), reused));
             }
         }
-        self.wire = None;
-        Ok((self.open()?, false))
+        // In non-blocking mode the wire replaced stays open until the new descriptor exists,
+        // so that the new one never takes its number (an event loop comparing numbers sees the
+        // change; epoll forgets a closed descriptor by itself).
+        let replaced = self.wire.take().filter(|_| self.nonblocking);
+        let opened = self.open();
+        drop(replaced);
+        Ok((opened?, false))
     }
 
     /// Closes the connection (and the response being read from it, as httplib does). The
@@ -552,6 +566,7 @@ impl Connection {
     pub fn close(&mut self) {
         self.flight = None;
         self.beginning = None;
+        self.opening = None;
         self.abandon(Some("the connection was closed by its owner"));
     }
 
@@ -583,8 +598,13 @@ impl Connection {
         }
     }
 
-    /// The socket's file descriptor while open.
+    /// The socket's file descriptor while open. While a non-blocking opening is in
+    /// progress, the descriptor it waits on: the resolver's (readable when the name is
+    /// resolved), then the socket of each address tried.
     pub fn fileno(&self) -> Option<i32> {
+        if let Some(o) = &self.opening {
+            return o.fd();
+        }
         let w = lock(self.wire.as_ref()?);
         if w.is_closed() {
             None
@@ -1403,16 +1423,7 @@ fn open_tunnel(
     tunnel: &Tunnel,
     debug: Option<Arc<DebugSink>>,
 ) -> (Option<Head>, Result<()>) {
-    let authority = tunnel.origin.display();
-    let mut req = Vec::with_capacity(256);
-    req.extend_from_slice(b"CONNECT ");
-    req.extend_from_slice(authority.as_bytes());
-    req.extend_from_slice(b" HTTP/1.1\r\n");
-    request::write_header(&mut req, b"Host", authority.as_bytes());
-    for (n, v) in &tunnel.headers {
-        request::write_header(&mut req, n, v);
-    }
-    req.extend_from_slice(b"\r\n");
+    let req = opening::connect_request(tunnel);
     let clone = match stream.try_clone() {
         Ok(c) => c,
         Err(e) => return (None, Err(Error::io("duplicating the proxy socket", &e))),
@@ -1427,31 +1438,19 @@ fn open_tunnel(
     if let Err(e) = wire.write_all(&req) {
         return (None, Err(e));
     }
-    let failed = |msg: String| {
-        Err(Error::new(
-            ErrorKind::TunnelFailed,
-            format!(
-                "Tunnel connection failed: {msg} (proxy {}, tunnel to {authority})",
-                proxy.display()
-            ),
-        ))
-    };
     let head = match read_head(&mut wire, false) {
         Ok(h) => h,
         Err(e) if e.kind().is(ErrorKind::Os) => return (None, Err(e)),
-        Err(e) => return (None, failed(format!("unreadable reply: {e}"))),
+        Err(e) => {
+            let msg = format!("unreadable reply: {e}");
+            return (
+                None,
+                Err(opening::tunnel_failed(&msg, proxy, &tunnel.origin)),
+            );
+        }
     };
-    let result = if !(200..300).contains(&head.status) {
-        failed(format!(
-            "{} {}",
-            head.status,
-            String::from_utf8_lossy(head.reason())
-        ))
-    } else if !wire.available().is_empty() {
-        failed("the proxy sent bytes after its answer".to_string())
-    } else {
-        Ok(())
-    };
+    let extra = !wire.available().is_empty();
+    let result = opening::tunnel_verdict(&head, extra, proxy, &tunnel.origin);
     (Some(head), result)
 }
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the build into a scratch prefix and checks the reference documentation there, as a
 # user finds it: `man hc_request` (through man -M), a page for every function the installed
-# header declares, httpclient(3), pages that groff renders without a warning, the HTML, and
-# the contract's pages under share/doc/httpclient.
+# header declares, httpclient(3), hcget(1), pages that groff renders without a warning, the
+# HTML, and the contract's pages under share/doc/httpclient.
 #
 #   tests/check_man.sh BUILD_DIR [CMAKE]
 set -euo pipefail
@@ -46,8 +46,16 @@ for f in "$mandir"/man3/*.3; do
   [[ -z $warnings ]] || fail "groff warns about $f: $warnings"
 done
 
+# hcget(1), beside the command-line client installed in bin/.
+page=$(man -M "$mandir" -w hcget) || fail "man -M $mandir -w hcget found nothing"
+[[ $page == "$mandir/man1/hcget.1"* ]] || fail "man -w hcget gave $page"
+text=$(MANPAGER=cat MANWIDTH=100 man -M "$mandir" 1 hcget 2>&1)
+grep -qF -- "--compressed" <<<"$text" || fail "man hcget lacks --compressed:"$'\n'"$text"
+warnings=$(groff -man -ww -z "$mandir/man1/hcget.1" 2>&1) || fail "groff failed on hcget.1"
+[[ -z $warnings ]] || fail "groff warns about hcget.1: $warnings"
+
 for md in conventions errors connections parsing bad-input; do
   [[ -f $docdir/$md.md ]] || fail "$docdir/$md.md is not installed"
 done
-echo "check_man: ${#functions[@]} function pages and httpclient(3) installed, found by man, clean;" \
-     "HTML and docs/*.md in share/doc/httpclient"
+echo "check_man: ${#functions[@]} function pages, httpclient(3) and hcget(1) installed, found by" \
+     "man, clean; HTML and docs/*.md in share/doc/httpclient"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `cargo cinstall` (cargo-c, how distributions package Rust C libraries) installs what
 # `cmake --install` installs for a C user: the same file list under lib/ and include/ (the
-# CMake package, the man pages and the docs are CMake's alone), the same SONAME, the same
+# CMake package, hcget, the man pages and the docs are CMake's alone), the same SONAME, the same
 # header, a .pc that gives the same flags; a program builds against it with pkg-config, shared
 # and static, and runs.
 #
@@ -25,7 +25,7 @@ trap 'rm -rf "$work"' EXIT
 # The file lists: type and path, CMake's own extras left out.
 list() {
   (cd "$1" && find . \( -type f -o -type l \) -printf '%y %P\n' | sort |
-     grep -vE ' (lib/cmake/httpclient/|share/man/|share/doc/httpclient/)' || true)
+     grep -vE ' (lib/cmake/httpclient/|bin/hcget$|share/man/|share/doc/httpclient/)' || true)
 }
 if ! diff -u <(list "$work/cmake") <(list "$work/cargo-c"); then
   die "the two installs differ (above: - cmake --install, + cargo cinstall)"

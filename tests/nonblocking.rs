@@ -541,12 +541,14 @@ fn stale_connection_resend() {
     let mut stats = Stats::default();
     let mut bodies = Vec::new();
     let mut ports = Vec::new();
+    let mut fds = Vec::new();
     for _ in 0..2 {
         conn_call(&mut stats, &gate, &mut conn, |c| {
             c.request(b"GET", b"/again", None, &[])
         })
         .unwrap();
         ports.push(local_port(conn.fileno().unwrap()));
+        fds.push(conn.fileno().unwrap());
         let mut resp = conn_call(&mut stats, &gate, &mut conn, |c| c.getresponse()).unwrap();
         let mut body = Vec::new();
         resp_call(&mut stats, &gate, &mut resp, |r| {
@@ -555,6 +557,7 @@ fn stale_connection_resend() {
         .unwrap();
         bodies.push(body);
         ports.push(local_port(conn.fileno().unwrap()));
+        fds.push(conn.fileno().unwrap());
     }
     assert_eq!(bodies, vec![b"first".to_vec(), b"first".to_vec()]);
     assert_eq!(srv.connections(), 2);
@@ -563,6 +566,12 @@ fn stale_connection_resend() {
     assert_eq!(ports[0], ports[1]);
     assert_eq!(ports[1], ports[2]);
     assert_ne!(ports[2], ports[3], "the resend went out on a new socket");
+    // ... with another descriptor number: the old one is closed only once the new one exists.
+    assert_eq!(fds[0], fds[2]);
+    assert_ne!(
+        fds[2], fds[3],
+        "the descriptor number changes on the resend"
+    );
     assert!(stats.longest < CALL_LIMIT, "{stats:?}");
 }
 
@@ -584,12 +593,14 @@ fn keep_alive_reopen_after_the_server_closed() {
     conn.set_blocking(false).unwrap();
     let mut stats = Stats::default();
     let mut ports = Vec::new();
+    let mut fds = Vec::new();
     for i in 0..2 {
         conn_call(&mut stats, &gate, &mut conn, |c| {
             c.request(b"GET", b"/", None, &[])
         })
         .unwrap();
         ports.push(local_port(conn.fileno().unwrap()));
+        fds.push(conn.fileno().unwrap());
         let mut resp = conn_call(&mut stats, &gate, &mut conn, |c| c.getresponse()).unwrap();
         let mut body = Vec::new();
         resp_call(&mut stats, &gate, &mut resp, |r| {
@@ -605,5 +616,9 @@ fn keep_alive_reopen_after_the_server_closed() {
     }
     assert_eq!(srv.connections(), 2);
     assert_ne!(ports[0], ports[1]);
+    assert_ne!(
+        fds[0], fds[1],
+        "the descriptor number changes on the reopen"
+    );
     assert!(stats.longest < CALL_LIMIT, "{stats:?}");
 }

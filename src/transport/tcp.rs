@@ -1,4 +1,6 @@
-//! TCP: resolve, try each address in turn, set TCP_NODELAY and the timeouts.
+//! TCP: resolve, try each address in turn, set TCP_NODELAY and the timeouts. In non-blocking
+//! mode the same steps never wait: [`Resolver`] asks the system's resolver on a thread of its
+//! own, and [`Connecting`] connects a non-blocking socket to each address in turn.
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
@@ -22,47 +24,63 @@ pub struct TcpOptions {
 
 /// Resolves `host` and connects to the first address that answers.
 pub fn connect(host: &str, port: u16, opts: &TcpOptions) -> Result<TcpStream> {
-    let addrs: Vec<SocketAddr> = match host.parse::<IpAddr>() {
-        Ok(ip) => vec![SocketAddr::new(ip, port)],
-        Err(_) => (host, port)
-            .to_socket_addrs()
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::HostNotFound,
-                    format!("could not resolve host {host:?}: {e}"),
-                )
-            })?
-            .collect(),
+    let addrs = match literal_addrs(host, port) {
+        Some(addrs) => addrs,
+        None => resolved(host, (host, port).to_socket_addrs().map(Iterator::collect))?,
     };
+    connect_addrs(host, &addrs, opts)
+}
+
+/// The address of an IP literal, which needs no resolving; None for a name.
+pub fn literal_addrs(host: &str, port: u16) -> Option<Vec<SocketAddr>> {
+    host.parse::<IpAddr>()
+        .ok()
+        .map(|ip| vec![SocketAddr::new(ip, port)])
+}
+
+/// The addresses of `host` from the system's resolver, or why there are none.
+fn resolved(host: &str, r: io::Result<Vec<SocketAddr>>) -> Result<Vec<SocketAddr>> {
+    let addrs = r.map_err(|e| {
+        Error::new(
+            ErrorKind::HostNotFound,
+            format!("could not resolve host {host:?}: {e}"),
+        )
+    })?;
     if addrs.is_empty() {
         return Err(Error::new(
             ErrorKind::HostNotFound,
             format!("host {host:?} has no address"),
         ));
     }
-    connect_addrs(host, &addrs, opts)
+    Ok(addrs)
+}
+
+/// Whether a connect from `source` skips `addr` (another address family).
+fn other_family(source: Option<SocketAddr>, addr: &SocketAddr) -> bool {
+    source.is_some_and(|src| src.is_ipv4() != addr.is_ipv4())
+}
+
+/// The error when every address was skipped for its family.
+fn no_matching_family(host: &str) -> Error {
+    Error::new(
+        ErrorKind::Os,
+        format!("no address of {host:?} matches the source address's family"),
+    )
 }
 
 /// Connects to the first of `addrs` that answers, in order (`host` names them in messages).
 pub fn connect_addrs(host: &str, addrs: &[SocketAddr], opts: &TcpOptions) -> Result<TcpStream> {
     let mut last = None;
     for addr in addrs {
-        if let Some(src) = opts.source {
-            if src.is_ipv4() != addr.is_ipv4() {
-                continue;
-            }
+        if other_family(opts.source, addr) {
+            continue;
         }
         match connect_one(addr, opts) {
             Ok(s) => return Ok(s),
             Err(e) => last = Some(Error::io(&format!("connect to {addr}"), &e)),
         }
     }
-    Err(last.unwrap_or_else(|| {
-        Error::new(
-            ErrorKind::Os,
-            format!("no address of {host:?} matches the source address's family"),
-        )
-    }))
+    Err(last.unwrap_or_else(|| no_matching_family(host)))
 }
 
 fn connect_one(addr: &SocketAddr, opts: &TcpOptions) -> io::Result<TcpStream> {
@@ -123,4 +141,254 @@ impl Transport for TcpTransport {
     fn set_nonblocking(&mut self, on: bool) -> io::Result<()> {
         self.0.set_nonblocking(on)
     }
+}
+
+// ----- non-blocking: name resolution off the caller's thread, connect without waiting -----
+
+/// The end of the resolver's signal that the connection holds: it becomes readable (end of
+/// stream) when the resolver's thread is done. A socket pair, so that every event loop can
+/// watch it (a pipe can't be polled on Windows).
+#[cfg(unix)]
+type Signal = std::os::unix::net::UnixStream;
+#[cfg(not(unix))]
+type Signal = TcpStream;
+
+#[cfg(unix)]
+fn signal_pair() -> io::Result<(Signal, Signal)> {
+    Signal::pair()
+}
+
+/// Windows has no socketpair: two ends of a loopback TCP connection.
+#[cfg(not(unix))]
+fn signal_pair() -> io::Result<(Signal, Signal)> {
+    let listener = std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))?;
+    let near = TcpStream::connect(listener.local_addr()?)?;
+    let (far, _) = listener.accept()?;
+    Ok((near, far))
+}
+
+#[cfg(unix)]
+fn signal_number(s: &Signal) -> Option<i32> {
+    use std::os::fd::AsRawFd;
+    Some(s.as_raw_fd())
+}
+
+#[cfg(not(unix))]
+fn signal_number(s: &Signal) -> Option<i32> {
+    crate::sys::socket_number(s)
+}
+
+/// The answer of a resolver's thread, left for the connection.
+type Answer = std::sync::Arc<std::sync::Mutex<Option<io::Result<Vec<SocketAddr>>>>>;
+
+/// A host name being resolved by the system's resolver (getaddrinfo) on a thread of its own,
+/// so that the caller's thread never waits. The thread owns its end of a socket pair and
+/// closes it when the answer is in: the connection's end ([`Resolver::fd`]) becomes readable
+/// then. getaddrinfo can't be interrupted: a resolver dropped before the answer leaves its
+/// thread to finish alone; the thread's end and the answer are freed when it exits.
+pub struct Resolver {
+    host: String,
+    signal: Signal,
+    answer: Answer,
+}
+
+impl Resolver {
+    /// Starts resolving `host` (a name, not an IP literal) for `port`.
+    pub fn start(host: &str, port: u16) -> Result<Resolver> {
+        let fail = |e: io::Error| Error::io(&format!("starting to resolve host {host:?}"), &e);
+        let (signal, done) = signal_pair().map_err(fail)?;
+        let answer: Answer = Default::default();
+        let theirs = answer.clone();
+        let name = host.to_owned();
+        std::thread::Builder::new()
+            .name("hc-resolve".into())
+            .spawn(move || {
+                let r = (name.as_str(), port)
+                    .to_socket_addrs()
+                    .map(Iterator::collect);
+                *theirs.lock().unwrap_or_else(|p| p.into_inner()) = Some(r);
+                // The end of the stream is the signal: nothing is written, so a connection
+                // already gone can't make this fail (or raise SIGPIPE).
+                drop(done);
+            })
+            .map_err(fail)?;
+        Ok(Resolver {
+            host: host.to_owned(),
+            signal,
+            answer,
+        })
+    }
+
+    /// The descriptor that becomes readable when the answer is in.
+    pub fn fd(&self) -> Option<i32> {
+        signal_number(&self.signal)
+    }
+
+    /// The addresses, once resolved (None while the thread is still at it), or why there
+    /// are none.
+    pub fn poll(&mut self) -> Option<Result<Vec<SocketAddr>>> {
+        let r = self
+            .answer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()?;
+        Some(resolved(&self.host, r))
+    }
+}
+
+/// A connect that never waits: a non-blocking socket connecting to each address in turn,
+/// skipping those of the other family than the source address's, as [`connect_addrs`] does.
+pub struct Connecting {
+    host: String,
+    addrs: Vec<SocketAddr>,
+    /// The next address to try.
+    next: usize,
+    /// The socket whose connect is in progress, and its address.
+    socket: Option<(Socket, SocketAddr)>,
+    source: Option<SocketAddr>,
+    /// Why the last address failed.
+    last: Option<Error>,
+    /// The descriptor waited on before the current one (the resolver's, the last address's
+    /// socket), closed only once the next socket exists: a new descriptor never takes the
+    /// number of the one it replaces, so an event loop that compares numbers sees the change
+    /// (epoll forgets a closed descriptor by itself).
+    retired: Option<Retired>,
+}
+
+/// A descriptor kept open until the next one exists (see [`Connecting`]); only dropped.
+#[allow(dead_code)]
+enum Retired {
+    Resolver(Resolver),
+    Socket(Socket),
+}
+
+impl Connecting {
+    /// A connect of `host` (named in messages) at `addrs`, from `source` when given.
+    pub fn new(host: &str, addrs: Vec<SocketAddr>, source: Option<SocketAddr>) -> Connecting {
+        Connecting {
+            host: host.to_owned(),
+            addrs,
+            next: 0,
+            socket: None,
+            source,
+            last: None,
+            retired: None,
+        }
+    }
+
+    /// [`Connecting::new`] with the addresses `resolver` found; its descriptor stays open
+    /// until the first socket exists.
+    pub fn after(
+        resolver: Resolver,
+        addrs: Vec<SocketAddr>,
+        source: Option<SocketAddr>,
+    ) -> Connecting {
+        let mut c = Connecting::new(&resolver.host, addrs, source);
+        c.retired = Some(Retired::Resolver(resolver));
+        c
+    }
+
+    /// The descriptor of the connect in progress (it becomes writable when the connect is
+    /// over, either way).
+    pub fn fd(&self) -> Option<i32> {
+        let (socket, _) = self.socket.as_ref()?;
+        socket_number(socket)
+    }
+
+    /// Goes as far as it can without waiting: the connected stream (non-blocking, with
+    /// TCP_NODELAY), None while a connect is in progress (wait for the socket to become
+    /// writable), or the error of the last address when none answered.
+    pub fn advance(&mut self) -> Result<Option<TcpStream>> {
+        loop {
+            if let Some((socket, addr)) = &self.socket {
+                let addr = *addr;
+                let status = match socket.take_error() {
+                    Ok(Some(e)) | Err(e) => Err(e),
+                    Ok(None) => match socket.peer_addr() {
+                        Ok(_) => Ok(true),
+                        Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
+                        Err(e) => Err(e),
+                    },
+                };
+                match status {
+                    Ok(false) => return Ok(None),
+                    Ok(true) => {
+                        let (socket, _) = self.socket.take().expect("checked above");
+                        return connected(socket, &addr).map(Some);
+                    }
+                    Err(e) => {
+                        let (socket, _) = self.socket.take().expect("checked above");
+                        self.retired = Some(Retired::Socket(socket));
+                        self.last = Some(Error::io(&format!("connect to {addr}"), &e));
+                    }
+                }
+            }
+            let Some(addr) = self.addrs.get(self.next).copied() else {
+                let host = &self.host;
+                return Err(self.last.take().unwrap_or_else(|| no_matching_family(host)));
+            };
+            self.next += 1;
+            if other_family(self.source, &addr) {
+                continue;
+            }
+            match self.start(&addr) {
+                Ok(Some(socket)) => return connected(socket, &addr).map(Some),
+                Ok(None) => return Ok(None),
+                Err(e) => self.last = Some(Error::io(&format!("connect to {addr}"), &e)),
+            }
+        }
+    }
+
+    /// Starts connecting to `addr`: the socket when connected at once, None when the connect
+    /// is in progress (the socket is kept).
+    fn start(&mut self, addr: &SocketAddr) -> io::Result<Option<Socket>> {
+        let socket = Socket::new(
+            Domain::for_address(*addr),
+            Type::STREAM,
+            Some(Protocol::TCP),
+        )?;
+        self.retired = None;
+        socket.set_nonblocking(true)?;
+        if let Some(src) = self.source {
+            socket.bind(&src.into())?;
+        }
+        match socket.connect(&(*addr).into()) {
+            Ok(()) => Ok(Some(socket)),
+            Err(e) if in_progress(&e) => {
+                self.socket = Some((socket, *addr));
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+#[cfg(unix)]
+fn socket_number(s: &Socket) -> Option<i32> {
+    use std::os::fd::AsRawFd;
+    Some(s.as_raw_fd())
+}
+
+/// As [`crate::sys::socket_number`]: the SOCKET handle, when it fits an int.
+#[cfg(windows)]
+fn socket_number(s: &Socket) -> Option<i32> {
+    use std::os::windows::io::AsRawSocket;
+    i32::try_from(s.as_raw_socket()).ok()
+}
+
+/// The stream of a connected non-blocking socket.
+fn connected(socket: Socket, addr: &SocketAddr) -> Result<TcpStream> {
+    socket
+        .set_tcp_nodelay(true)
+        .map_err(|e| Error::io(&format!("connect to {addr}"), &e))?;
+    Ok(socket.into())
+}
+
+/// A non-blocking connect that goes on in the background.
+fn in_progress(e: &io::Error) -> bool {
+    #[cfg(unix)]
+    if e.raw_os_error() == Some(libc::EINPROGRESS) {
+        return true;
+    }
+    e.kind() == io::ErrorKind::WouldBlock
 }

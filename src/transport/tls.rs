@@ -8,13 +8,13 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use openssl::ssl::{
-    ErrorCode, HandshakeError, Ssl, SslContext, SslContextBuilder, SslFiletype, SslMethod, SslMode,
-    SslOptions, SslStream, SslVerifyMode, SslVersion,
+    ErrorCode, HandshakeError, MidHandshakeSslStream, Ssl, SslContext, SslContextBuilder,
+    SslFiletype, SslMethod, SslMode, SslOptions, SslStream, SslVerifyMode, SslVersion,
 };
 use openssl::x509::verify::X509CheckFlags;
 use openssl::x509::X509VerifyResult;
 
-use super::Transport;
+use super::{Transport, WANT_READ, WANT_WRITE};
 use crate::error::{Error, ErrorKind, Result};
 
 /// The TLS options of a connection.
@@ -182,7 +182,8 @@ pub fn handshake(
 /// a cached session for resumption there).
 pub type TlsPrepare = std::sync::Arc<dyn Fn(&mut openssl::ssl::SslRef) -> Result<()> + Send + Sync>;
 
-/// [`handshake`], with `prepare` run on the `Ssl` before the handshake starts.
+/// [`handshake`], with `prepare` run on the `Ssl` before the handshake starts. On a socket
+/// with a timeout, a handshake that runs out of it is `Timeout`.
 pub fn handshake_prepared(
     ctx: &SslContext,
     verify: bool,
@@ -190,6 +191,56 @@ pub fn handshake_prepared(
     tcp: TcpStream,
     prepare: Option<&TlsPrepare>,
 ) -> Result<SslStream<TcpStream>> {
+    let ssl = new_session(ctx, verify, host, prepare)?;
+    match handshake_step(ssl.connect(tcp), verify, host)? {
+        Handshake::Done(s) => Ok(s),
+        Handshake::Wants(..) => Err(Error::new(
+            ErrorKind::Timeout,
+            format!("TLS handshake with {host}: timed out"),
+        )),
+    }
+}
+
+/// Where a handshake on a non-blocking socket stands.
+pub enum Handshake {
+    /// Over: the stream carries application data.
+    Done(SslStream<TcpStream>),
+    /// Waiting for the socket: [`WANT_READ`] or [`WANT_WRITE`]; continue it with
+    /// [`continue_handshake`] once the socket is ready.
+    Wants(MidHandshakeSslStream<TcpStream>, u8),
+}
+
+/// Starts the handshake of [`handshake_prepared`] (the same session setup and verification)
+/// over a non-blocking `tcp`: it goes as far as the socket allows.
+pub fn start_handshake(
+    ctx: &SslContext,
+    verify: bool,
+    host: &str,
+    tcp: TcpStream,
+    prepare: Option<&TlsPrepare>,
+) -> Result<Handshake> {
+    let ssl = new_session(ctx, verify, host, prepare)?;
+    handshake_step(ssl.connect(tcp), verify, host)
+}
+
+/// Takes a handshake that waited further, as far as the socket allows.
+pub fn continue_handshake(
+    mid: MidHandshakeSslStream<TcpStream>,
+    verify: bool,
+    host: &str,
+) -> Result<Handshake> {
+    handshake_step(mid.handshake(), verify, host)
+}
+
+/// A TLS session for `host`: a name gets SNI and is checked against the certificate's DNS
+/// subjectAltNames only; an IP literal gets no SNI and is checked against its IP
+/// subjectAltNames only.
+fn new_session(
+    ctx: &SslContext,
+    verify: bool,
+    host: &str,
+    prepare: Option<&TlsPrepare>,
+) -> Result<Ssl> {
     let setup = |e| tls_err("setting up the TLS session", e);
     let mut ssl = Ssl::new(ctx).map_err(setup)?;
     let ip = host.parse::<IpAddr>().ok();
@@ -212,15 +263,29 @@ pub fn handshake_prepared(
     if let Some(p) = prepare {
         p(&mut ssl)?;
     }
-    let is_ip = ip.is_some();
-    match ssl.connect(tcp) {
-        Ok(s) => Ok(s),
+    Ok(ssl)
+}
+
+/// What one step of a handshake came to: done, waiting for the socket, or failed (a
+/// verification failure, an I/O error, the server closing, any other TLS error).
+fn handshake_step(
+    r: std::result::Result<SslStream<TcpStream>, HandshakeError<TcpStream>>,
+    verify: bool,
+    host: &str,
+) -> Result<Handshake> {
+    match r {
+        Ok(s) => Ok(Handshake::Done(s)),
         Err(HandshakeError::SetupFailure(e)) => Err(tls_err("setting up the TLS session", e)),
-        Err(HandshakeError::WouldBlock(_)) => Err(Error::new(
-            ErrorKind::Timeout,
-            format!("TLS handshake with {host}: timed out"),
-        )),
+        Err(HandshakeError::WouldBlock(mid)) => {
+            let want = if mid.error().code() == ErrorCode::WANT_WRITE {
+                WANT_WRITE
+            } else {
+                WANT_READ
+            };
+            Ok(Handshake::Wants(mid, want))
+        }
         Err(HandshakeError::Failure(mid)) => {
+            let is_ip = host.parse::<IpAddr>().is_ok();
             let vr = mid.ssl().verify_result();
             if verify && vr != X509VerifyResult::OK {
                 return Err(Error::new(
@@ -249,24 +314,59 @@ pub fn handshake_prepared(
 }
 
 /// A TLS transport.
-pub struct TlsTransport(pub SslStream<TcpStream>);
+pub struct TlsTransport {
+    stream: SslStream<TcpStream>,
+    /// The socket is non-blocking (the connection's non-blocking mode); otherwise it is
+    /// blocking, with the connection's timeouts.
+    nonblocking: bool,
+    /// What the last read or write that would block waits for: OpenSSL may need to read to
+    /// write (a renegotiation, a key update) or to write to read.
+    want: u8,
+}
 
 impl TlsTransport {
+    /// The transport over an established stream, blocking or not as its socket is.
+    pub fn new(stream: SslStream<TcpStream>, nonblocking: bool) -> TlsTransport {
+        TlsTransport {
+            stream,
+            nonblocking,
+            want: 0,
+        }
+    }
+
+    /// Runs `f` with the socket non-blocking, then puts it back as it was. None when the
+    /// socket could not be switched.
+    fn without_blocking<T>(&mut self, f: impl FnOnce(&mut SslStream<TcpStream>) -> T) -> Option<T> {
+        if self.nonblocking {
+            return Some(f(&mut self.stream));
+        }
+        self.stream.get_ref().set_nonblocking(true).ok()?;
+        let r = f(&mut self.stream);
+        self.stream.get_ref().set_nonblocking(false).ok()?;
+        Some(r)
+    }
+
     /// When the peer reset the connection under a write, its reason may be waiting in the
     /// receive buffer: a TLS alert (with TLS 1.3 a server refuses a client certificate only
     /// after the client's handshake is done). Looks for it without blocking; a peek, so that
     /// application data (the server's early answer to an upload) stays there to be read.
     fn pending_alert(&mut self) -> Option<io::Error> {
-        self.0.get_ref().set_nonblocking(true).ok()?;
         let mut scratch = [0u8; 1];
-        let r = self.0.ssl_peek(&mut scratch);
-        let _ = self.0.get_ref().set_nonblocking(false);
-        match r {
+        match self.without_blocking(|s| s.ssl_peek(&mut scratch))? {
             Err(e) if e.code() == ErrorCode::SSL => {
                 Some(io::Error::other(TlsStreamError(e.to_string())))
             }
             _ => None,
         }
+    }
+
+    /// Notes what a failed read or write waits for, when it would block.
+    fn note_want(&mut self, e: &openssl::ssl::Error) {
+        self.want = match e.code() {
+            ErrorCode::WANT_READ => WANT_READ,
+            ErrorCode::WANT_WRITE => WANT_WRITE,
+            _ => 0,
+        };
     }
 }
 
@@ -314,21 +414,25 @@ fn stream_error(e: openssl::ssl::Error) -> io::Error {
 impl Transport for TlsTransport {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
-            match self.0.ssl_read(buf) {
+            match self.stream.ssl_read(buf) {
                 Ok(n) => return Ok(n),
                 Err(e) if e.code() == ErrorCode::ZERO_RETURN => return Ok(0),
                 // OpenSSL handled a non-application record (as SslStream's Read does).
                 Err(e) if e.code() == ErrorCode::WANT_READ && e.io_error().is_none() => {}
-                Err(e) => return Err(stream_error(e)),
+                Err(e) => {
+                    self.note_want(&e);
+                    return Err(stream_error(e));
+                }
             }
         }
     }
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         loop {
-            match self.0.ssl_write(buf) {
+            match self.stream.ssl_write(buf) {
                 Ok(n) => return Ok(n),
                 Err(e) if e.code() == ErrorCode::WANT_READ && e.io_error().is_none() => {}
                 Err(e) => {
+                    self.note_want(&e);
                     let err = stream_error(e);
                     if matches!(
                         err.kind(),
@@ -347,29 +451,40 @@ impl Transport for TlsTransport {
         // Anything readable while idle (plaintext, a close_notify or alert, possibly already
         // read ahead into OpenSSL's buffer, or a FIN) means the stream can't carry another
         // request. A non-blocking peek through OpenSSL sees all of them.
-        if self.0.ssl().pending() > 0 || self.0.get_ref().set_nonblocking(true).is_err() {
+        if self.stream.ssl().pending() > 0 {
             return true;
         }
         let mut byte = [0u8; 1];
-        let r = self.0.ssl_peek(&mut byte);
-        let restored = self.0.get_ref().set_nonblocking(false).is_ok();
-        let idle = matches!(&r, Err(e) if e.code() == ErrorCode::WANT_READ);
-        !(idle && restored)
+        let idle = self.without_blocking(
+            |s| matches!(s.ssl_peek(&mut byte), Err(e) if e.code() == ErrorCode::WANT_READ),
+        );
+        idle != Some(true)
     }
     fn set_io_timeout(&mut self, t: Option<Duration>) -> io::Result<()> {
-        self.0.get_ref().set_read_timeout(t)?;
-        self.0.get_ref().set_write_timeout(t)
+        self.stream.get_ref().set_read_timeout(t)?;
+        self.stream.get_ref().set_write_timeout(t)
     }
     fn shutdown(&mut self) {
-        // A best-effort close_notify, then the socket; a failure here changes nothing.
-        let _ = self
-            .0
-            .get_ref()
-            .set_write_timeout(Some(Duration::from_millis(100)));
-        let _ = self.0.shutdown();
-        let _ = self.0.get_ref().shutdown(Shutdown::Both);
+        // A best-effort close_notify, then the socket; a failure here changes nothing. A
+        // non-blocking socket sends it if it can at once.
+        if !self.nonblocking {
+            let _ = self
+                .stream
+                .get_ref()
+                .set_write_timeout(Some(Duration::from_millis(100)));
+        }
+        let _ = self.stream.shutdown();
+        let _ = self.stream.get_ref().shutdown(Shutdown::Both);
     }
     fn fd(&self) -> Option<i32> {
-        crate::sys::socket_number(self.0.get_ref())
+        crate::sys::socket_number(self.stream.get_ref())
+    }
+    fn want(&self) -> u8 {
+        self.want
+    }
+    fn set_nonblocking(&mut self, on: bool) -> io::Result<()> {
+        self.stream.get_ref().set_nonblocking(on)?;
+        self.nonblocking = on;
+        Ok(())
     }
 }

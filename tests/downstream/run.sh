@@ -35,6 +35,17 @@ soname=$(readelf -d "$libdir/libhttpclient.so.$version" | sed -n 's/.*(SONAME).*
 [[ $soname == "libhttpclient.so.$major" ]] || die "SONAME is '$soname', want libhttpclient.so.$major"
 echo "SONAME $soname"
 
+step "bin/hcget"
+[[ -x $prefix/bin/hcget ]] || die "missing bin/hcget"
+# Its RUNPATH finds the library installed beside it (not the build tree's, not a system one).
+loaded=$(env -u LD_LIBRARY_PATH ldd "$prefix/bin/hcget" |
+         sed -n 's/.*libhttpclient\.so\.[0-9]* => \([^ ]*\).*/\1/p')
+[[ -n $loaded && $(realpath "$loaded") == $(realpath "$libdir/libhttpclient.so.$major") ]] ||
+  die "bin/hcget loads libhttpclient from '$loaded', not from $libdir"
+help=$("$prefix/bin/hcget" --help 2>&1 || true)
+grep -q '^usage: hcget' <<<"$help" || die "bin/hcget --help: $help"
+echo "bin/hcget runs, with $loaded"
+
 step "find_package(httpclient CONFIG REQUIRED)"
 "$cmake" -S "$here" -B "$work/cmake-build" -DCMAKE_PREFIX_PATH="$prefix" \
   -DCMAKE_C_COMPILER="$cc" -DHC_EXPECTED_VERSION="$version" -DCMAKE_BUILD_TYPE=Release

@@ -17,6 +17,15 @@ location = /echo {{
     proxy_http_version 1.1;
     proxy_set_header Connection "";
 }}
+location /zstd/ {{
+    # Pre-compressed static files (made by the zstd command-line tool at start-up): nginx has
+    # no zstd module, so the coding is said by configuration, as sites serving .zst do.
+    types {{ }}
+    default_type text/plain;
+    try_files $uri.zst =404;
+    add_header Content-Encoding zstd;
+    add_header Vary Accept-Encoding;
+}}
 location = /headers {{
     default_type text/plain;
     return 200 "$http_host|$http_accept_encoding|$http_x_test";
@@ -37,7 +46,7 @@ location = /close {{
 
 NGINX_CONF = """\
 {user}
-worker_processes 2;
+{load_modules}worker_processes 2;
 daemon off;
 master_process on;
 pid {d}/nginx.pid;
@@ -106,4 +115,17 @@ LogFile "{d}/tinyproxy.log"
 LogLevel Warning
 PidFile "{d}/tinyproxy.pid"
 DisableViaHeader Yes
+"""
+
+# Only when Debian's libnginx-mod-http-brotli-filter and -static are installed (hcservers.py
+# loads them with load_module and includes this in common.conf).
+BROTLI_CONF = """\
+location /br/ {{
+    brotli on;
+    brotli_types text/plain;
+    brotli_min_length 0;
+}}
+location /br-static/ {{
+    brotli_static on;
+}}
 """

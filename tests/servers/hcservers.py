@@ -14,6 +14,7 @@ Usage
   As a module: `with hcservers.Servers() as s: s.env["HC_TEST_HTTP_PORT"]`.
 
 Needs: nginx (/usr/sbin/nginx; the Debian nginx-light package is enough), openssl (CLI),
+the zstd and brotli tools and Debian's libnginx-mod-http-brotli-filter/-static (optional),
 optionally tinyproxy. All listeners are on 127.0.0.1 (and [::1] for HC_TEST_HTTP6_PORT).
 
 Environment variables exported (ports are decimal; an optional one is empty when absent)
@@ -56,6 +57,10 @@ Environment variables exported (ports are decimal; an optional one is empty when
   HC_TEST_LARGE_SIZE             size of /large.bin in bytes (8 MiB)
   HC_TEST_LARGE_SHA256           hex sha256 of /large.bin
   HC_TEST_SERVERS_DIR            the temp dir (configs, logs: nginx-error.log, tinyproxy.log)
+  HC_TEST_NGINX_BROTLI           "1" when nginx has Debian's brotli modules loaded (the /br/
+                                 and /br-static/ paths exist), else "0"
+  HC_TEST_ZSTD_STATIC            "1" when the zstd command-line tool made the /zstd/ files
+                                 (and brotli's made the /br-static/ ones), else "0"
 
 URL paths on every nginx port (plain, IPv6, HTTPS, mTLS and each bad-cert port)
   /small.txt        200, "Hello from the httpclient test server.\\n" (39 bytes, SMALL_TXT),
@@ -67,6 +72,19 @@ URL paths on every nginx port (plain, IPv6, HTTPS, mTLS and each bad-cert port)
   /gzip/text.txt    ~100 KiB of text; with `Accept-Encoding: gzip` nginx answers
                     `Content-Encoding: gzip` + `Transfer-Encoding: chunked` (HTTP/1.1 only);
                     without it, the plain file with Content-Length
+  /words.txt        200, 1 MiB of lines of pseudo-random words (compresses about 3:1)
+  /zstd/text.txt, /zstd/words.txt, /zstd/large.bin
+                    the docroot's gzip/text.txt, words.txt and large.bin as compressed by the
+                    `zstd` tool (levels 19, 19, 3, with its checksum) at start-up, served from
+                    zstd/NAME.zst with `Content-Encoding: zstd` set by the configuration,
+                    whatever the request's Accept-Encoding (nginx has no zstd module)
+  /br/text.txt, /br/words.txt
+                    (HC_TEST_NGINX_BROTLI=1) the text compressed on the fly by nginx's brotli
+                    filter when the request accepts br: `Content-Encoding: br`, chunked
+  /br-static/text.txt, /br-static/words.txt, /br-static/large.bin
+                    (HC_TEST_NGINX_BROTLI=1) nginx's brotli_static: when the request accepts br,
+                    the NAME.br file made by the `brotli` tool (quality 11, 9, 5) with
+                    `Content-Encoding: br`; without br, the plain file
   /echo             the request body sent back byte for byte (any method; nginx proxies it
                     to the echo server's /raw), Content-Length, application/octet-stream
   /headers          200, body "$http_host|$http_accept_encoding|$http_x_test" (no newline;
@@ -169,9 +187,25 @@ def wait_until(checks, timeout, proc):
     return True
 
 
+def words_text(size=1 << 20):
+    """`size` bytes of lines of pseudo-random words (random.Random(2)): text that compresses
+    about 3:1, so the coders' entropy stages have real work (the other files are either
+    repetitive or incompressible)."""
+    r = random.Random(2)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    vocabulary = ["".join(r.choice(letters) for _ in range(r.randint(1, 9))) for _ in range(3000)]
+    out, n = [], 0
+    while n < size:
+        line = " ".join(r.choice(vocabulary) for _ in range(r.randint(3, 15))) + "\n"
+        out.append(line)
+        n += len(line)
+    return "".join(out).encode()[:size]
+
+
 def make_docroot(d):
     """Write the docroot files; return the sha256 of large.bin."""
     os.makedirs(os.path.join(d, "gzip"), exist_ok=True)
+    os.makedirs(os.path.join(d, "br"), exist_ok=True)
     large = random.Random(1).randbytes(LARGE_SIZE)
     files = {
         "small.txt": SMALL_TXT,
@@ -181,10 +215,45 @@ def make_docroot(d):
         "gzip/text.txt": b"".join(b"%06d the quick brown fox jumps over the lazy dog\n" % i
                                   for i in range(2000)),
     }
+    files["words.txt"] = words_text()
+    files["br/text.txt"] = files["gzip/text.txt"]
+    files["br/words.txt"] = files["words.txt"]
     for name, data in files.items():
         with open(os.path.join(d, name), "wb") as f:
             f.write(data)
     return hashlib.sha256(large).hexdigest()
+
+
+NGINX_MODULES = "/usr/lib/nginx/modules"
+BROTLI_MODULES = ("ngx_http_brotli_filter_module.so", "ngx_http_brotli_static_module.so")
+
+
+def brotli_modules():
+    """The load_module paths of nginx's brotli modules, or [] unless both are installed."""
+    paths = [os.path.join(NGINX_MODULES, m) for m in BROTLI_MODULES]
+    return paths if all(os.path.exists(p) for p in paths) else []
+
+
+def make_coded_docroot(d):
+    """Pre-compressed copies made by the real encoders' command-line tools (zstd, brotli), so
+    that the bytes the client decodes come from them, not from the tests. True if both tools
+    are installed (scripts/setup.sh installs them)."""
+    zstd, brotli = shutil.which("zstd"), shutil.which("brotli")
+    if not (zstd and brotli):
+        return False
+    # name: (source, zstd level, brotli quality)
+    sources = {"text.txt": (os.path.join(d, "gzip", "text.txt"), "-19", "11"),
+               "words.txt": (os.path.join(d, "words.txt"), "-19", "9"),
+               "large.bin": (os.path.join(d, "large.bin"), "-3", "5")}
+    for sub in ("zstd", "br-static"):
+        os.makedirs(os.path.join(d, sub), exist_ok=True)
+    for name, (src, level, quality) in sources.items():
+        subprocess.run([zstd, "-q", "-f", level, "--check", src, "-o",
+                        os.path.join(d, "zstd", name + ".zst")], check=True)
+        plain = os.path.join(d, "br-static", name)
+        shutil.copyfile(src, plain)
+        subprocess.run([brotli, "-f", "-q", quality, plain, "-o", plain + ".br"], check=True)
+    return True
 
 
 def _pdeathsig_prefix():
@@ -216,6 +285,7 @@ class Servers:
         self.tinyproxy = None
         self.py = []
         self.token = None
+        self.brotli = False
 
     def __enter__(self):
         self.start()
@@ -242,6 +312,7 @@ class Servers:
             os.makedirs(os.path.join(d, "nginx-tmp", sub))
         pki = hc_pki.make_pki(pki_dir)
         large_sha = make_docroot(docroot)
+        zstd_static = make_coded_docroot(docroot)
 
         # Python servers bind port 0 themselves: no race. Start them first so nginx can
         # proxy /echo to the echo server.
@@ -279,6 +350,8 @@ class Servers:
             "HC_TEST_LARGE_SIZE": LARGE_SIZE,
             "HC_TEST_LARGE_SHA256": large_sha,
             "HC_TEST_SERVERS_DIR": d,
+            "HC_TEST_NGINX_BROTLI": "1" if self.brotli else "0",
+            "HC_TEST_ZSTD_STATIC": "1" if zstd_static else "0",
         }
         for name in BAD_CERTS:
             self.env["HC_TEST_HTTPS_%s_PORT" % name.upper()] = ports[name]
@@ -294,12 +367,16 @@ class Servers:
         probe_tls.load_cert_chain(os.path.join(pki_dir, "client.pem"),
                                   os.path.join(pki_dir, "client.key"))
         last_error = ""
+        modules = brotli_modules()
+        self.brotli = bool(modules)
         for _ in range(attempts):
             # A fresh token per attempt: a leftover server cannot pass for this one.
             self.token = os.urandom(8).hex()
             with open(os.path.join(d, "common.conf"), "w") as f:
                 f.write(hc_configs.COMMON_CONF.format(docroot=docroot, echo_port=echo_port,
                                             token=self.token))
+                if modules:
+                    f.write(hc_configs.BROTLI_CONF.format())
             names = ["http", "https", "mtls", *BAD_CERTS]
             ports = {n: free_port() for n in names}
             if ipv6:
@@ -308,6 +385,7 @@ class Servers:
                 continue
             conf = hc_configs.NGINX_CONF.format(
                 user="user root;" if os.geteuid() == 0 else "",
+                load_modules="".join("load_module %s;\n" % m for m in modules),
                 d=d, pki=pki_dir,
                 listen6="listen [::1]:%d;" % ports["http6"] if ipv6 else "",
                 bad_servers="".join(

@@ -53,6 +53,19 @@ expect "gzip: body gunzips to the file" cmp -s <(gzip -dc < "$T/gz.body") "$D/gz
 expect "gzip: identity without Accept-Encoding" \
     grep -qi '^content-length:' <(curl -sS -D - -o /dev/null "$H/gzip/text.txt")
 
+if [ "$HC_TEST_ZSTD_STATIC" = 1 ]; then
+    curl -sS -D "$T/zst.h" -o "$T/zst.body" "$H/zstd/words.txt"
+    expect "zstd: Content-Encoding: zstd" grep -qi '^content-encoding: zstd' "$T/zst.h"
+    expect "zstd: body decodes to the file" cmp -s <(zstd -dc < "$T/zst.body") "$D/words.txt"
+fi
+if [ "$HC_TEST_NGINX_BROTLI" = 1 ]; then
+    for p in br/words.txt br-static/words.txt; do
+        curl -sS -D "$T/br.h" -o "$T/br.body" -H 'Accept-Encoding: br' "$H/$p"
+        expect "$p: Content-Encoding: br" grep -qi '^content-encoding: br' "$T/br.h"
+        expect "$p: body decodes to the file" cmp -s <(brotli -dc < "$T/br.body") "$D/words.txt"
+    done
+fi
+
 head -c 300000 /dev/urandom > "$T/post"
 expect "nginx /echo POST" cmp -s <(curl -sS --data-binary @"$T/post" "$H/echo") "$T/post"
 expect "nginx /echo chunked POST" cmp -s \
