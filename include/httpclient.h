@@ -821,9 +821,10 @@ void hc_connection_free(struct hc_connection *conn);
 hc_error hc_connection_set_timeout(struct hc_connection *conn, double seconds);
 
 /**
- * Sets a limit, in seconds, for connecting alone (each address tried, and the TLS handshake
- * of an HTTPS connection), separate from the read/write timeout; `seconds <= 0` means: use
- * the timeout of hc_connection_set_timeout.
+ * Sets a limit, in seconds, for connecting alone (each address tried, a tunnel's CONNECT to
+ * its proxy, and the TLS handshake of an HTTPS connection), separate from the read/write
+ * timeout; `seconds <= 0` means: use the timeout of hc_connection_set_timeout. It applies to
+ * every (re)connect, also one made on its own when a kept-alive connection was closed.
  *
  * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a NaN or too large value.
  */

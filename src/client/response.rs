@@ -4,6 +4,7 @@
 
 use std::ffi::{CStr, CString};
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::decode::Decoder;
 use super::pool::PoolKey;
@@ -17,6 +18,8 @@ pub(crate) struct Home {
     pub shared: Arc<Shared>,
     pub key: Arc<PoolKey>,
     pub conn: Connection,
+    /// The read/write timeout the connection's socket has, kept with it in the pool.
+    pub io_timeout: Option<Duration>,
 }
 
 impl Home {
@@ -24,7 +27,9 @@ impl Home {
     pub fn release(self, raw: &crate::Response) {
         if raw.isclosed() && !raw.will_close() && self.conn.fileno().is_some() {
             let limits = self.shared.limits();
-            self.shared.pool.checkin(self.key, self.conn, &limits);
+            self.shared
+                .pool
+                .checkin(self.key, self.conn, self.io_timeout, &limits);
         }
     }
 }

@@ -176,9 +176,10 @@ pub extern "C" fn hc_connection_set_timeout(conn: *mut hc_connection, seconds: f
     })
 }
 
-/// Sets a limit, in seconds, for connecting alone (each address tried, and the TLS handshake
-/// of an HTTPS connection), separate from the read/write timeout; `seconds <= 0` means: use
-/// the timeout of hc_connection_set_timeout.
+/// Sets a limit, in seconds, for connecting alone (each address tried, a tunnel's CONNECT to
+/// its proxy, and the TLS handshake of an HTTPS connection), separate from the read/write
+/// timeout; `seconds <= 0` means: use the timeout of hc_connection_set_timeout. It applies to
+/// every (re)connect, also one made on its own when a kept-alive connection was closed.
 ///
 /// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a NaN or too large value.
 #[no_mangle]
