@@ -196,16 +196,34 @@ fn nonblocking_dripped(replies: &[Vec<u8>], by: ReadBy) -> (Vec<Seen>, Stats) {
         }
     });
     let mut conn = Connection::new("127.0.0.1", srv.port()).unwrap();
+    let (out, stats) = exchanges(&mut conn, &gate, replies.len(), by);
+    // The requests went out as in blocking mode.
+    let got = srv.received(0);
+    for i in 0..replies.len() {
+        let line = format!("GET /{i} HTTP/1.1\r\n");
+        assert!(
+            got.windows(line.len()).any(|w| w == line.as_bytes()),
+            "request {i} not received: {}",
+            String::from_utf8_lossy(&got)
+        );
+    }
+    (out, stats)
+}
+
+/// GETs `/0` .. `/{n-1}` on `conn` in non-blocking mode, reading each body `by`, every call
+/// driven by [`drive`].
+fn exchanges(conn: &mut Connection, gate: &Gate, n: usize, by: ReadBy) -> (Vec<Seen>, Stats) {
+    let gate = gate.clone();
     conn.set_blocking(false).unwrap();
     let mut stats = Stats::default();
     let mut out = Vec::new();
-    for i in 0..replies.len() {
+    for i in 0..n {
         let url = format!("/{i}");
-        conn_call(&mut stats, &gate, &mut conn, |c| {
+        conn_call(&mut stats, &gate, conn, |c| {
             c.request(b"GET", url.as_bytes(), None, &[])
         })
         .unwrap();
-        let mut resp = conn_call(&mut stats, &gate, &mut conn, |c| c.getresponse()).unwrap();
+        let mut resp = conn_call(&mut stats, &gate, conn, |c| c.getresponse()).unwrap();
         let mut body = Vec::new();
         match by {
             ReadBy::Read => {
@@ -244,16 +262,6 @@ fn nonblocking_dripped(replies: &[Vec<u8>], by: ReadBy) -> (Vec<Seen>, Stats) {
         }
         out.push(seen(&resp, body));
     }
-    // The requests went out as in blocking mode.
-    let got = srv.received(0);
-    for i in 0..replies.len() {
-        let line = format!("GET /{i} HTTP/1.1\r\n");
-        assert!(
-            got.windows(line.len()).any(|w| w == line.as_bytes()),
-            "request {i} not received: {}",
-            String::from_utf8_lossy(&got)
-        );
-    }
     (out, stats)
 }
 
@@ -263,6 +271,10 @@ fn check_shape(name: &str, replies: &[&[u8]]) {
     let total: usize = replies.iter().map(Vec::len).sum();
     for by in [ReadBy::Read, ReadBy::Readline, ReadBy::ReadAll] {
         let (got, stats) = nonblocking_dripped(&replies, by);
+        eprintln!(
+            "{name} by {by:?}: {total} bytes dripped, {} WouldBlocks, longest call {:?}",
+            stats.blocks, stats.longest
+        );
         assert_eq!(got, reference, "{name} read by {by:?}");
         // One readiness event per byte, give or take the ticks that raced a byte.
         assert!(
@@ -367,6 +379,12 @@ fn no_call_waits_while_the_server_holds_bytes_back() {
         reads.push(n);
         body.extend_from_slice(&buf[..n]);
     }
+    eprintln!(
+        "held back 2 x {HOLD:?}: total {:?}, {} WouldBlocks, longest call {:?}",
+        start.elapsed(),
+        stats.blocks,
+        stats.longest
+    );
     assert_eq!(body, b"first-last");
     // read returned what had come (5 bytes) without waiting to fill the buffer.
     assert_eq!(reads, vec![5, 5]);
@@ -620,5 +638,155 @@ fn keep_alive_reopen_after_the_server_closed() {
         fds[0], fds[1],
         "the descriptor number changes on the reopen"
     );
+    assert!(stats.longest < CALL_LIMIT, "{stats:?}");
+}
+
+// ----- TLS and tunnels: a relay drips what the server sends, one byte per call -----
+
+/// A relay on 127.0.0.1 to `upstream`: what the client sends passes at once; what the server
+/// sends (TLS records, handshake included) is dripped one byte per tick of `gate`. With
+/// `proxy`, it first plays an HTTP proxy: it reads a CONNECT head and drips a 200 answer.
+fn drip_relay(upstream: u16, proxy: bool, gate: &Gate) -> u16 {
+    use std::io::{Read, Write};
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let gate = gate.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { return };
+            let gate = gate.clone();
+            std::thread::spawn(move || {
+                let _ = client.set_read_timeout(Some(Duration::from_secs(20)));
+                if proxy {
+                    let head = common::read_head(&mut client);
+                    if !head.starts_with(b"CONNECT ") {
+                        return;
+                    }
+                    let ok = b"HTTP/1.1 200 Connection established\r\nX-Relay: drip\r\n\r\n";
+                    if common::scripted::drip_to(&mut client, ok, &gate).is_err() {
+                        return;
+                    }
+                }
+                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                    return;
+                };
+                let (mut up, mut from_client) =
+                    (server.try_clone().unwrap(), client.try_clone().unwrap());
+                let forward = std::thread::spawn(move || {
+                    let mut buf = [0u8; 4096];
+                    while let Ok(n) = from_client.read(&mut buf) {
+                        if n == 0 || up.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                    let _ = up.shutdown(Shutdown::Write);
+                });
+                let mut server = server;
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = server.read(&mut buf) {
+                    if n == 0 || common::scripted::drip_to(&mut client, &buf[..n], &gate).is_err() {
+                        break;
+                    }
+                }
+                let _ = client.shutdown(Shutdown::Write);
+                let _ = forward.join();
+            });
+        }
+    });
+    port
+}
+
+/// The shapes of a keep-alive TLS exchange, by request target `/0` .. `/3`.
+const TLS_SHAPES: [&[u8]; 4] = [
+    b"HTTP/1.1 200 OK\r\nContent-Length: 12\r\nX-A: 1\r\n\r\nhello\nworld\n",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\
+      5;name=value\r\nhel\nl\r\n3;x\r\no\nw\r\n0\r\nX-Trailer: t1\r\n\r\n",
+    b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n\
+      HTTP/1.1 201 Created\r\nContent-Length: 3\r\n\r\nyes",
+    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+];
+
+fn tls_shapes_origin() -> common::routed::Routed {
+    common::routed::Routed::start_tls(|req| {
+        let i: usize = req.target[1..].parse().unwrap_or(3);
+        TLS_SHAPES[i.min(3)].to_vec()
+    })
+}
+
+fn https_to(port: u16) -> Connection {
+    let mut c = Connection::new_https("127.0.0.1", port).unwrap();
+    c.set_ca_file(common::servers().ca_file.to_str().unwrap())
+        .unwrap();
+    c
+}
+
+/// Blocking mode, straight to the origin: what every non-blocking run must give.
+fn tls_reference(origin: u16) -> Vec<Seen> {
+    let mut c = https_to(origin);
+    (0..TLS_SHAPES.len())
+        .map(|i| {
+            c.request(b"GET", format!("/{i}").as_bytes(), None, &[])
+                .unwrap();
+            let mut resp = c.getresponse().unwrap();
+            let mut body = Vec::new();
+            resp.read_to_end(&mut body).unwrap();
+            seen(&resp, body)
+        })
+        .collect()
+}
+
+#[test]
+fn tls_shapes_dripped_through_a_relay() {
+    let origin = tls_shapes_origin();
+    let reference = tls_reference(origin.port());
+    for by in [ReadBy::Read, ReadBy::Readline, ReadBy::ReadAll] {
+        let gate = Gate::new();
+        let relay = drip_relay(origin.port(), false, &gate);
+        let mut c = https_to(relay);
+        let (got, stats) = exchanges(&mut c, &gate, TLS_SHAPES.len(), by);
+        eprintln!(
+            "TLS by {by:?}: {} WouldBlocks, longest call {:?}",
+            stats.blocks, stats.longest
+        );
+        assert_eq!(got, reference, "TLS read by {by:?}");
+        // The handshake and every record came one byte at a time.
+        assert!(stats.blocks > 500, "TLS by {by:?}: {stats:?}");
+        assert!(stats.longest < CALL_LIMIT, "TLS by {by:?}: {stats:?}");
+    }
+}
+
+#[test]
+fn tls_shapes_dripped_through_a_tunnel() {
+    let origin = tls_shapes_origin();
+    let reference = tls_reference(origin.port());
+    let gate = Gate::new();
+    let proxy = drip_relay(origin.port(), true, &gate);
+    let mut c = https_to(proxy);
+    c.set_tunnel("127.0.0.1", origin.port(), &[]).unwrap();
+    let (got, stats) = exchanges(&mut c, &gate, TLS_SHAPES.len(), ReadBy::Read);
+    eprintln!(
+        "TLS through a tunnel: {} WouldBlocks, longest call {:?}",
+        stats.blocks, stats.longest
+    );
+    assert_eq!(got, reference, "TLS through a tunnel");
+    assert_eq!(c.tunnel_response().map(|h| h.status), Some(200));
+    assert!(stats.blocks > 500, "{stats:?}");
+    assert!(stats.longest < CALL_LIMIT, "{stats:?}");
+}
+
+#[test]
+fn plain_shapes_dripped_through_a_tunnel() {
+    let replies: Vec<Vec<u8>> = TLS_SHAPES.iter().map(|r| r.to_vec()).collect();
+    let reference = blocking_reference(&replies);
+    let origin = ScriptedServer::reply_each(replies.clone());
+    let gate = Gate::new();
+    let proxy = drip_relay(origin.port(), true, &gate);
+    let mut c = Connection::new("127.0.0.1", proxy).unwrap();
+    c.set_tunnel("127.0.0.1", origin.port(), &[]).unwrap();
+    let (got, stats) = exchanges(&mut c, &gate, replies.len(), ReadBy::Readline);
+    assert_eq!(got, reference, "HTTP through a tunnel");
+    let total: usize = replies.iter().map(Vec::len).sum();
+    assert!(stats.blocks >= total / 2, "{stats:?}");
     assert!(stats.longest < CALL_LIMIT, "{stats:?}");
 }
