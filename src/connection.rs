@@ -998,14 +998,8 @@ impl Connection {
         length: Option<u64>,
         headers: &[(&[u8], &[u8])],
     ) -> Result<()> {
-        let call = Call::new(
-            CallKind::RequestStream,
-            [
-                url.as_ptr() as usize,
-                length.map_or(usize::MAX, |l| l as usize),
-                0,
-            ],
-        );
+        // Not the length: hc_request_fd computes it from the file's position, which moves.
+        let call = Call::new(CallKind::RequestStream, [url.as_ptr() as usize, 0, 0]);
         if self.nonblocking && self.nb_enter(call)? {
             return self.nb_drive(Some(read));
         }
