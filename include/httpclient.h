@@ -705,6 +705,19 @@ hc_error hc_client_set_ca_path(struct hc_client *c, const char *dir);
 hc_error hc_client_set_client_cert(struct hc_client *c, const char *cert, const char *key);
 
 /**
+ * Binds the sockets of the client's new connections to the local address `ip` (IPv4 or IPv6
+ * text) and `port` (0: any, the usual choice; a fixed port allows one connection at a time
+ * to a given server); NULL `ip` goes back to any address (the default). Part of the pool and
+ * TLS session key: a connection or session made from one source address is never used from
+ * another. An address of the other family than the server's is skipped when connecting (as
+ * with hc_connection_set_source_address). Applies to calls sent after it.
+ *
+ * `ip` is copied; the caller keeps it. Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL
+ * `c` or an `ip` that is not an IP address.
+ */
+hc_error hc_client_set_source_address(struct hc_client *c, const char *ip, uint16_t port);
+
+/**
  * Whether servers' certificates and names are verified (default true). false accepts any
  * certificate: for tests only. Part of the pool key.
  *

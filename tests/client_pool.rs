@@ -319,3 +319,63 @@ fn a_pooled_tunnel_reopened_keeps_the_connect_timeout_for_connect() {
         t.elapsed()
     );
 }
+
+#[test]
+fn the_source_address_is_used_and_is_part_of_the_pool_key() {
+    use std::io::Read;
+    use std::net::{IpAddr, SocketAddr, TcpListener};
+    use std::sync::{Arc, Mutex};
+    // A keep-alive server recording the peer address of each connection.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let peers: Arc<Mutex<Vec<IpAddr>>> = Arc::default();
+    let seen = peers.clone();
+    std::thread::spawn(move || {
+        for tcp in listener.incoming() {
+            let Ok(mut tcp) = tcp else { continue };
+            seen.lock().unwrap().push(tcp.peer_addr().unwrap().ip());
+            std::thread::spawn(move || loop {
+                let head = common::read_head(&mut tcp);
+                if head.is_empty()
+                    || tcp
+                        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                        .is_err()
+                {
+                    let _ = tcp.read(&mut [0u8; 1]);
+                    return;
+                }
+            });
+        }
+    });
+    let url = format!("http://127.0.0.1:{port}/");
+    let source = |ip: &str| Some(SocketAddr::new(ip.parse().unwrap(), 0));
+    let ip = |s: &str| -> IpAddr { s.parse().unwrap() };
+    let c = client();
+    c.set_source_address(source("127.0.0.2")).unwrap();
+    assert_eq!(fetch(&c, &url), b"ok");
+    assert_eq!(fetch(&c, &url), b"ok");
+    assert_eq!(
+        *peers.lock().unwrap(),
+        [ip("127.0.0.2")],
+        "one connection, from 127.0.0.2"
+    );
+    // Another source: the pooled connection is not used for it.
+    c.set_source_address(source("127.0.0.3")).unwrap();
+    assert_eq!(fetch(&c, &url), b"ok");
+    assert_eq!(*peers.lock().unwrap(), [ip("127.0.0.2"), ip("127.0.0.3")]);
+    // Back to the first: its connection is still pooled, and reused.
+    c.set_source_address(source("127.0.0.2")).unwrap();
+    assert_eq!(fetch(&c, &url), b"ok");
+    assert_eq!(peers.lock().unwrap().len(), 2);
+    assert_eq!(c.idle_connections(), 2);
+    // Any address again.
+    c.set_source_address(None).unwrap();
+    assert_eq!(fetch(&c, &url), b"ok");
+    assert_eq!(peers.lock().unwrap()[2], ip("127.0.0.1"));
+    // A source of the other family than the server's: no address to connect from.
+    c.set_source_address(source("::1")).unwrap();
+    let e = c.get(&url).err().expect("no IPv4 source");
+    assert_eq!(e.kind(), ErrorKind::Os, "{e}");
+    assert!(e.message().contains("family"), "{e}");
+    assert_eq!(peers.lock().unwrap().len(), 3);
+}
