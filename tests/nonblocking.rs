@@ -1120,3 +1120,79 @@ fn the_deadline_bounds_the_body_of_a_closing_response() {
         "{took:?}"
     );
 }
+
+// ----- hostile bytes: the same verdict, byte by byte -----
+
+/// What a GET gives: the head's error, or the body and the body's error.
+fn outcome_blocking(reply: &[u8]) -> (Option<(ErrorKind, String)>, Vec<u8>) {
+    let srv = ScriptedServer::reply_each(vec![reply.to_vec()]);
+    let mut conn = Connection::new("127.0.0.1", srv.port()).unwrap();
+    conn.request(b"GET", b"/0", None, &[]).unwrap();
+    let mut resp = match conn.getresponse() {
+        Ok(r) => r,
+        Err(e) => return (Some((e.kind(), e.message().to_string())), Vec::new()),
+    };
+    let mut body = Vec::new();
+    let e = resp.read_to_end(&mut body).err();
+    (e.map(|e| (e.kind(), e.message().to_string())), body)
+}
+
+fn outcome_dripped(reply: &[u8]) -> (Option<(ErrorKind, String)>, Vec<u8>) {
+    let gate = Gate::new();
+    let server_gate = gate.clone();
+    let script = reply.to_vec();
+    let srv = ScriptedServer::start(move |conn, _| {
+        if conn.read_request().ok().flatten().is_some() {
+            let _ = conn.drip(&script, &server_gate);
+        }
+    });
+    let mut conn = Connection::new("127.0.0.1", srv.port()).unwrap();
+    conn.set_blocking(false).unwrap();
+    let mut stats = Stats::default();
+    conn_call(&mut stats, &gate, &mut conn, |c| {
+        c.request(b"GET", b"/0", None, &[])
+    })
+    .unwrap();
+    let mut resp = match conn_call(&mut stats, &gate, &mut conn, |c| c.getresponse()) {
+        Ok(r) => r,
+        Err(e) => return (Some((e.kind(), e.message().to_string())), Vec::new()),
+    };
+    let mut body = Vec::new();
+    let mut buf = [0u8; 5];
+    let e = loop {
+        match resp_call(&mut stats, &gate, &mut resp, |r| {
+            let (n, res) = r.read_fill(&mut buf);
+            body.extend_from_slice(&buf[..n]);
+            res.map(|()| n)
+        }) {
+            Ok(0) => break None,
+            Ok(_) => {}
+            Err(e) => break Some((e.kind(), e.message().to_string())),
+        }
+    };
+    assert!(stats.longest < CALL_LIMIT, "{stats:?}");
+    (e, body)
+}
+
+#[test]
+fn hostile_replies_give_the_same_verdict_dripped() {
+    let replies: [&[u8]; 7] = [
+        b"HTTP/1.1 abc\r\n\r\n",
+        b"HTTP/2.0 200 OK\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\ncut",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\nzz\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+        b"HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n",
+    ];
+    for reply in replies {
+        let want = outcome_blocking(reply);
+        let got = outcome_dripped(reply);
+        assert!(
+            want.0.is_some(),
+            "{}: no error",
+            String::from_utf8_lossy(reply)
+        );
+        assert_eq!(got, want, "{}", String::from_utf8_lossy(reply));
+    }
+}
