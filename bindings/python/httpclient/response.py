@@ -56,6 +56,7 @@ class HTTPResponse(io.BufferedIOBase):
         self._h = handle
         self._line = None  # readline's buffer, the same one for a call repeated after BlockingIOError
         self._line_out = b""  # what readline() had when a read raised BlockingIOError
+        self._all = None  # read_all's out-parameters while it is repeated after BlockingIOError
         self._finalizer = weakref.finalize(self, _free, handle)
         self.status = _status(handle)
         self.code = self.status
@@ -95,8 +96,14 @@ class HTTPResponse(io.BufferedIOBase):
         if self._h is None:
             return b""
         if amt is None or amt < 0:
-            ptr, n = c_void_p(), c_size_t()
+            # A read_all repeated after BlockingIOError must pass the same out-pointers: they
+            # are kept until it ends.
+            if self._all is None:
+                self._all = (c_void_p(), c_size_t())
+            ptr, n = self._all
             code = _read_all(self._h, byref(ptr), byref(n))
+            if code != _WOULD_BLOCK:
+                self._all = None
             if code and not ptr:
                 raise error(code)
             data = ctypes.string_at(ptr, n.value) if n.value else b""
