@@ -1069,3 +1069,54 @@ fn the_deadline_is_checked_at_each_call() {
     assert!(longest < CALL_LIMIT, "{longest:?}");
     assert_eq!(conn.timeout_ms(), -1);
 }
+
+/// The deadline also bounds the body of a response that closes its connection (which then
+/// holds the connection alone): timeout_ms still reports it, and a read after it fails.
+#[test]
+fn the_deadline_bounds_the_body_of_a_closing_response() {
+    let srv = ScriptedServer::start(|conn, _| {
+        use std::io::Write;
+        let _ = conn.read_request();
+        let _ =
+            conn.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 9\r\n\r\nabc");
+        conn.drain(Duration::from_secs(3));
+    });
+    let mut conn = Connection::new("127.0.0.1", srv.port()).unwrap();
+    conn.set_blocking(false).unwrap();
+    conn.set_deadline(0.5).unwrap();
+    let start = Instant::now();
+    let (r, _, _) = drive_timed(&mut conn, |c| c.request(b"GET", b"/", None, &[]));
+    r.unwrap();
+    let (r, _, _) = drive_timed(&mut conn, |c| c.getresponse());
+    let mut resp = r.unwrap();
+    assert!(resp.will_close());
+    let mut buf = [0u8; 16];
+    let mut got = Vec::new();
+    let e = loop {
+        let (n, r) = resp.read_fill(&mut buf);
+        got.extend_from_slice(&buf[..n]);
+        match r {
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                let ms = conn.timeout_ms();
+                assert!((0..=500).contains(&ms), "timeout_ms {ms}");
+                let mut p = libc::pollfd {
+                    fd: resp.fileno().unwrap(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                // SAFETY: one valid pollfd.
+                unsafe { libc::poll(&mut p, 1, ms as i32) };
+            }
+            Err(e) => break e,
+            Ok(()) if n == 0 => panic!("the body ended"),
+            Ok(()) => {}
+        }
+    };
+    assert_eq!(got, b"abc");
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(450) && took < Duration::from_secs(2),
+        "{took:?}"
+    );
+}
