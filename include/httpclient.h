@@ -957,6 +957,52 @@ hc_error hc_connection_close(struct hc_connection *conn);
 int hc_connection_fileno(const struct hc_connection *conn);
 
 /**
+ * Puts the connection in blocking mode (`blocking == true`, the default of a new connection)
+ * or non-blocking mode (`false`), at once, also when it is open. In non-blocking mode no
+ * call waits on the network or sleeps: a call that would wait returns HC_ERR_WOULD_BLOCK,
+ * hc_connection_want (or hc_response_want) says whether the descriptor of
+ * hc_connection_fileno (or hc_response_fileno) must become readable or writable, and the
+ * same call is made again, with the same arguments, once it is. hc_connection_set_timeout
+ * does not apply in that mode; hc_connection_set_deadline and the 100-continue wait do,
+ * checked at each call (hc_connection_timeout_ms says when to call at the latest). Responses
+ * got in one mode keep reading in the mode of their connection at the time of each read.
+ * docs/nonblocking.md gives the rules and what each call does.
+ *
+ * Threads: as every call on a connection, from one thread at a time.
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn`;
+ * HC_ERR_IMPROPER_CONNECTION_STATE while a call that returned HC_ERR_WOULD_BLOCK is
+ * unfinished (repeat it, or close the connection, first); HC_ERR_OS when the socket's mode
+ * can't be changed.
+ */
+hc_error hc_connection_set_blocking(struct hc_connection *conn, bool blocking);
+
+/**
+ * After a call on `conn` returned HC_ERR_WOULD_BLOCK: what it waits for, HC_WANT_READ (the
+ * descriptor must become readable), HC_WANT_WRITE (writable) or both bits; 0 after any other
+ * outcome (every call on the connection clears it on entry). Over TLS a write can want READ
+ * and a read WRITE. Read hc_connection_fileno at the same time: the descriptor can change
+ * (a reconnect). `conn` is borrowed for the call.
+ *
+ * Returns the bits, or -1 for a NULL `conn` (with HC_ERR_INVALID_ARGUMENT recorded for
+ * hc_last_error_message).
+ */
+int hc_connection_want(const struct hc_connection *conn);
+
+/**
+ * Non-blocking mode: how many milliseconds may pass before a call on `conn` must be made
+ * again even if its descriptor stays quiet: the end of the 100-continue wait of a request
+ * being sent, or the deadline of hc_connection_set_deadline of the request in progress
+ * (rounded up; 0 when already passed: the next call then fails with HC_ERR_TIMEOUT or sends
+ * the body). -1 when nothing is timed. Also answers in blocking mode. `conn` is borrowed for
+ * the call.
+ *
+ * Returns the milliseconds, 0, or -1 (nothing timed, or a NULL `conn`, which also records
+ * HC_ERR_INVALID_ARGUMENT for hc_last_error_message).
+ */
+int64_t hc_connection_timeout_ms(const struct hc_connection *conn);
+
+/**
  * Sends a whole request (httplib's request()): the request line, `Host` (from an absolute
  * URL, else the connection's host, with the port when not the default) and
  * `Accept-Encoding: identity` unless `headers` gives them, then `headers` in order, then
@@ -1358,6 +1404,25 @@ void hc_response_free(struct hc_response *resp);
  * placed in `buf` before it).
  */
 hc_error hc_response_readline(struct hc_response *resp, uint8_t *buf, size_t cap, size_t *n_read);
+
+/**
+ * After a read of `resp` (hc_response_read, hc_response_readline, hc_response_read_all)
+ * returned HC_ERR_WOULD_BLOCK in non-blocking mode: what it waits for, HC_WANT_READ,
+ * HC_WANT_WRITE (TLS) or both; 0 after any other outcome. `resp` is borrowed for the call.
+ *
+ * Returns the bits, or -1 for a NULL `resp` (with HC_ERR_INVALID_ARGUMENT recorded for
+ * hc_last_error_message).
+ */
+int hc_response_want(const struct hc_response *resp);
+
+/**
+ * The descriptor the body of `resp` is read from (the socket of its connection), for
+ * poll(), epoll or select() with hc_response_want; -1 once the body ended (or failed, or the
+ * response was closed), and for a NULL `resp` (which also records HC_ERR_INVALID_ARGUMENT).
+ * The descriptor stays owned by the library: do not close it or read from it. On Windows it
+ * is a `SOCKET`, as for hc_connection_fileno. `resp` is borrowed for the call.
+ */
+int hc_response_fileno(const struct hc_response *resp);
 
 /**
  * The number of body bytes delivered so far (after de-framing: chunk sizes and trailers not

@@ -411,6 +411,73 @@ pub extern "C" fn hc_connection_fileno(conn: *const hc_connection) -> c_int {
     })
 }
 
+/// Puts the connection in blocking mode (`blocking == true`, the default of a new connection)
+/// or non-blocking mode (`false`), at once, also when it is open. In non-blocking mode no
+/// call waits on the network or sleeps: a call that would wait returns HC_ERR_WOULD_BLOCK,
+/// hc_connection_want (or hc_response_want) says whether the descriptor of
+/// hc_connection_fileno (or hc_response_fileno) must become readable or writable, and the
+/// same call is made again, with the same arguments, once it is. hc_connection_set_timeout
+/// does not apply in that mode; hc_connection_set_deadline and the 100-continue wait do,
+/// checked at each call (hc_connection_timeout_ms says when to call at the latest). Responses
+/// got in one mode keep reading in the mode of their connection at the time of each read.
+/// docs/nonblocking.md gives the rules and what each call does.
+///
+/// Threads: as every call on a connection, from one thread at a time.
+///
+/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn`;
+/// HC_ERR_IMPROPER_CONNECTION_STATE while a call that returned HC_ERR_WOULD_BLOCK is
+/// unfinished (repeat it, or close the connection, first); HC_ERR_OS when the socket's mode
+/// can't be changed.
+#[no_mangle]
+pub extern "C" fn hc_connection_set_blocking(conn: *mut hc_connection, blocking: bool) -> hc_error {
+    with_conn("hc_connection_set_blocking", conn, |c| {
+        c.set_blocking(blocking)
+    })
+}
+
+/// After a call on `conn` returned HC_ERR_WOULD_BLOCK: what it waits for, HC_WANT_READ (the
+/// descriptor must become readable), HC_WANT_WRITE (writable) or both bits; 0 after any other
+/// outcome (every call on the connection clears it on entry). Over TLS a write can want READ
+/// and a read WRITE. Read hc_connection_fileno at the same time: the descriptor can change
+/// (a reconnect). `conn` is borrowed for the call.
+///
+/// Returns the bits, or -1 for a NULL `conn` (with HC_ERR_INVALID_ARGUMENT recorded for
+/// hc_last_error_message).
+#[no_mangle]
+pub extern "C" fn hc_connection_want(conn: *const hc_connection) -> c_int {
+    guard_value(-1, || {
+        match unsafe { handle_ref(conn, "hc_connection_want", "conn") } {
+            Ok(c) => c_int::from(c.inner.want()),
+            Err(e) => {
+                super::fail(e);
+                -1
+            }
+        }
+    })
+}
+
+/// Non-blocking mode: how many milliseconds may pass before a call on `conn` must be made
+/// again even if its descriptor stays quiet: the end of the 100-continue wait of a request
+/// being sent, or the deadline of hc_connection_set_deadline of the request in progress
+/// (rounded up; 0 when already passed: the next call then fails with HC_ERR_TIMEOUT or sends
+/// the body). -1 when nothing is timed. Also answers in blocking mode. `conn` is borrowed for
+/// the call.
+///
+/// Returns the milliseconds, 0, or -1 (nothing timed, or a NULL `conn`, which also records
+/// HC_ERR_INVALID_ARGUMENT for hc_last_error_message).
+#[no_mangle]
+pub extern "C" fn hc_connection_timeout_ms(conn: *const hc_connection) -> i64 {
+    guard_value(-1, || {
+        match unsafe { handle_ref(conn, "hc_connection_timeout_ms", "conn") } {
+            Ok(c) => c.inner.timeout_ms(),
+            Err(e) => {
+                super::fail(e);
+                -1
+            }
+        }
+    })
+}
+
 /// The caller's headers borrowed as byte slices: up to 16 inline (no allocation per
 /// request), more on the heap.
 // It lives on the stack for one call; being large there is the point (no allocation).

@@ -227,7 +227,10 @@ pub extern "C" fn hc_response_read_all(
             return Err(null_arg(F, "out_len"));
         }
         let mut body = Vec::new();
-        let result = r.read_to_end(&mut body);
+        let result = match r {
+            Held::Plain(p) => p.read_to_end_keyed(&mut body, (out as usize, out_len as usize)),
+            _ => r.read_to_end(&mut body),
+        };
         if let Err(e) = &result {
             if e.kind() != ErrorKind::IncompleteRead {
                 return result;
@@ -423,6 +426,11 @@ pub extern "C" fn hc_response_readline(
         }
         // SAFETY: the caller gives `cap` writable bytes at `buf`.
         let out = unsafe { std::slice::from_raw_parts_mut(buf, cap) };
+        if let Held::Plain(p) = r {
+            let (n, result) = p.readline_counted(out);
+            unsafe { out_write(n_read, n) };
+            return result;
+        }
         let before = r.bytes_read();
         match r.readline(out) {
             Ok(n) => {
@@ -434,6 +442,40 @@ pub extern "C" fn hc_response_readline(
                 unsafe { out_write(n_read, n) };
                 Err(e)
             }
+        }
+    })
+}
+
+/// After a read of `resp` (hc_response_read, hc_response_readline, hc_response_read_all)
+/// returned HC_ERR_WOULD_BLOCK in non-blocking mode: what it waits for, HC_WANT_READ,
+/// HC_WANT_WRITE (TLS) or both; 0 after any other outcome. `resp` is borrowed for the call.
+///
+/// Returns the bits, or -1 for a NULL `resp` (with HC_ERR_INVALID_ARGUMENT recorded for
+/// hc_last_error_message).
+#[no_mangle]
+pub extern "C" fn hc_response_want(resp: *const hc_response) -> c_int {
+    guard_value(-1, || match held_ref(resp, "hc_response_want") {
+        Ok(Held::Plain(r)) => c_int::from(r.want()),
+        Ok(Held::Client(c)) => c_int::from(c.raw().want()),
+        Err(e) => {
+            super::fail(e);
+            -1
+        }
+    })
+}
+
+/// The descriptor the body of `resp` is read from (the socket of its connection), for
+/// poll(), epoll or select() with hc_response_want; -1 once the body ended (or failed, or the
+/// response was closed), and for a NULL `resp` (which also records HC_ERR_INVALID_ARGUMENT).
+/// The descriptor stays owned by the library: do not close it or read from it. On Windows it
+/// is a `SOCKET`, as for hc_connection_fileno. `resp` is borrowed for the call.
+#[no_mangle]
+pub extern "C" fn hc_response_fileno(resp: *const hc_response) -> c_int {
+    guard_value(-1, || match held_ref(resp, "hc_response_fileno") {
+        Ok(h) => h.raw().fileno().unwrap_or(-1),
+        Err(e) => {
+            super::fail(e);
+            -1
         }
     })
 }
