@@ -2,7 +2,9 @@
  * The floor: what a GET costs with nothing but the system calls it must make.  A blocking
  * socket, one write of a prebuilt request, reads into one buffer, minimal parsing of the
  * status line, Content-Length or chunked framing.  Over TLS the same through SSL_write and
- * SSL_read (with read-ahead, so a small response is one read(2)).
+ * SSL_read (with read-ahead, so a small response is one read(2)); with resume and a new
+ * connection per request, each handshake offers the newest session (or TLS 1.3 ticket) the
+ * previous connections got (OpenSSL's new-session callback, SSL_set_session).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,6 +28,7 @@ struct floor {
     int fd;
     SSL_CTX *ctx;
     SSL *ssl;
+    SSL_SESSION *sess; /* resume: the newest session, offered at the next handshake */
     char req[128];
     size_t req_len;
     unsigned char *buf;
@@ -54,7 +57,10 @@ static int floor_connect(struct floor *f)
     if (f->ctx) {
         f->ssl = SSL_new(f->ctx);
         SSL_set_fd(f->ssl, f->fd);
+        SSL_set_app_data(f->ssl, f);
         SSL_set1_host(f->ssl, "127.0.0.1");
+        if (f->sess)
+            SSL_set_session(f->ssl, f->sess);
         if (SSL_connect(f->ssl) != 1) {
             fprintf(stderr, "floor: TLS handshake failed\n");
             ERR_print_errors_fp(stderr);
@@ -67,6 +73,9 @@ static int floor_connect(struct floor *f)
 static void floor_disconnect(struct floor *f)
 {
     if (f->ssl) {
+        /* No close_notify (no system call), yet a clean end for OpenSSL: SSL_free of a
+           connection not shut down would mark its session not resumable. */
+        SSL_set_shutdown(f->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
         SSL_free(f->ssl);
         f->ssl = NULL;
     }
@@ -74,6 +83,15 @@ static void floor_disconnect(struct floor *f)
         close(f->fd);
         f->fd = -1;
     }
+}
+
+/* resume: keeps the newest session or ticket (TLS 1.3 tickets arrive after the handshake). */
+static int new_session(SSL *ssl, SSL_SESSION *sess)
+{
+    struct floor *f = SSL_get_app_data(ssl);
+    SSL_SESSION_free(f->sess);
+    f->sess = sess;
+    return 1; /* the reference is ours */
 }
 
 static void *floor_open(const struct bench_opts *o)
@@ -98,6 +116,10 @@ static void *floor_open(const struct bench_opts *o)
         }
         SSL_CTX_set_verify(f->ctx, SSL_VERIFY_PEER, NULL);
         SSL_CTX_set_read_ahead(f->ctx, 1);
+        if (o->resume) {
+            SSL_CTX_set_session_cache_mode(f->ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+            SSL_CTX_sess_set_new_cb(f->ctx, new_session);
+        }
     }
     if (!o->newconn && floor_connect(f) != 0)
         return NULL;
@@ -281,9 +303,10 @@ static void floor_close(void *ctx)
 {
     struct floor *f = ctx;
     floor_disconnect(f);
+    SSL_SESSION_free(f->sess);
     if (f->ctx)
         SSL_CTX_free(f->ctx);
     free(f);
 }
 
-const struct client_ops floor_client = {"floor", floor_open, floor_get, floor_close};
+const struct client_ops floor_client = {"floor", floor_open, floor_get, floor_close, NULL, NULL};

@@ -100,4 +100,4 @@ static void hcc_close(void *ctx)
     free(h);
 }
 
-const struct client_ops httpclient_client = {"httpclient", hcc_open, hcc_get, hcc_close};
+const struct client_ops httpclient_client = {"httpclient", hcc_open, hcc_get, hcc_close, NULL, NULL};

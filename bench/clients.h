@@ -1,4 +1,4 @@
-/* hcbench: the three clients behind one interface. */
+/* hcbench: the clients behind one interface. */
 #ifndef HCBENCH_CLIENTS_H
 #define HCBENCH_CLIENTS_H
 
@@ -12,6 +12,9 @@ struct bench_opts {
     size_t bufsz;     /* the one reused read buffer, the same size for every client */
     int newconn;      /* a new connection for every request */
     int idle;         /* many connections kept open (the idle scenario) */
+    int resume;       /* newconn over TLS: resume sessions (each client's own session cache) */
+    int gzip;         /* ask for gzip and decode it (the body counted is the decoded one) */
+    int threads;      /* > 0: thread_open is called this many times, each from its own thread */
 };
 
 struct client_ops {
@@ -22,12 +25,20 @@ struct client_ops {
        Returns 0, or -1 after printing why. */
     int (*get)(void *ctx, uint64_t *bytes);
     void (*close)(void *ctx);
+    /* Threads (optional; NULL: the client has no threads scenario).  thread_open makes the
+       per-thread context from open's shared one, in the thread that uses it; get is then
+       called with it; thread_close ends it, before close ends the shared one. */
+    void *(*thread_open)(void *shared);
+    void (*thread_close)(void *tctx);
 };
 
 extern const struct client_ops floor_client;
 extern const struct client_ops curl_client;
 #ifdef HCBENCH_HAVE_HTTPCLIENT
 extern const struct client_ops httpclient_client;
+#endif
+#ifdef HCBENCH_HAVE_HCCLIENT
+extern const struct client_ops hcclient_client;
 #endif
 
 #endif

@@ -7,11 +7,15 @@
  * medians with min and max, and the ratios httpclient/floor and httpclient/libcurl.
  *
  * Client mode (--client NAME): one measured run; prints one "RESULT ..." line.
+ *
+ * The client-* scenarios (issue 11) compare the URL-level hc_client with the bare connection,
+ * libcurl and the floor; each scenario names the clients it runs.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -33,12 +37,15 @@ static const struct client_ops *all_clients[] = {
 #ifdef HCBENCH_HAVE_HTTPCLIENT
     &httpclient_client,
 #endif
+#ifdef HCBENCH_HAVE_HCCLIENT
+    &hcclient_client,
+#endif
     &curl_client,
     &floor_client,
 };
 #define N_CLIENTS (sizeof all_clients / sizeof all_clients[0])
 
-enum mode { KEEP, NEWCONN, IDLE };
+enum mode { KEEP, NEWCONN, IDLE, THREADS };
 
 struct scenario {
     const char *name;
@@ -50,16 +57,30 @@ struct scenario {
     int per_gib;     /* CPU per GiB of body instead of per request */
     double target;   /* httpclient/floor CPU ratio target (0: none) */
     const char *what;
+    /* The client-* scenarios: */
+    const char *clients; /* the clients it runs (NULL: httpclient,libcurl,floor) */
+    const char *base;    /* the target is hc_client/base */
+    int resume;          /* TLS: the server issues session IDs and tickets; clients resume */
+    int gzip;            /* the body is served gzip-compressed; `body` is the decoded size */
+    int threads;         /* THREADS: this many threads share one client */
 };
 
 static const struct scenario scenarios[] = {
-    {"small", 0, 1000, 0, 200000, KEEP, 0, 1.15, "1,000-byte bodies on one keep-alive connection"},
-    {"small-tls", 1, 1000, 0, 100000, KEEP, 0, 1.15, "the same over TLS"},
-    {"bulk", 0, 1ull << 30, 0, 1, KEEP, 1, 1.05, "one 1 GiB body (Content-Length)"},
-    {"bulk-tls", 1, 1ull << 30, 0, 1, KEEP, 1, 1.05, "one 1 GiB body over TLS"},
-    {"chunked", 0, 64ull << 20, 16384, 16, KEEP, 1, 1.10, "64 MiB bodies in 16 KiB chunks"},
-    {"newconn", 0, 1000, 0, 20000, NEWCONN, 0, 1.10, "a new connection per request"},
-    {"idle", 0, 1000, 0, 1000, IDLE, 0, 0, "idle open connections (after one request each)"},
+    {"small", 0, 1000, 0, 200000, KEEP, 0, 1.15, "1,000-byte bodies on one keep-alive connection", NULL, NULL, 0, 0, 0},
+    {"small-tls", 1, 1000, 0, 100000, KEEP, 0, 1.15, "the same over TLS", NULL, NULL, 0, 0, 0},
+    {"bulk", 0, 1ull << 30, 0, 1, KEEP, 1, 1.05, "one 1 GiB body (Content-Length)", NULL, NULL, 0, 0, 0},
+    {"bulk-tls", 1, 1ull << 30, 0, 1, KEEP, 1, 1.05, "one 1 GiB body over TLS", NULL, NULL, 0, 0, 0},
+    {"chunked", 0, 64ull << 20, 16384, 16, KEEP, 1, 1.10, "64 MiB bodies in 16 KiB chunks", NULL, NULL, 0, 0, 0},
+    {"newconn", 0, 1000, 0, 20000, NEWCONN, 0, 1.10, "a new connection per request", NULL, NULL, 0, 0, 0},
+    {"idle", 0, 1000, 0, 1000, IDLE, 0, 0, "idle open connections (after one request each)", NULL, NULL, 0, 0, 0},
+    {"client-warm", 0, 1000, 0, 200000, KEEP, 0, 1.10, "hc_client: warm keep-alive GETs",
+     "hc_client,httpclient,libcurl,floor", "httpclient", 0, 0, 0},
+    {"client-tls-new", 1, 1000, 0, 5000, NEWCONN, 0, 0, "hc_client: HTTPS, a new connection per request, resumed",
+     "hc_client,libcurl,floor", NULL, 1, 0, 0},
+    {"client-threads", 0, 1000, 0, 128000, THREADS, 0, 0, "hc_client: 32 threads share one client",
+     "hc_client,libcurl", NULL, 0, 0, 32},
+    {"client-gzip", 0, 1ull << 30, 0, 1, KEEP, 1, 0, "hc_client: a 1 GiB body decoded from gzip",
+     "hc_client,libcurl", NULL, 0, 1, 0},
 };
 #define N_SCEN (sizeof scenarios / sizeof scenarios[0])
 
@@ -127,6 +148,33 @@ static const struct client_ops *find_client(const char *name)
     return NULL;
 }
 
+struct thread_arg {
+    const struct client_ops *c;
+    void *shared;
+    uint64_t warmup, count, bytes;
+    int rc;
+    pthread_barrier_t *ready, *done;
+};
+
+/* One of the THREADS scenario's threads: its own context, warm-up, then (between the two
+   barriers the driver thread measures across) its share of the requests. */
+static void *thread_main(void *p)
+{
+    struct thread_arg *a = p;
+    void *t = a->c->thread_open(a->shared);
+    a->rc = t ? 0 : -1;
+    for (uint64_t i = 0; a->rc == 0 && i < a->warmup; i++)
+        a->rc = a->c->get(t, &a->bytes);
+    a->bytes = 0;
+    pthread_barrier_wait(a->ready);
+    for (uint64_t i = 0; a->rc == 0 && i < a->count; i++)
+        a->rc = a->c->get(t, &a->bytes);
+    pthread_barrier_wait(a->done);
+    if (t)
+        a->c->thread_close(t);
+    return NULL;
+}
+
 static int run_client(const char *name, enum mode mode, struct bench_opts *o, uint64_t count,
                       uint64_t warmup, uint64_t expect_body)
 {
@@ -174,6 +222,45 @@ static int run_client(const char *name, enum mode mode, struct bench_opts *o, ui
         t1 = now();
         cpu1 = cpu_seconds();
         c->close(ctx);
+    } else if (mode == THREADS) {
+        int nt = o->threads;
+        if (nt < 1 || !c->thread_open) {
+            fprintf(stderr, "hcbench: %s has no threads scenario\n", name);
+            return 2;
+        }
+        void *shared = c->open(o);
+        if (!shared)
+            return 1;
+        pthread_barrier_t ready, fin;
+        pthread_barrier_init(&ready, NULL, (unsigned)nt + 1);
+        pthread_barrier_init(&fin, NULL, (unsigned)nt + 1);
+        pthread_t *th = calloc((size_t)nt, sizeof *th);
+        struct thread_arg *args = calloc((size_t)nt, sizeof *args);
+        for (int i = 0; i < nt; i++) {
+            args[i] = (struct thread_arg){c, shared, warmup / (uint64_t)nt ? warmup / (uint64_t)nt : 1,
+                                          count / (uint64_t)nt, 0, 0, &ready, &fin};
+            if (pthread_create(&th[i], NULL, thread_main, &args[i]) != 0) {
+                perror("hcbench: pthread_create");
+                return 1;
+            }
+        }
+        pthread_barrier_wait(&ready);
+        cpu0 = cpu_seconds();
+        t0 = now();
+        pthread_barrier_wait(&fin);
+        t1 = now();
+        cpu1 = cpu_seconds();
+        for (int i = 0; i < nt; i++) {
+            pthread_join(th[i], NULL);
+            if (args[i].rc != 0)
+                return 1;
+            bytes += args[i].bytes;
+            done += args[i].count;
+        }
+        c->close(shared);
+        free(th);
+        free(args);
+        count = done;
     } else {
         o->newconn = 0;
         o->idle = 1;
@@ -218,6 +305,7 @@ struct server {
     pid_t pid;
     int stdin_fd;
     int port;
+    FILE *out; /* its stdout: "PORT n", then a "HANDSHAKES ..." line per "S" written to it */
 };
 
 static char self_exe[PATH_MAX];
@@ -248,6 +336,10 @@ static int start_server(struct server *s, const struct scenario *sc, uint64_t bo
         argv[a++] = "--write-ca";
         argv[a++] = ca_path;
     }
+    if (sc->resume)
+        argv[a++] = "--resume";
+    if (sc->gzip)
+        argv[a++] = "--gzip";
     argv[a] = NULL;
     pid_t pid = fork();
     if (pid < 0)
@@ -273,13 +365,24 @@ static int start_server(struct server *s, const struct scenario *sc, uint64_t bo
     s->port = 0;
     if (f && fgets(line, sizeof line, f))
         sscanf(line, "PORT %d", &s->port);
-    if (f)
-        fclose(f);
+    s->out = f;
     return s->port > 0 ? 0 : -1;
+}
+
+/* The TLS handshakes the server completed since the last call (full and resumed). */
+static int server_handshakes(struct server *s, long *full, long *resumed)
+{
+    char line[128];
+    *full = *resumed = -1;
+    if (write(s->stdin_fd, "S", 1) != 1 || !s->out || !fgets(line, sizeof line, s->out))
+        return -1;
+    return sscanf(line, "HANDSHAKES full=%ld resumed=%ld", full, resumed) == 2 ? 0 : -1;
 }
 
 static void stop_server(struct server *s)
 {
+    if (s->out)
+        fclose(s->out);
     close(s->stdin_fd);
     kill(s->pid, SIGTERM);
     waitpid(s->pid, NULL, 0);
@@ -287,6 +390,7 @@ static void stop_server(struct server *s)
 
 struct sample {
     double cpu, wall, rss_mib, idle_kb;
+    long hs_full, hs_resumed; /* TLS handshakes the server saw during the run (warm-up included) */
     int ok;
 };
 
@@ -334,7 +438,10 @@ static int spawn_client(const char *name, const struct scenario *sc, int port, u
     snprintf(counts, sizeof counts, "%llu", (unsigned long long)count);
     snprintf(warms, sizeof warms, "%llu", (unsigned long long)warmup);
     snprintf(bufs, sizeof bufs, "%zu", bufsz);
-    snprintf(modes, sizeof modes, "%s", sc->mode == KEEP ? "keep" : sc->mode == NEWCONN ? "newconn" : "idle");
+    snprintf(modes, sizeof modes, "%s",
+             sc->mode == KEEP ? "keep" : sc->mode == NEWCONN ? "newconn" : sc->mode == IDLE ? "idle" : "threads");
+    char threads[16];
+    snprintf(threads, sizeof threads, "%d", sc->threads);
     const char *argv[32];
     int a = 0;
     char trace_path[PATH_MAX];
@@ -365,6 +472,14 @@ static int spawn_client(const char *name, const struct scenario *sc, int port, u
         argv[a++] = "--tls";
         argv[a++] = "--ca";
         argv[a++] = ca_path;
+    }
+    if (sc->resume)
+        argv[a++] = "--resume";
+    if (sc->gzip)
+        argv[a++] = "--gzip";
+    if (sc->threads) {
+        argv[a++] = "--threads";
+        argv[a++] = threads;
     }
     argv[a] = NULL;
     pid_t pid = fork();
@@ -469,7 +584,45 @@ static int in_list(const char *list, const char *name)
     return 0;
 }
 
+/* Whether scenario sc runs client c. */
+static int runs_client(const struct scenario *sc, const struct client_ops *c)
+{
+    if (sc->mode == THREADS && !c->thread_open)
+        return 0;
+    return in_list(sc->clients ? sc->clients : "httpclient,libcurl,floor", c->name);
+}
+
 #define MAX_RUNS 101
+
+/* The ratios line of a client-* scenario: hc_client's median CPU over each other client's
+   (with the target where the scenario has one), and what else the scenario is about. */
+static void print_client_ratios(const struct scenario *sc, const struct client_ops **cl, size_t ncl,
+                                const double *med, const double *rssm, const double *wallm)
+{
+    int ih = -1;
+    for (size_t ci = 0; ci < ncl; ci++)
+        if (!strcmp(cl[ci]->name, "hc_client") && runs_client(sc, cl[ci]))
+            ih = (int)ci;
+    printf("%-14s", sc->name);
+    if (ih < 0) {
+        printf(" (no hc_client run)\n");
+        return;
+    }
+    for (size_t ci = 0; ci < ncl; ci++) {
+        if ((int)ci == ih || !runs_client(sc, cl[ci]))
+            continue;
+        double r = med[ih] / med[ci];
+        printf(" hc_client/%s %.2f", cl[ci]->name, r);
+        if (sc->base && sc->target > 0 && !strcmp(cl[ci]->name, sc->base))
+            printf(" (target <= %.2f: %s)", sc->target, r <= sc->target ? "met" : "MISSED");
+        if (sc->mode == THREADS) /* throughput: the same request count, so the inverse of wall time */
+            printf(", req/s %.2f", wallm[ci] / wallm[ih]);
+        if (sc->per_gib)
+            printf(", peak RSS %+.1f MiB", rssm[ih] - rssm[ci]);
+        printf("  ");
+    }
+    printf("\n");
+}
 
 int main(int argc, char **argv)
 {
@@ -493,6 +646,12 @@ int main(int argc, char **argv)
             o.port = atoi(v);
         else if (!strcmp(a, "--tls"))
             o.tls = 1;
+        else if (!strcmp(a, "--resume"))
+            o.resume = 1;
+        else if (!strcmp(a, "--gzip"))
+            o.gzip = 1;
+        else if (ARG("--threads"))
+            o.threads = atoi(v);
         else if (ARG("--ca"))
             o.ca = v;
         else if (ARG("--count"))
@@ -526,7 +685,10 @@ int main(int argc, char **argv)
     if (o.bufsz < 4096)
         o.bufsz = 4096;
     if (client) {
-        enum mode m = !strcmp(mode_s, "newconn") ? NEWCONN : !strcmp(mode_s, "idle") ? IDLE : KEEP;
+        enum mode m = !strcmp(mode_s, "newconn")   ? NEWCONN
+                      : !strcmp(mode_s, "idle")    ? IDLE
+                      : !strcmp(mode_s, "threads") ? THREADS
+                                                   : KEEP;
         return run_client(client, m, &o, count, warmup, expect_body);
     }
 
@@ -579,13 +741,22 @@ int main(int argc, char **argv)
             body = (uint64_t)b;
             if (sc->chunk)
                 body -= body % sc->chunk;
+            if (sc->gzip) /* the server repeats a block of 1 MiB decoded */
+                body -= body % (1 << 20);
             c = 1;
+        }
+        if (sc->threads > 0) { /* the same share of requests for every thread */
+            c = (double)(llround(c) / sc->threads) * sc->threads;
+            if (c < sc->threads)
+                c = sc->threads;
         }
         s_count[si] = (uint64_t)llround(c);
         s_body[si] = body;
         uint64_t warm = sc->per_gib ? 0 : (s_count[si] / 10 < 200 ? s_count[si] / 10 : 200);
         if (sc->mode == IDLE)
             warm = 0;
+        if (sc->threads > 0 && warm < (uint64_t)sc->threads)
+            warm = (uint64_t)sc->threads; /* at least one request per thread */
         struct server srv;
         if (start_server(&srv, sc, body, server_cpu) != 0) {
             fprintf(stderr, "hcbench: cannot start the server for %s\n", sc->name);
@@ -594,11 +765,21 @@ int main(int argc, char **argv)
         printf("%-10s %llu x %llu-byte bodies%s ", sc->name, (unsigned long long)s_count[si],
                (unsigned long long)body, sc->tls ? " (TLS)" : "");
         fflush(stdout);
+        long hf, hr;
         for (int r = 0; r < runs; r++)
             for (size_t ci = 0; ci < ncl; ci++) {
+                if (!runs_client(sc, cl[ci]))
+                    continue;
+                if (sc->tls)
+                    server_handshakes(&srv, &hf, &hr); /* zeroes the server's counts */
                 if (spawn_client(cl[ci]->name, sc, srv.port, body, s_count[si], warm, o.bufsz,
                                  client_cpu, &res[si][ci][r]) != 0)
                     fprintf(stderr, "\nhcbench: %s run %d of %s failed\n", cl[ci]->name, r + 1, sc->name);
+                res[si][ci][r].hs_full = res[si][ci][r].hs_resumed = -1;
+                if (sc->tls && server_handshakes(&srv, &hf, &hr) == 0) {
+                    res[si][ci][r].hs_full = hf;
+                    res[si][ci][r].hs_resumed = hr;
+                }
                 printf(".");
                 fflush(stdout);
             }
@@ -611,15 +792,17 @@ int main(int argc, char **argv)
 
     /* ---- table ---- */
     printf("\nmedian [min..max] of %d interleaved runs, scale %g\n", runs, scale);
-    printf("%-10s %-10s %-28s %-30s %-22s\n", "scenario", "client", "client CPU", "throughput",
+    printf("%-14s %-10s %-28s %-30s %-22s\n", "scenario", "client", "client CPU", "throughput",
            "peak RSS (MiB)");
     for (size_t si = 0; si < N_SCEN; si++) {
         if (!done_scen[si])
             continue;
         const struct scenario *sc = &scenarios[si];
         for (size_t ci = 0; ci < ncl; ci++) {
-            double cpu[MAX_RUNS], rate[MAX_RUNS], rss[MAX_RUNS], idle[MAX_RUNS];
-            int n = 0;
+            if (!runs_client(sc, cl[ci]))
+                continue;
+            double cpu[MAX_RUNS], rate[MAX_RUNS], rss[MAX_RUNS], idle[MAX_RUNS], hsf[MAX_RUNS], hsr[MAX_RUNS];
+            int n = 0, nh = 0;
             for (int r = 0; r < runs; r++) {
                 struct sample *s = &res[si][ci][r];
                 if (!s->ok)
@@ -631,6 +814,10 @@ int main(int argc, char **argv)
                 rss[n] = s->rss_mib;
                 idle[n] = s->idle_kb;
                 n++;
+                if (s->hs_full >= 0) {
+                    hsf[nh] = (double)s->hs_full;
+                    hsr[nh++] = (double)s->hs_resumed;
+                }
             }
             char a[64], b[64], d[64];
             struct stat3 sc_cpu = stats(cpu, n);
@@ -640,10 +827,16 @@ int main(int argc, char **argv)
             char ua[80], ub[80];
             snprintf(ua, sizeof ua, "%s %s", a, sc->per_gib ? "s/GiB" : "us/req");
             snprintf(ub, sizeof ub, "%s %s", b, sc->per_gib ? "GB/s" : (sc->mode == IDLE ? "conn/s" : "req/s"));
-            printf("%-10s %-10s %-28s %-30s %-22s\n", sc->name, cl[ci]->name, ua, ub, d);
+            printf("%-14s %-10s %-28s %-30s %-22s\n", sc->name, cl[ci]->name, ua, ub, d);
             if (sc->mode == IDLE) {
                 fmt3(a, sizeof a, stats(idle, n), 1);
-                printf("%-10s %-10s memory per idle connection: %s KiB\n", "", cl[ci]->name, a);
+                printf("%-14s %-10s memory per idle connection: %s KiB\n", "", cl[ci]->name, a);
+            }
+            if (sc->resume && nh > 0) {
+                fmt3(a, sizeof a, stats(hsf, nh), 0);
+                fmt3(b, sizeof b, stats(hsr, nh), 0);
+                printf("%-14s %-10s TLS handshakes per run (server, warm-up included): full %s, resumed %s\n",
+                       "", cl[ci]->name, a, b);
             }
         }
     }
@@ -658,37 +851,43 @@ int main(int argc, char **argv)
         else if (!strcmp(cl[ci]->name, "floor"))
             ifl = (int)ci;
     }
-    printf("\nratios of median client CPU (targets from issue 6)\n");
+    printf("\nratios of median client CPU (targets from issues 6 and 11)\n");
     for (size_t si = 0; si < N_SCEN; si++) {
         if (!done_scen[si])
             continue;
         const struct scenario *sc = &scenarios[si];
-        double med[N_CLIENTS], rssm[N_CLIENTS], idlem[N_CLIENTS];
+        double med[N_CLIENTS], rssm[N_CLIENTS], idlem[N_CLIENTS], wallm[N_CLIENTS];
         for (size_t ci = 0; ci < ncl; ci++) {
-            double v[MAX_RUNS], w[MAX_RUNS], x[MAX_RUNS];
+            double v[MAX_RUNS], w[MAX_RUNS], x[MAX_RUNS], y[MAX_RUNS];
             int n = 0;
             for (int r = 0; r < runs; r++)
-                if (res[si][ci][r].ok) {
+                if (res[si][ci][r].ok && runs_client(sc, cl[ci])) {
                     v[n] = res[si][ci][r].cpu;
                     w[n] = res[si][ci][r].rss_mib;
                     x[n] = res[si][ci][r].idle_kb;
+                    y[n] = res[si][ci][r].wall;
                     n++;
                 }
             med[ci] = stats(v, n).med;
             rssm[ci] = stats(w, n).med;
             idlem[ci] = stats(x, n).med;
+            wallm[ci] = stats(y, n).med;
+        }
+        if (sc->clients) {
+            print_client_ratios(sc, cl, ncl, med, rssm, wallm);
+            continue;
         }
         if (ih < 0) {
             if (ic >= 0 && ifl >= 0 && sc->mode != IDLE)
-                printf("%-10s libcurl/floor %.2f\n", sc->name, med[ic] / med[ifl]);
+                printf("%-14s libcurl/floor %.2f\n", sc->name, med[ic] / med[ifl]);
             continue;
         }
         if (sc->mode == IDLE) {
-            printf("%-10s httpclient %.1f KiB per idle connection (target <= 40: %s)\n", sc->name,
+            printf("%-14s httpclient %.1f KiB per idle connection (target <= 40: %s)\n", sc->name,
                    idlem[ih], idlem[ih] <= 40 ? "met" : "MISSED");
             continue;
         }
-        printf("%-10s httpclient/floor %.2f", sc->name, ifl >= 0 ? med[ih] / med[ifl] : NAN);
+        printf("%-14s httpclient/floor %.2f", sc->name, ifl >= 0 ? med[ih] / med[ifl] : NAN);
         if (sc->target > 0 && ifl >= 0)
             printf(" (target <= %.2f: %s)", sc->target, med[ih] / med[ifl] <= sc->target ? "met" : "MISSED");
         if (ic >= 0) {

@@ -8,6 +8,7 @@
 # each client in its own process (pinned to cpu 1), N interleaved runs each, and prints the
 # table and the ratios.  Other flags go to hcbench as they are, e.g.
 #   --scenarios small,bulk   --clients floor,libcurl   --strace DIR (syscalls per request)
+#   --scenarios client-warm,client-tls-new,client-threads,client-gzip   (issue 11: hc_client)
 # As root it runs in a private network namespace whose loopback steers receive processing
 # (RPS) to the server's core: no TCP reordering under bulk load, no TIME_WAIT left by others,
 # and a wide ephemeral port range for newconn (--no-netns: the host's loopback as it is).
@@ -36,7 +37,7 @@ while [ $# -gt 0 ]; do
     --no-netns) netns=0; shift ;;
     --many) program=hcbench_many; shift ;;
     --server-cpu) server_cpu="$2"; pass+=("$1" "$2"); shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) pass+=("$1"); shift ;;
   esac
 done

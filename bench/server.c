@@ -7,12 +7,22 @@
  * body costs no memory.  Requests are delimited by "\r\n\r\n" (no request bodies); pipelined
  * requests are answered in order.
  *
+ * With --gzip the body is N bytes of text-like data sent gzip-compressed
+ * (Content-Encoding: gzip, Content-Length of the compressed form): one 1 MiB block is
+ * compressed once at start, ending in a full flush, so its deflate bytes can be repeated
+ * N / 1 MiB times inside one gzip member (then a final empty block and the trailer): a 1 GiB
+ * decoded body costs the server a 1 MiB compression and no memory.
+ *
  * Plain by default; --tls serves HTTPS through OpenSSL with a certificate read from
  * --cert/--key, or generated at start (a throw-away CA and a leaf for 127.0.0.1 / localhost
- * signed by it; the CA is written to --write-ca so clients can verify).
+ * signed by it; the CA is written to --write-ca so clients can verify).  Without --resume
+ * there is no session cache and no ticket; with it, OpenSSL's defaults (a server session
+ * cache for TLS 1.2 session IDs, two TLS 1.3 tickets per handshake).
  *
  * On start it prints "PORT <n>\n" on stdout (and flushes) once it listens.  It exits on
  * SIGTERM/SIGINT, or when stdin reaches EOF with --stdin-exit (so it dies with its driver).
+ * Each "S" read from stdin prints "HANDSHAKES full=F resumed=R\n" on stdout, the TLS
+ * handshakes completed since the previous "S" (SSL_session_reused), and resets them.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -35,6 +45,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <zlib.h>
 
 #define RBUF 8192
 #define STREAM_UNIT (1u << 20) /* size of the static buffer large bodies are streamed from */
@@ -65,6 +76,8 @@ static size_t unitbuf_len;
 static uint64_t units_len;
 static unsigned char *tail;
 static size_t tail_len;
+
+static void keep_whole(void);
 
 static void build_response(uint64_t body, uint64_t chunk)
 {
@@ -120,6 +133,12 @@ static void build_response(uint64_t body, uint64_t chunk)
         memcpy(tail + tail_len, "0\r\n\r\n", 5);
         tail_len += 5;
     }
+    keep_whole();
+}
+
+/* A response small enough is kept contiguous, so it goes out in one write. */
+static void keep_whole(void)
+{
     resp_len = hdr_len + units_len + tail_len;
     if (resp_len <= SMALL_LIMIT) {
         whole = malloc((size_t)resp_len);
@@ -133,6 +152,103 @@ static void build_response(uint64_t body, uint64_t chunk)
         if (tail_len)
             memcpy(whole + hdr_len + units_len, tail, tail_len);
     }
+}
+
+#define GZ_UNIT (1u << 20) /* decoded bytes per repeated deflate block (--gzip) */
+
+/* 1 MiB of text-like data (log lines from a fixed pseudo-random sequence): it compresses
+   about as well as ordinary text, unlike zeros or random bytes. */
+static void make_text(unsigned char *p, size_t n)
+{
+    static const char *words[] = {"GET", "POST", "/api/v1/items", "/static/app.js", "/index.html",
+                                  "/login", "worker", "cache", "miss", "hit", "upstream", "ok",
+                                  "timeout", "retry", "user", "session"};
+    uint32_t x = 12345;
+    size_t o = 0;
+    char line[160];
+    while (o < n) {
+        x = x * 1103515245u + 12345u;
+        uint32_t y = x >> 8;
+        int l = snprintf(line, sizeof line,
+                         "2026-11-30T%02u:%02u:%02u.%03uZ %s %s %s status=%u bytes=%u id=%06x\n",
+                         y % 24, (y >> 5) % 60, (y >> 11) % 60, (y >> 3) % 1000, words[y % 16],
+                         words[(y >> 4) % 16], words[(y >> 9) % 16], 200 + (y >> 13) % 5 * 100,
+                         (y >> 7) % 65536, y & 0xffffff);
+        size_t take = (size_t)l < n - o ? (size_t)l : n - o;
+        memcpy(p + o, line, take);
+        o += take;
+    }
+}
+
+/* Deflates `in` with a full flush at the end; returns the bytes written to out. */
+static size_t deflate_flush(z_stream *z, unsigned char *in, size_t n, unsigned char *out, size_t cap)
+{
+    z->next_in = in;
+    z->avail_in = (uInt)n;
+    z->next_out = out;
+    z->avail_out = (uInt)cap;
+    if (deflate(z, Z_FULL_FLUSH) != Z_OK || z->avail_in != 0 || z->avail_out == 0) {
+        fprintf(stderr, "hcbench_server: deflate failed\n");
+        exit(1);
+    }
+    return cap - z->avail_out;
+}
+
+/* The --gzip response: [HTTP head + 10-byte gzip header][deflate unit x n][final block +
+   CRC-32 + ISIZE].  After a full flush deflate starts afresh, so compressing the same block
+   again gives the same bytes (checked here): the unit can be repeated. */
+static void build_gzip_response(uint64_t body)
+{
+    uint64_t n = body / GZ_UNIT ? body / GZ_UNIT : 1;
+    unsigned char *text = malloc(GZ_UNIT);
+    size_t cap = compressBound(GZ_UNIT) + 64;
+    unsigned char *a = malloc(cap), *b = malloc(cap), *c = malloc(cap);
+    if (!text || !a || !b || !c)
+        die("malloc");
+    make_text(text, GZ_UNIT);
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        die("deflateInit2");
+    size_t la = deflate_flush(&z, text, GZ_UNIT, a, cap);
+    size_t lb = deflate_flush(&z, text, GZ_UNIT, b, cap);
+    size_t lc = deflate_flush(&z, text, GZ_UNIT, c, cap);
+    deflateEnd(&z);
+    if (la != lb + 10 || lb != lc || memcmp(a + 10, b, lb) || memcmp(b, c, lb)) {
+        fprintf(stderr, "hcbench_server: deflate output after a full flush is not repeatable\n");
+        exit(1);
+    }
+    uLong crc1 = crc32(0L, text, GZ_UNIT), crc = crc1;
+    for (uint64_t i = 1; i < n; i++)
+        crc = crc32_combine(crc, crc1, GZ_UNIT);
+    uint64_t clen = 10 + n * lb + 2 + 8;
+    hdr_len = (size_t)snprintf(hdr, sizeof hdr,
+                               "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                               "Content-Encoding: gzip\r\nContent-Length: %llu\r\n\r\n",
+                               (unsigned long long)clen);
+    memcpy(hdr + hdr_len, a, 10);
+    hdr_len += 10;
+    unitbuf = b;
+    unitbuf_len = lb;
+    units_len = n * lb;
+    uint32_t isize = (uint32_t)(n * GZ_UNIT);
+    tail = malloc(16);
+    if (!tail)
+        die("malloc");
+    tail[0] = 0x03; /* a final, empty block with fixed Huffman codes */
+    tail[1] = 0x00;
+    for (int i = 0; i < 4; i++) {
+        tail[2 + i] = (unsigned char)(crc >> (8 * i));
+        tail[6 + i] = (unsigned char)(isize >> (8 * i));
+    }
+    tail_len = 10;
+    keep_whole();
+    fprintf(stderr, "hcbench_server: gzip body: %llu decoded bytes in %llu (ratio %.2f)\n",
+            (unsigned long long)(n * GZ_UNIT), (unsigned long long)clen,
+            (double)(n * GZ_UNIT) / (double)clen);
+    free(text);
+    free(a);
+    free(c);
 }
 
 /* The contiguous piece of the response starting at offset off. */
@@ -206,15 +322,21 @@ static X509 *new_cert(EVP_PKEY *key, EVP_PKEY *signer_key, X509 *issuer, const c
     return x;
 }
 
-static SSL_CTX *tls_setup(const char *cert, const char *key, const char *write_ca)
+static SSL_CTX *tls_setup(const char *cert, const char *key, const char *write_ca, int resume)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     if (!ctx)
         die_ssl("SSL_CTX_new");
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                               SSL_MODE_RELEASE_BUFFERS);
-    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-    SSL_CTX_set_num_tickets(ctx, 0);
+    if (resume) {
+        static const unsigned char sid_ctx[] = "hcbench";
+        SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof sid_ctx - 1);
+        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+    } else {
+        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+        SSL_CTX_set_num_tickets(ctx, 0);
+    }
     if (cert) {
         if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
             SSL_CTX_use_PrivateKey_file(ctx, key ? key : cert, SSL_FILETYPE_PEM) != 1)
@@ -261,6 +383,7 @@ struct conn {
 static int ep;
 static SSL_CTX *ssl_ctx;
 static volatile sig_atomic_t stop;
+static unsigned long hs_full, hs_resumed; /* TLS handshakes since the last "S" on stdin */
 
 static void on_signal(int s)
 {
@@ -312,6 +435,10 @@ static int do_tls_handshake(struct conn *c)
     int r = SSL_accept(c->ssl);
     if (r == 1) {
         c->handshaken = 1;
+        if (SSL_session_reused(c->ssl))
+            hs_resumed++;
+        else
+            hs_full++;
         return 1;
     }
     int e = SSL_get_error(c->ssl, r);
@@ -433,14 +560,14 @@ static void handle(struct conn *c, uint32_t events)
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: hcbench_server [--port P] [--body N] [--chunked C] [--tls [--cert F --key F]"
-            " [--write-ca F]] [--stdin-exit]\n");
+            "usage: hcbench_server [--port P] [--body N] [--chunked C | --gzip] [--tls [--cert F"
+            " --key F] [--write-ca F] [--resume]] [--stdin-exit]\n");
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
-    int port = 0, use_tls = 0, stdin_exit = 0;
+    int port = 0, use_tls = 0, stdin_exit = 0, resume = 0, gzip = 0;
     uint64_t body = 1000, chunk = 0;
     const char *cert = NULL, *key = NULL, *write_ca = NULL;
     for (int i = 1; i < argc; i++) {
@@ -466,6 +593,10 @@ int main(int argc, char **argv)
             i++;
         } else if (!strcmp(a, "--tls")) {
             use_tls = 1;
+        } else if (!strcmp(a, "--resume")) {
+            resume = 1;
+        } else if (!strcmp(a, "--gzip")) {
+            gzip = 1;
         } else if (!strcmp(a, "--stdin-exit")) {
             stdin_exit = 1;
         } else {
@@ -483,9 +614,12 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
 
-    build_response(body, chunk);
+    if (gzip)
+        build_gzip_response(body);
+    else
+        build_response(body, chunk);
     if (use_tls)
-        ssl_ctx = tls_setup(cert, key, write_ca);
+        ssl_ctx = tls_setup(cert, key, write_ca, resume);
 
     int ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (ls < 0)
@@ -543,8 +677,15 @@ int main(int argc, char **argv)
                 }
             } else if (tag == &stdin_tag) {
                 char b[64];
-                if (read(0, b, sizeof b) <= 0)
+                ssize_t got = read(0, b, sizeof b);
+                if (got <= 0)
                     stop = 1;
+                for (ssize_t k = 0; k < got; k++)
+                    if (b[k] == 'S') {
+                        printf("HANDSHAKES full=%lu resumed=%lu\n", hs_full, hs_resumed);
+                        fflush(stdout);
+                        hs_full = hs_resumed = 0;
+                    }
             } else {
                 handle(tag, evs[i].events);
             }

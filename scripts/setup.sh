@@ -23,6 +23,7 @@ packages=(
   libnginx-mod-http-brotli-filter libnginx-mod-http-brotli-static  # nginx's brotli (decoding interop)
   zstd brotli                               # real encoders for the static .zst/.br files nginx serves
   libcurl4-openssl-dev                      # bench/: libcurl, compared in the same run
+  zlib1g-dev                                # bench/: the gzip-serving server of client-gzip
   valgrind                                  # the valgrind test label
   man-db                                    # man -w: the test of the installed man pages
   clang llvm                                # fuzzing (cargo-fuzz's libFuzzer)

@@ -471,6 +471,17 @@ impl Connection {
                 opts.connect_timeout = opts.io_timeout;
             }
             let stream = tcp::connect(&self.target.host, self.target.port, &opts)?;
+            // The connect limit covers a proxy's CONNECT and the TLS handshake too, when it
+            // differs from the read/write limit (also on a reopen no caller sees).
+            let split = opts.connect_timeout != self.tcp.io_timeout;
+            let set = |s: &std::net::TcpStream, t| {
+                s.set_read_timeout(t)
+                    .and_then(|()| s.set_write_timeout(t))
+                    .map_err(|e| Error::io("setting the socket's timeout", &e))
+            };
+            if split {
+                set(&stream, opts.connect_timeout)?;
+            }
             if let Some(t) = &self.tunnel {
                 self.tunnel_head = None;
                 let (head, result) = open_tunnel(&stream, &self.target, t, self.debug.clone());
@@ -484,23 +495,17 @@ impl Connection {
                 .host
                 .clone();
             match &mut self.tls {
-                None => Box::new(TcpTransport(stream)),
+                None => {
+                    if split {
+                        set(&stream, self.tcp.io_timeout)?;
+                    }
+                    Box::new(TcpTransport(stream))
+                }
                 Some(tls) => {
                     if tls.context.is_none() {
                         tls.context = Some(tls::build_context(&tls.opts)?);
                     }
                     let c = tls.context.as_ref().unwrap();
-                    // The connect limit covers the handshake too, when it differs from the
-                    // read/write limit.
-                    let split = opts.connect_timeout != self.tcp.io_timeout;
-                    let set = |s: &std::net::TcpStream, t| {
-                        s.set_read_timeout(t)
-                            .and_then(|()| s.set_write_timeout(t))
-                            .map_err(|e| Error::io("setting the socket's timeout", &e))
-                    };
-                    if split {
-                        set(&stream, opts.connect_timeout)?;
-                    }
                     let s = tls::handshake_prepared(
                         c,
                         tls.opts.verify,
@@ -564,9 +569,9 @@ impl Connection {
     /// Closes the connection (and the response being read from it, as httplib does). The
     /// next request opens a new one.
     pub fn close(&mut self) {
-        self.opening = None;
         self.flight = None;
         self.beginning = None;
+        self.opening = None;
         self.abandon(Some("the connection was closed by its owner"));
     }
 

@@ -266,6 +266,143 @@ fn a_readline_on_a_decoded_body() {
     assert_eq!(r.readline(&mut buf).unwrap(), 0);
 }
 
+/// Lines of every kind: empty, short, one of 100 000 bytes (longer than any readline buffer
+/// used here), and a last one without `\n`.
+fn lines_sample() -> Vec<u8> {
+    let mut v = Vec::new();
+    for i in 0..3000u32 {
+        match i % 7 {
+            0 => v.push(b'\n'),
+            3 => {
+                v.extend_from_slice(format!("{i} {}\n", "x".repeat((i % 300) as usize)).as_bytes())
+            }
+            _ => v.extend_from_slice(format!("line {i}\n").as_bytes()),
+        }
+        if i == 1500 {
+            v.extend(std::iter::repeat_n(b'y', 100_000));
+            v.push(b'\n');
+        }
+    }
+    v.extend_from_slice(b"the end, no newline");
+    v
+}
+
+/// What `readline` with a buffer of `limit` bytes returns from `rest`: up to and including the
+/// first `\n` among the first `limit` bytes, else those `limit` bytes (fewer only at the end).
+fn expected_line(rest: &[u8], limit: usize) -> &[u8] {
+    let window = &rest[..rest.len().min(limit)];
+    match window.iter().position(|&b| b == b'\n') {
+        Some(i) => &window[..=i],
+        None => window,
+    }
+}
+
+#[test]
+fn readline_on_decoded_bodies_gives_the_same_lines() {
+    // Every coding, buffers from 1 byte (the line limit cuts every line) to 64 KiB, and
+    // readline mixed with reads: the lines are those of the plain body, and nothing decoded
+    // for a line's end is lost to the next read.
+    let data = lines_sample();
+    let c = client();
+    let cases: Vec<(&'static str, Vec<u8>)> = vec![
+        ("gzip", gzip(&data)),
+        ("deflate", zlib(&data)),
+        ("br", br(&data)),
+        ("zstd", zstd(&data)),
+        ("gzip, br", br(&gzip(&data))),
+    ];
+    for (ce, body) in cases {
+        let srv = coded(ce, body);
+        for (limit, mixed) in [
+            (1, false),
+            (7, true),
+            (64, false),
+            (4096, true),
+            (65536, false),
+        ] {
+            let mut r = c.get(&srv.url("/")).unwrap();
+            assert!(r.decoded());
+            let mut buf = vec![0u8; limit];
+            let mut pos = 0;
+            let mut calls = 0u64;
+            loop {
+                calls += 1;
+                let n = if mixed && calls.is_multiple_of(3) {
+                    let n = r.read_some(&mut buf[..limit.min(5)]).unwrap();
+                    assert_eq!(&buf[..n], &data[pos..pos + n], "{ce} read at {pos}");
+                    n
+                } else {
+                    let n = r.readline(&mut buf).unwrap();
+                    let want = expected_line(&data[pos..], limit);
+                    assert!(
+                        &buf[..n] == want,
+                        "{ce}, limit {limit}: readline at {pos} gave {n} bytes, not {}",
+                        want.len()
+                    );
+                    n
+                };
+                if n == 0 {
+                    break;
+                }
+                pos += n;
+            }
+            assert_eq!(pos, data.len(), "{ce}, limit {limit}");
+            assert!(r.isclosed());
+            assert_eq!(r.bytes_read(), data.len() as u64);
+        }
+    }
+}
+
+#[test]
+fn readline_on_a_decoded_body_stops_at_the_cap_where_it_did() {
+    // The lines that end within the cap are returned; the readline that would go over it
+    // fails, as a byte-by-byte readline did.
+    let data = lines_sample();
+    for cap in [1000u64, 1006, 1007, 20_000, 120_000] {
+        let c = client();
+        c.set_max_decoded_size(cap).unwrap();
+        let srv = coded("gzip", gzip(&data));
+        let mut r = c.get(&srv.url("/")).unwrap();
+        let mut buf = vec![0u8; 4096];
+        let mut pos = 0usize;
+        loop {
+            let want = expected_line(&data[pos..], buf.len());
+            if (pos + want.len()) as u64 > cap {
+                let e = r.readline(&mut buf).expect_err("over the cap");
+                assert_eq!(e.kind(), ErrorKind::DecodedSizeExceeded, "cap {cap}");
+                break;
+            }
+            let n = r.readline(&mut buf).unwrap();
+            assert!(&buf[..n] == want, "cap {cap}: readline at {pos}");
+            pos += n;
+        }
+    }
+}
+
+#[test]
+fn readline_on_a_decoded_body_asks_the_decoder_once_per_buffer_not_per_byte() {
+    let data = lines_sample();
+    let lines = data.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+    let srv = coded("gzip", gzip(&data));
+    let mut r = client().get(&srv.url("/")).unwrap();
+    let mut buf = vec![0u8; 4096];
+    let mut got = Vec::new();
+    loop {
+        let n = r.readline(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert!(got == data);
+    let reads = r.decoder_reads();
+    eprintln!(
+        "{} decoded bytes in {lines} lines: {reads} decoder reads",
+        data.len()
+    );
+    assert!(reads < lines / 4, "{reads} decoder reads for {lines} lines");
+}
+
 #[test]
 fn nginx_gzip_interop() {
     let s = common::servers();

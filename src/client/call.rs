@@ -312,18 +312,23 @@ impl Call {
                 .as_ref()
                 .map(|p| (p.display(), p.authorization.clone())),
             tls: https.then(|| TlsKey::of(&opts.tls)),
-            source: None,
+            source: opts.source,
         });
         let remaining = remaining(hop.deadline)?;
         let pooled = self.shared.pool.checkout(&key, &opts.limits);
         let fresh = pooled.is_none();
-        let mut conn = match pooled {
-            Some(c) => c,
-            None => new_connection(&self.shared, &key, url, proxy.as_ref(), opts)?,
-        };
         let connect = match (opts.connect_timeout.or(opts.io_timeout), remaining) {
             (Some(c), Some(r)) => Some(c.min(r)),
             (c, r) => c.or(r),
+        };
+        // The read/write timeout the socket has: a new connection is opened under the connect
+        // limit; a pooled one keeps what it last had.
+        let (mut conn, socket_timeout) = match pooled {
+            Some(c) => c,
+            None => (
+                new_connection(&self.shared, &key, url, proxy.as_ref(), opts)?,
+                connect,
+            ),
         };
         conn.set_deadline(secs(remaining))?;
         if fresh {
@@ -339,7 +344,11 @@ impl Call {
             }
         }
         conn.set_connect_timeout(secs(connect))?;
-        conn.set_timeout(secs(opts.io_timeout))?;
+        // Setting it costs two system calls: only when it differs (a warm request then makes
+        // only its write and its read).
+        if socket_timeout != opts.io_timeout {
+            conn.set_timeout(secs(opts.io_timeout))?;
+        }
         let absolute = proxy.is_some() && !https;
         let target = if absolute {
             url.absolute_form()
@@ -362,6 +371,7 @@ impl Call {
             shared: self.shared.clone(),
             key,
             conn,
+            io_timeout: opts.io_timeout,
         };
         Ok((raw, home, decode))
     }
@@ -507,6 +517,7 @@ fn new_connection(
     } else {
         Connection::new(host, port)?
     };
+    conn.set_source_address(opts.source);
     if url.is_https() {
         if let Some(p) = proxy {
             let mut headers: Vec<(&[u8], &[u8])> = Vec::new();

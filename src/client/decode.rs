@@ -440,6 +440,8 @@ pub struct Decoder {
     /// None: no cap.
     cap: Option<u64>,
     produced: u64,
+    /// Calls of `read` (a measure of per-call overhead: see `Response::decoder_reads`).
+    reads: u64,
     done: bool,
     /// The error that stopped decoding, returned again by every later read.
     error: Option<Error>,
@@ -504,6 +506,7 @@ impl Decoder {
             top,
             cap,
             produced: 0,
+            reads: 0,
             done: false,
             error: None,
         }
@@ -513,9 +516,20 @@ impl Decoder {
         self.done
     }
 
+    /// How many calls of `read` there were.
+    pub fn reads(&self) -> u64 {
+        self.reads
+    }
+
+    /// Decoded bytes that may still be produced without going over the cap; None: no cap.
+    pub fn headroom(&self) -> Option<u64> {
+        self.cap.map(|cap| cap.saturating_sub(self.produced))
+    }
+
     /// Reads decoded bytes into `buf` (at least one, or 0 at the end), reading the raw body
     /// from `raw` as needed.
     pub fn read(&mut self, raw: &mut Option<crate::Response>, buf: &mut [u8]) -> Result<usize> {
+        self.reads += 1;
         if let Some(e) = &self.error {
             return Err(e.clone());
         }

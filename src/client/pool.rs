@@ -69,6 +69,8 @@ impl Default for Limits {
 struct Idle {
     key: Arc<PoolKey>,
     conn: Connection,
+    /// The read/write timeout its socket was last given (see [`Pool::checkout`]).
+    io_timeout: Option<Duration>,
     since: Instant,
 }
 
@@ -107,21 +109,37 @@ impl State {
 }
 
 impl Pool {
-    /// Takes the most recently used idle connection for `key`, if any.
-    pub fn checkout(&self, key: &PoolKey, limits: &Limits) -> Option<Connection> {
+    /// Takes the most recently used idle connection for `key`, if any, with the read/write
+    /// timeout it was checked in with: a call wanting the same one need not set it again (two
+    /// system calls per request otherwise).
+    pub fn checkout(
+        &self,
+        key: &PoolKey,
+        limits: &Limits,
+    ) -> Option<(Connection, Option<Duration>)> {
         let mut dead = Vec::new();
         let found = {
             let mut st = lock(&self.state);
             st.expire(Instant::now(), limits.idle_timeout, &mut dead);
             let pos = st.idle.iter().rposition(|i| *i.key == *key);
-            pos.map(|p| st.idle.remove(p).conn)
+            pos.map(|p| {
+                let i = st.idle.remove(p);
+                (i.conn, i.io_timeout)
+            })
         };
         drop(dead);
         found
     }
 
-    /// Gives a connection back, evicting the least recently used beyond the limits.
-    pub fn checkin(&self, key: Arc<PoolKey>, conn: Connection, limits: &Limits) {
+    /// Gives a connection back, evicting the least recently used beyond the limits;
+    /// `io_timeout` is the read/write timeout its socket has.
+    pub fn checkin(
+        &self,
+        key: Arc<PoolKey>,
+        conn: Connection,
+        io_timeout: Option<Duration>,
+        limits: &Limits,
+    ) {
         let mut dead = Vec::new();
         {
             let mut st = lock(&self.state);
@@ -141,6 +159,7 @@ impl Pool {
                 st.idle.push(Idle {
                     key,
                     conn,
+                    io_timeout,
                     since: now,
                 });
             }

@@ -4,6 +4,7 @@
 
 use std::ffi::{CStr, CString};
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::decode::Decoder;
 use super::pool::PoolKey;
@@ -17,6 +18,8 @@ pub(crate) struct Home {
     pub shared: Arc<Shared>,
     pub key: Arc<PoolKey>,
     pub conn: Connection,
+    /// The read/write timeout the connection's socket has, kept with it in the pool.
+    pub io_timeout: Option<Duration>,
 }
 
 impl Home {
@@ -24,7 +27,9 @@ impl Home {
     pub fn release(self, raw: &crate::Response) {
         if raw.isclosed() && !raw.will_close() && self.conn.fileno().is_some() {
             let limits = self.shared.limits();
-            self.shared.pool.checkin(self.key, self.conn, &limits);
+            self.shared
+                .pool
+                .checkin(self.key, self.conn, self.io_timeout, &limits);
         }
     }
 }
@@ -38,6 +43,10 @@ pub struct Response {
     redirects: u32,
     redirect_location: Option<CString>,
     decoder: Option<Decoder>,
+    /// Decoded bytes a `readline` produced past its line's end: `spill[spill_at..]` is handed
+    /// out before anything else. At most one readline buffer's worth.
+    spill: Vec<u8>,
+    spill_at: usize,
     /// Bytes handed to the caller (decoded bytes when decoding).
     delivered: u64,
 }
@@ -59,6 +68,8 @@ impl Response {
             redirects,
             redirect_location: redirect_location.map(cs),
             decoder,
+            spill: Vec::new(),
+            spill_at: 0,
             delivered: 0,
         };
         r.check_end();
@@ -133,7 +144,7 @@ impl Response {
     /// True once the body was read to its end (or failed).
     pub fn isclosed(&self) -> bool {
         match &self.decoder {
-            Some(d) => self.raw().isclosed() && d.is_done(),
+            Some(d) => self.raw().isclosed() && d.is_done() && self.spilled().is_empty(),
             None => self.raw().isclosed(),
         }
     }
@@ -141,6 +152,13 @@ impl Response {
     /// Body bytes handed out so far (decoded bytes when decoding).
     pub fn bytes_read(&self) -> u64 {
         self.delivered
+    }
+
+    /// How many times the decoder was asked for bytes (0 when not decoding): a diagnostic for
+    /// tests of the read paths' overhead, not part of the contract.
+    #[doc(hidden)]
+    pub fn decoder_reads(&self) -> u64 {
+        self.decoder.as_ref().map_or(0, Decoder::reads)
     }
 
     /// Gives the connection back once the raw body is over.
@@ -155,8 +173,30 @@ impl Response {
         }
     }
 
+    fn spilled(&self) -> &[u8] {
+        &self.spill[self.spill_at..]
+    }
+
+    /// Hands out up to `buf.len()` spilled bytes, up to and including a `\n` when `line`.
+    fn take_spilled(&mut self, buf: &mut [u8], line: bool) -> usize {
+        let avail = &self.spill[self.spill_at..];
+        let mut n = avail.len().min(buf.len());
+        if line {
+            if let Some(i) = avail[..n].iter().position(|&b| b == b'\n') {
+                n = i + 1;
+            }
+        }
+        buf[..n].copy_from_slice(&avail[..n]);
+        self.spill_at += n;
+        self.delivered += n as u64;
+        n
+    }
+
     /// Reads the next body bytes: at least one, or 0 at the end.
     pub fn read_some(&mut self, buf: &mut [u8]) -> Result<usize> {
+        if !self.spilled().is_empty() {
+            return Ok(self.take_spilled(buf, false));
+        }
         let r = match &mut self.decoder {
             Some(d) => d.read(&mut self.raw, buf),
             None => self.raw_mut().read_some(buf),
@@ -209,16 +249,41 @@ impl Response {
             }
             return r;
         }
+        // Decoded bytes go straight into the caller's buffer, as many as it has room for (so
+        // nothing is decoded ahead of the caller beyond one buffer), and what follows the
+        // line's end is kept for the next read. A line within the cap is returned as when
+        // this read byte by byte: a read never asks for more than the cap leaves, and the
+        // read of the byte over it fails.
         let mut total = 0;
         while total < buf.len() {
-            let n = self.read_some(&mut buf[total..total + 1])?;
+            if !self.spilled().is_empty() {
+                total += self.take_spilled(&mut buf[total..], true);
+                if buf[total - 1] == b'\n' {
+                    break;
+                }
+                continue;
+            }
+            let room = buf.len() - total;
+            let want = match self.decoder.as_ref().and_then(Decoder::headroom) {
+                Some(headroom) => usize::try_from(headroom)
+                    .map_or(room, |h| room.min(h))
+                    .max(1),
+                None => room,
+            };
+            let n = self.read_some(&mut buf[total..total + want])?;
             if n == 0 {
                 break;
             }
-            total += 1;
-            if buf[total - 1] == b'\n' {
+            let got = &buf[total..total + n];
+            if let Some(i) = got.iter().position(|&b| b == b'\n') {
+                self.spill.clear();
+                self.spill.extend_from_slice(&got[i + 1..]);
+                self.spill_at = 0;
+                self.delivered -= (n - i - 1) as u64;
+                total += i + 1;
                 break;
             }
+            total += n;
         }
         Ok(total)
     }

@@ -478,8 +478,9 @@ impl Connection {
             && matches!(self.state, State::Sent(p) if p.sent_on_reused && p.idempotent)
             && matches!(e.kind(), ErrorKind::ConnectionReset | ErrorKind::Os);
         if retry {
+            // Closed, but kept until the new connection's descriptor exists (usable_wire), so
+            // that the number changes.
             lock(shared).close("a write failed");
-            self.wire = None;
             self.flight().retried = true;
             self.flight().step = Step::Open;
             return Ok(false);
@@ -697,8 +698,10 @@ impl Connection {
             if replay && self.flight().single && !self.flight().replaying {
                 // The server closed a reused connection: the request goes again on a fresh
                 // one (the descriptor changes).
-                if let Some(w) = self.wire.take() {
-                    lock(&w).close("the server closed a reused connection");
+                // Closed, but kept until the new connection's descriptor exists (usable_wire),
+                // so that the number changes.
+                if let Some(w) = &self.wire {
+                    lock(w).close("the server closed a reused connection");
                 }
                 self.pending().sent_on_reused = false;
                 let f = self.flight();

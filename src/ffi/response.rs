@@ -176,6 +176,11 @@ pub extern "C" fn hc_response_version(resp: *const hc_response) -> c_int {
 /// (corrupt, truncated, or followed by other bytes) and HC_ERR_DECODED_SIZE_EXCEEDED (over the
 /// cap of hc_client_set_max_decoded_size). After an error the connection is closed and every later read
 /// returns the same error.
+///
+/// Non-blocking mode (hc_connection_set_blocking): HC_OK with `*n_read > 0` as soon as some bytes
+/// came (the buffer is not filled first), HC_ERR_WOULD_BLOCK with `*n_read == 0` when none came
+/// yet (wait for hc_response_want on hc_response_fileno), HC_OK with 0 at the end
+/// (docs/nonblocking.md).
 #[no_mangle]
 pub extern "C" fn hc_response_read(
     resp: *mut hc_response,
@@ -211,6 +216,9 @@ pub extern "C" fn hc_response_read(
 /// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL argument; the errors of
 /// hc_response_read. On HC_ERR_INCOMPLETE_READ, `*out` and `*out_len` still receive the
 /// partial body, which the caller frees; on other errors they are untouched.
+///
+/// Non-blocking mode: HC_ERR_WOULD_BLOCK (`*out`, `*out_len` untouched) keeps what was read so far
+/// inside; repeat the call with the same `out` and `out_len` (docs/nonblocking.md).
 #[no_mangle]
 pub extern "C" fn hc_response_read_all(
     resp: *mut hc_response,
@@ -404,6 +412,10 @@ pub extern "C" fn hc_response_free(resp: *mut hc_response) {
 /// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `resp` or `n_read`, or a NULL `buf` with
 /// a non-zero `cap`; the errors of hc_response_read (on an error `*n_read` holds the bytes
 /// placed in `buf` before it).
+///
+/// Non-blocking mode: HC_ERR_WOULD_BLOCK with `*n_read == 0` keeps the part of the line read so
+/// far inside; repeat the call with the same `buf` and `cap`, which gets it first; another read in
+/// between is HC_ERR_IMPROPER_CONNECTION_STATE (docs/nonblocking.md).
 #[no_mangle]
 pub extern "C" fn hc_response_readline(
     resp: *mut hc_response,

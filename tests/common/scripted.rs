@@ -289,13 +289,7 @@ impl Conn {
     /// most 10 s: every byte arrives in a readiness event of its own. For the tests of
     /// non-blocking mode.
     pub fn drip(&mut self, bytes: &[u8], gate: &Gate) -> io::Result<()> {
-        self.stream.set_nodelay(true)?;
-        for b in bytes {
-            let seen = gate.count();
-            self.stream.write_all(std::slice::from_ref(b))?;
-            gate.wait_past(seen);
-        }
-        Ok(())
+        drip_to(&mut self.stream, bytes, gate)
     }
 
     /// Reads (and records) everything until the client closes, an error, or `timeout` passes.
@@ -395,6 +389,17 @@ impl DerefMut for Conn {
     fn deref_mut(&mut self) -> &mut TcpStream {
         &mut self.stream
     }
+}
+
+/// Writes `bytes` to `stream` as [`Conn::drip`] does (for relays and other servers).
+pub fn drip_to(stream: &mut TcpStream, bytes: &[u8], gate: &Gate) -> io::Result<()> {
+    stream.set_nodelay(true)?;
+    for b in bytes {
+        let seen = gate.count();
+        stream.write_all(std::slice::from_ref(b))?;
+        gate.wait_past(seen);
+    }
+    Ok(())
 }
 
 /// A counter the client side of a test ticks after each call it makes, and that a dripping
