@@ -137,6 +137,9 @@ pub struct Connection {
     flight: Option<nonblocking::Flight>,
     /// Non-blocking mode: the response head getresponse is reading.
     beginning: Option<crate::response::Beginning>,
+    /// The wire of the last response that closes its connection (which holds it alone), for
+    /// timeout_ms: its body's reads are still bounded by the request's deadline.
+    reading: Option<std::sync::Weak<Mutex<Wire>>>,
 }
 
 /// Where a tunnel leads and what the CONNECT carries.
@@ -204,6 +207,7 @@ impl Connection {
             want: 0,
             flight: None,
             beginning: None,
+            reading: None,
         })
     }
 
@@ -994,14 +998,8 @@ impl Connection {
         length: Option<u64>,
         headers: &[(&[u8], &[u8])],
     ) -> Result<()> {
-        let call = Call::new(
-            CallKind::RequestStream,
-            [
-                url.as_ptr() as usize,
-                length.map_or(usize::MAX, |l| l as usize),
-                0,
-            ],
-        );
+        // Not the length: hc_request_fd computes it from the file's position, which moves.
+        let call = Call::new(CallKind::RequestStream, [url.as_ptr() as usize, 0, 0]);
         if self.nonblocking && self.nb_enter(call)? {
             return self.nb_drive(Some(read));
         }
@@ -1249,7 +1247,7 @@ impl Connection {
                 }
                 if resp.will_close() {
                     // The response owns the connection now; the next request opens another.
-                    self.wire = None;
+                    self.reading = self.wire.take().map(|w| Arc::downgrade(&w));
                 }
                 Ok(resp)
             }

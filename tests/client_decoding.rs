@@ -476,6 +476,12 @@ fn nginx_static_zstd_interop() {
     let mut raw = Vec::new();
     r.read_to_end(&mut raw).unwrap();
     assert!(raw == s.docroot_file("zstd/words.txt.zst"));
+    // The tool's --long frames: an 8 MiB window is decoded, a 16 MiB one refused (RFC 9659).
+    nginx_decodes(&c, "/zstd/window8.txt", "zstd", "words.txt");
+    let url = format!("http://127.0.0.1:{}/zstd/window16.txt", s.http_port);
+    let e = get_all(&c, &url).expect_err("a 16 MiB window");
+    assert_eq!(e.kind(), ErrorKind::ContentDecoding, "{e}");
+    assert!(e.message().contains("window"), "{e}");
 }
 
 fn nginx_brotli(s: &common::Servers) {

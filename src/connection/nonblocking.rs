@@ -795,6 +795,12 @@ impl Connection {
         if let Some(d) = deadline {
             at = Some(at.map_or(d, |a| a.min(d)));
         }
+        // A response that closes its connection holds the wire alone: its body's reads are
+        // still bounded by the deadline.
+        let reading = self.reading.as_ref().and_then(std::sync::Weak::upgrade);
+        if let Some(d) = reading.and_then(|w| lock(&w).deadline()) {
+            at = Some(at.map_or(d, |a| a.min(d)));
+        }
         match at {
             None => -1,
             Some(t) => {

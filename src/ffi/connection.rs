@@ -468,8 +468,9 @@ pub extern "C" fn hc_connection_want(conn: *const hc_connection) -> c_int {
 
 /// Non-blocking mode: how many milliseconds may pass before a call on `conn` must be made
 /// again even if its descriptor stays quiet: the end of the 100-continue wait of a request
-/// being sent, or the deadline of hc_connection_set_deadline of the request in progress
-/// (rounded up; 0 when already passed: the next call then fails with HC_ERR_TIMEOUT or sends
+/// being sent, or the deadline of hc_connection_set_deadline of the request in progress, its
+/// response head and its body (also a body read through hc_response_read after the
+/// connection's other calls are done) (rounded up; 0 when already passed: the next call then fails with HC_ERR_TIMEOUT or sends
 /// the body). -1 when nothing is timed. Also answers in blocking mode. `conn` is borrowed for
 /// the call.
 ///

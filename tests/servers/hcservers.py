@@ -78,6 +78,10 @@ URL paths on every nginx port (plain, IPv6, HTTPS, mTLS and each bad-cert port)
                     `zstd` tool (levels 19, 19, 3, with its checksum) at start-up, served from
                     zstd/NAME.zst with `Content-Encoding: zstd` set by the configuration,
                     whatever the request's Accept-Encoding (nginx has no zstd module)
+  /zstd/window8.txt, /zstd/window16.txt
+                    words.txt compressed by `zstd --long=23` / `--long=24` from a pipe: frames
+                    with an 8 MiB and a 16 MiB window (RFC 9659 allows clients to refuse more
+                    than 8 MiB)
   /br/text.txt, /br/words.txt
                     (HC_TEST_NGINX_BROTLI=1) the text compressed on the fly by nginx's brotli
                     filter when the request accepts br: `Content-Encoding: br`, chunked
@@ -253,6 +257,13 @@ def make_coded_docroot(d):
         plain = os.path.join(d, "br-static", name)
         shutil.copyfile(src, plain)
         subprocess.run([brotli, "-f", "-q", quality, plain, "-o", plain + ".br"], check=True)
+    # words.txt through a pipe (the size unknown to the tool, so the window is not shrunk to
+    # it) with --long=23 and 24: frames asking for an 8 MiB and a 16 MiB window.
+    for log in (23, 24):
+        out = os.path.join(d, "zstd", "window%d.txt.zst" % (1 << (log - 20)))
+        with open(sources["words.txt"][0], "rb") as src, open(out, "wb") as dst:
+            subprocess.run([zstd, "-q", "-c", "--long=%d" % log], stdin=src, stdout=dst,
+                           check=True)
     return True
 
 
