@@ -455,7 +455,7 @@ fn nginx_decodes(c: &Client, path: &str, coding: &str, source: &str) {
 
 #[test]
 fn nginx_static_zstd_interop() {
-    // Files compressed by the zstd command-line tool when the servers start (levels 19 and 3,
+    // Files compressed by the zstd command-line tool when the servers start (levels 19, 12, 3,
     // with its checksum), served by nginx with `Content-Encoding: zstd` from its configuration.
     let s = common::servers();
     assert_eq!(
@@ -506,7 +506,7 @@ fn nginx_brotli_filter_interop() {
 
 #[test]
 fn nginx_brotli_static_interop() {
-    // brotli_static: files compressed by the brotli command-line tool (quality 11, 9, 5).
+    // brotli_static: files compressed by the brotli command-line tool (quality 11, 7, 5).
     let s = common::servers();
     nginx_brotli(s);
     let c = client();
