@@ -661,7 +661,8 @@ impl Connection {
             .or(match self.state {
                 State::Idle => None,
                 _ => self.request_deadline,
-            });
+            })
+            .or(self.opening_deadline());
         if let Some(d) = deadline {
             at = Some(at.map_or(d, |a| a.min(d)));
         }
