@@ -59,8 +59,8 @@ function(hc_c_program target)
   target_link_options(${target} PRIVATE -static)
 endfunction()
 
-# --- Examples (hcget, fetch and the C++ one are not built for Windows yet: docs/windows.md). --
-set(HC_WINDOWS_EXAMPLES simple get post stepwise https_get poll_fileno tls_churn)
+# --- Examples (the C++ one is not built for Windows yet: docs/windows.md). ------------------
+set(HC_WINDOWS_EXAMPLES simple get post stepwise https_get poll_fileno tls_churn fetch hcget)
 foreach(name IN LISTS HC_WINDOWS_EXAMPLES)
   add_executable(example_${name} "${CMAKE_CURRENT_SOURCE_DIR}/examples-c/${name}.c")
   hc_c_program(example_${name})
@@ -156,6 +156,12 @@ hc_wine_example(https_get example_https_get
 hc_wine_example(poll_fileno example_poll_fileno
   "$HC_RUN \"$1\" 127.0.0.1 $HC_TEST_HTTP_PORT /large.bin | cmp - ${_large}")
 hc_wine_example(tls_churn example_tls_churn "$HC_RUN \"$1\" 20")
+# fetch and hcget write bodies to stdout in binary: an 8 MiB binary body and a decoded text
+# body (LFs that text mode would turn into CRLFs) compared byte for byte.
+hc_wine_example(fetch example_fetch
+  "$HC_RUN \"$1\" http://127.0.0.1:$HC_TEST_HTTP_PORT/large.bin | cmp - ${_large}; $HC_RUN \"$1\" http://127.0.0.1:$HC_TEST_HTTP_PORT/gzip/text.txt | cmp - \"$HC_TEST_DOCROOT/gzip/text.txt\"")
+hc_wine_example(hcget example_hcget
+  "$HC_RUN \"$1\" --cacert \"$HC_TEST_CA_FILE\" https://localhost:$HC_TEST_HTTPS_PORT/large.bin | cmp - ${_large}; $HC_RUN \"$1\" --compressed http://127.0.0.1:$HC_TEST_HTTP_PORT/gzip/text.txt | cmp - \"$HC_TEST_DOCROOT/gzip/text.txt\"")
 
 # The Windows certificate store is the default trust: https_get with no CA file fails to verify
 # the test server while the test CA is not in the store, and succeeds once tests/windows/root_ca

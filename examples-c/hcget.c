@@ -19,6 +19,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef _WIN32
+#include <io.h> /* _setmode */
+#endif
 
 #define MAX_HEADERS 64
 #define PROGRESS_MIN (4u << 20)
@@ -314,6 +317,9 @@ int main(int argc, char **argv) {
     hc_error err;
     double t0 = now();
 
+#ifdef _WIN32
+    _setmode(_fileno(stdout), _O_BINARY); /* the body as received: no LF -> CRLF */
+#endif
     memset(&o, 0, sizeof o);
     memset(&oc, 0, sizeof oc);
     memset(&prog, 0, sizeof prog);

@@ -705,6 +705,19 @@ hc_error hc_client_set_ca_path(struct hc_client *c, const char *dir);
 hc_error hc_client_set_client_cert(struct hc_client *c, const char *cert, const char *key);
 
 /**
+ * Binds the sockets of the client's new connections to the local address `ip` (IPv4 or IPv6
+ * text) and `port` (0: any, the usual choice; a fixed port allows one connection at a time
+ * to a given server); NULL `ip` goes back to any address (the default). Part of the pool and
+ * TLS session key: a connection or session made from one source address is never used from
+ * another. An address of the other family than the server's is skipped when connecting (as
+ * with hc_connection_set_source_address). Applies to calls sent after it.
+ *
+ * `ip` is copied; the caller keeps it. Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL
+ * `c` or an `ip` that is not an IP address.
+ */
+hc_error hc_client_set_source_address(struct hc_client *c, const char *ip, uint16_t port);
+
+/**
  * Whether servers' certificates and names are verified (default true). false accepts any
  * certificate: for tests only. Part of the pool key.
  *
@@ -815,13 +828,16 @@ void hc_connection_free(struct hc_connection *conn);
  * and at once to an open connection.
  *
  * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a NaN or too large value.
+ *
+ * Does not apply in non-blocking mode (hc_connection_set_blocking), where nothing waits.
  */
 hc_error hc_connection_set_timeout(struct hc_connection *conn, double seconds);
 
 /**
- * Sets a limit, in seconds, for connecting alone (each address tried, and the TLS handshake
- * of an HTTPS connection), separate from the read/write timeout; `seconds <= 0` means: use
- * the timeout of hc_connection_set_timeout.
+ * Sets a limit, in seconds, for connecting alone (each address tried, a tunnel's CONNECT to
+ * its proxy, and the TLS handshake of an HTTPS connection), separate from the read/write
+ * timeout; `seconds <= 0` means: use the timeout of hc_connection_set_timeout. It applies to
+ * every (re)connect, also one made on its own when a kept-alive connection was closed.
  *
  * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a NaN or too large value.
  */
@@ -846,6 +862,9 @@ hc_error hc_connection_set_connect_timeout(struct hc_connection *conn, double se
  * `conn` is borrowed for the call only.
  *
  * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a NaN or too large value.
+ *
+ * In non-blocking mode the deadline is checked at each call; hc_connection_timeout_ms says when
+ * it passes.
  */
 hc_error hc_connection_set_deadline(struct hc_connection *conn, double seconds);
 
@@ -932,6 +951,10 @@ hc_error hc_connection_set_source_address(struct hc_connection *conn, const char
  * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn`; HC_ERR_HOST_NOT_FOUND,
  * HC_ERR_CONNECTION_REFUSED, HC_ERR_TIMEOUT, HC_ERR_OS; for HTTPS also
  * HC_ERR_CERTIFICATE_VERIFY (the message holds OpenSSL's reason) and HC_ERR_TLS.
+ *
+ * Non-blocking mode (hc_connection_set_blocking): HC_ERR_WOULD_BLOCK while resolving, connecting,
+ * opening the tunnel or doing the TLS handshake; repeat the call once hc_connection_fileno is
+ * ready for hc_connection_want (docs/nonblocking.md).
  */
 hc_error hc_connection_connect(struct hc_connection *conn);
 
@@ -955,6 +978,53 @@ hc_error hc_connection_close(struct hc_connection *conn);
  * socket handles fit in an int, and -1 converts to `INVALID_SOCKET`.
  */
 int hc_connection_fileno(const struct hc_connection *conn);
+
+/**
+ * Puts the connection in blocking mode (`blocking == true`, the default of a new connection)
+ * or non-blocking mode (`false`), at once, also when it is open. In non-blocking mode no
+ * call waits on the network or sleeps: a call that would wait returns HC_ERR_WOULD_BLOCK,
+ * hc_connection_want (or hc_response_want) says whether the descriptor of
+ * hc_connection_fileno (or hc_response_fileno) must become readable or writable, and the
+ * same call is made again, with the same arguments, once it is. hc_connection_set_timeout
+ * does not apply in that mode; hc_connection_set_deadline and the 100-continue wait do,
+ * checked at each call (hc_connection_timeout_ms says when to call at the latest). Responses
+ * got in one mode keep reading in the mode of their connection at the time of each read.
+ * docs/nonblocking.md gives the rules and what each call does.
+ *
+ * Threads: as every call on a connection, from one thread at a time.
+ *
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn`;
+ * HC_ERR_IMPROPER_CONNECTION_STATE while a call that returned HC_ERR_WOULD_BLOCK is
+ * unfinished (repeat it, or close the connection, first); HC_ERR_OS when the socket's mode
+ * can't be changed.
+ */
+hc_error hc_connection_set_blocking(struct hc_connection *conn, bool blocking);
+
+/**
+ * After a call on `conn` returned HC_ERR_WOULD_BLOCK: what it waits for, HC_WANT_READ (the
+ * descriptor must become readable), HC_WANT_WRITE (writable) or both bits; 0 after any other
+ * outcome (every call on the connection clears it on entry). Over TLS a write can want READ
+ * and a read WRITE. Read hc_connection_fileno at the same time: the descriptor can change
+ * (a reconnect). `conn` is borrowed for the call.
+ *
+ * Returns the bits, or -1 for a NULL `conn` (with HC_ERR_INVALID_ARGUMENT recorded for
+ * hc_last_error_message).
+ */
+int hc_connection_want(const struct hc_connection *conn);
+
+/**
+ * Non-blocking mode: how many milliseconds may pass before a call on `conn` must be made
+ * again even if its descriptor stays quiet: the end of the 100-continue wait of a request
+ * being sent, or the deadline of hc_connection_set_deadline of the request in progress, its
+ * response head and its body (also a body read through hc_response_read after the
+ * connection's other calls are done) (rounded up; 0 when already passed: the next call then fails with HC_ERR_TIMEOUT or sends
+ * the body). -1 when nothing is timed. Also answers in blocking mode. `conn` is borrowed for
+ * the call.
+ *
+ * Returns the milliseconds, 0, or -1 (nothing timed, or a NULL `conn`, which also records
+ * HC_ERR_INVALID_ARGUMENT for hc_last_error_message).
+ */
+int64_t hc_connection_timeout_ms(const struct hc_connection *conn);
 
 /**
  * Sends a whole request (httplib's request()): the request line, `Host` (from an absolute
@@ -995,6 +1065,11 @@ int hc_connection_fileno(const struct hc_connection *conn);
  * token, a bad header name or value (CR, LF, NUL, other controls), or both Content-Length and
  * Transfer-Encoding; the connect errors of hc_connection_connect; HC_ERR_CONNECTION_RESET,
  * HC_ERR_TIMEOUT or HC_ERR_OS when writing fails.
+ *
+ * Non-blocking mode (hc_connection_set_blocking): HC_ERR_WOULD_BLOCK until the whole request is
+ * written (with `Expect: 100-continue` also while waiting for `100 Continue`); repeat the call
+ * with the same arguments (the same pointers and lengths), which goes on without resending; a
+ * different call in between is HC_ERR_IMPROPER_CONNECTION_STATE (docs/nonblocking.md).
  */
 hc_error hc_request(struct hc_connection *conn, const char *method, const char *url, const uint8_t *body, size_t body_len, const struct hc_header *headers, size_t n_headers);
 
@@ -1015,6 +1090,9 @@ hc_error hc_request(struct hc_connection *conn, const char *method, const char *
  * Returns as hc_request, and HC_ERR_INVALID_ARGUMENT for a negative `fd`, HC_ERR_OS when it
  * can't be read (the connection is then closed, since a partial request went out), and
  * HC_ERR_INCOMPLETE_READ when a regular file shrank while it was sent.
+ *
+ * Non-blocking mode: HC_ERR_WOULD_BLOCK until the whole request is written, the file read only as
+ * the socket takes bytes; repeat the call with the same arguments (docs/nonblocking.md).
  */
 hc_error hc_request_fd(struct hc_connection *conn, const char *method, const char *url, int fd, const struct hc_header *headers, size_t n_headers);
 
@@ -1028,6 +1106,9 @@ hc_error hc_request_fd(struct hc_connection *conn, const char *method, const cha
  * being built, or its response was not got); HC_ERR_INVALID_URL for a bad URL (as
  * hc_request: a control character, a space or a non-ASCII byte);
  * HC_ERR_INVALID_ARGUMENT for a NULL argument or a method that is not a token.
+ *
+ * Never waits, also in non-blocking mode; HC_ERR_IMPROPER_CONNECTION_STATE while a call that
+ * returned HC_ERR_WOULD_BLOCK is unfinished.
  */
 hc_error hc_putrequest(struct hc_connection *conn, const char *method, const char *url, unsigned int flags);
 
@@ -1038,6 +1119,9 @@ hc_error hc_putrequest(struct hc_connection *conn, const char *method, const cha
  * Returns HC_OK; HC_ERR_CANNOT_SEND_HEADER outside a request started by hc_putrequest and
  * not yet ended; HC_ERR_INVALID_ARGUMENT for a NULL argument, a name that is not a token, or
  * a value holding CR, LF, NUL or another control character (tab is allowed).
+ *
+ * Never waits, also in non-blocking mode; HC_ERR_IMPROPER_CONNECTION_STATE while a call that
+ * returned HC_ERR_WOULD_BLOCK is unfinished.
  */
 hc_error hc_putheader(struct hc_connection *conn, const char *name, const char *value);
 
@@ -1053,6 +1137,9 @@ hc_error hc_putheader(struct hc_connection *conn, const char *name, const char *
  * Returns HC_OK; HC_ERR_CANNOT_SEND_HEADER outside a started request;
  * HC_ERR_INVALID_ARGUMENT for a NULL `conn`, or a NULL `body` with a non-zero `body_len`;
  * connect and write errors as hc_request.
+ *
+ * Non-blocking mode: HC_ERR_WOULD_BLOCK until the head and body are written; repeat the call with
+ * the same arguments (docs/nonblocking.md).
  */
 hc_error hc_endheaders(struct hc_connection *conn, const uint8_t *body, size_t body_len);
 
@@ -1066,6 +1153,9 @@ hc_error hc_endheaders(struct hc_connection *conn, const uint8_t *body, size_t b
  * the data is then dropped); HC_ERR_IMPROPER_CONNECTION_STATE between hc_putrequest and
  * hc_endheaders; HC_ERR_INVALID_ARGUMENT for a NULL `conn`, or a NULL `data` with a non-zero
  * `len`; connect and write errors as hc_request.
+ *
+ * Non-blocking mode: HC_ERR_WOULD_BLOCK until all `len` bytes are written; repeat the call with
+ * the same arguments (docs/nonblocking.md).
  */
 hc_error hc_send(struct hc_connection *conn, const uint8_t *data, size_t len);
 
@@ -1082,6 +1172,10 @@ hc_error hc_send(struct hc_connection *conn, const uint8_t *data, size_t len);
  * HC_ERR_TOO_MANY_HEADERS or HC_ERR_HTTP_EXCEPTION for a malformed head (the connection is
  * then closed); HC_ERR_NOT_CONNECTED when the connection was closed after the request went
  * out; HC_ERR_TIMEOUT, HC_ERR_CONNECTION_RESET, HC_ERR_OS and TLS errors while reading.
+ *
+ * Non-blocking mode: HC_ERR_WOULD_BLOCK (`*resp` untouched) until the head of the final response
+ * is parsed; call it again when hc_connection_fileno is ready for hc_connection_want
+ * (docs/nonblocking.md).
  */
 hc_error hc_getresponse(struct hc_connection *conn, struct hc_response **out);
 
@@ -1109,6 +1203,10 @@ hc_error hc_getresponse(struct hc_connection *conn, struct hc_response **out);
  * `read_callback`, a `content_length` below -1, or a callback that returned more than `cap`;
  * HC_ERR_ABORTED_BY_CALLBACK when the callback returned HC_READ_ABORT;
  * HC_ERR_INCOMPLETE_READ when it returned 0 before `content_length` bytes.
+ *
+ * Non-blocking mode: HC_ERR_WOULD_BLOCK until the whole request is written; `read` is called only
+ * once the previous piece was written and must not block; repeat the call with the same arguments
+ * (docs/nonblocking.md).
  */
 hc_error hc_request_stream(struct hc_connection *conn, const char *method, const char *url, hc_read_callback read_callback, void *userdata, int64_t content_length, const struct hc_header *headers, size_t n_headers);
 
@@ -1126,6 +1224,9 @@ hc_error hc_request_stream(struct hc_connection *conn, const char *method, const
  * HC_ERR_TIMEOUT or HC_ERR_OS when the write fails (the connection is then closed and the
  * request abandoned). When the server's answer ended the request early (see hc_request),
  * HC_OK and the data is dropped.
+ *
+ * Non-blocking mode: HC_ERR_WOULD_BLOCK until the chunk is written; repeat the call with the same
+ * arguments (docs/nonblocking.md).
  */
 hc_error hc_send_chunk(struct hc_connection *conn, const uint8_t *data, size_t len);
 
@@ -1288,6 +1389,11 @@ int hc_response_version(const struct hc_response *resp);
  * (corrupt, truncated, or followed by other bytes) and HC_ERR_DECODED_SIZE_EXCEEDED (over the
  * cap of hc_client_set_max_decoded_size). After an error the connection is closed and every later read
  * returns the same error.
+ *
+ * Non-blocking mode (hc_connection_set_blocking): HC_OK with `*n_read > 0` as soon as some bytes
+ * came (the buffer is not filled first), HC_ERR_WOULD_BLOCK with `*n_read == 0` when none came
+ * yet (wait for hc_response_want on hc_response_fileno), HC_OK with 0 at the end
+ * (docs/nonblocking.md).
  */
 hc_error hc_response_read(struct hc_response *resp, uint8_t *buf, size_t cap, size_t *n_read);
 
@@ -1299,6 +1405,9 @@ hc_error hc_response_read(struct hc_response *resp, uint8_t *buf, size_t cap, si
  * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL argument; the errors of
  * hc_response_read. On HC_ERR_INCOMPLETE_READ, `*out` and `*out_len` still receive the
  * partial body, which the caller frees; on other errors they are untouched.
+ *
+ * Non-blocking mode: HC_ERR_WOULD_BLOCK (`*out`, `*out_len` untouched) keeps what was read so far
+ * inside; repeat the call with the same `out` and `out_len` (docs/nonblocking.md).
  */
 hc_error hc_response_read_all(struct hc_response *resp, uint8_t **out, size_t *out_len);
 
@@ -1356,8 +1465,31 @@ void hc_response_free(struct hc_response *resp);
  * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `resp` or `n_read`, or a NULL `buf` with
  * a non-zero `cap`; the errors of hc_response_read (on an error `*n_read` holds the bytes
  * placed in `buf` before it).
+ *
+ * Non-blocking mode: HC_ERR_WOULD_BLOCK with `*n_read == 0` keeps the part of the line read so
+ * far inside; repeat the call with the same `buf` and `cap`, which gets it first; another read in
+ * between is HC_ERR_IMPROPER_CONNECTION_STATE (docs/nonblocking.md).
  */
 hc_error hc_response_readline(struct hc_response *resp, uint8_t *buf, size_t cap, size_t *n_read);
+
+/**
+ * After a read of `resp` (hc_response_read, hc_response_readline, hc_response_read_all)
+ * returned HC_ERR_WOULD_BLOCK in non-blocking mode: what it waits for, HC_WANT_READ,
+ * HC_WANT_WRITE (TLS) or both; 0 after any other outcome. `resp` is borrowed for the call.
+ *
+ * Returns the bits, or -1 for a NULL `resp` (with HC_ERR_INVALID_ARGUMENT recorded for
+ * hc_last_error_message).
+ */
+int hc_response_want(const struct hc_response *resp);
+
+/**
+ * The descriptor the body of `resp` is read from (the socket of its connection), for
+ * poll(), epoll or select() with hc_response_want; -1 once the body ended (or failed, or the
+ * response was closed), and for a NULL `resp` (which also records HC_ERR_INVALID_ARGUMENT).
+ * The descriptor stays owned by the library: do not close it or read from it. On Windows it
+ * is a `SOCKET`, as for hc_connection_fileno. `resp` is borrowed for the call.
+ */
+int hc_response_fileno(const struct hc_response *resp);
 
 /**
  * The number of body bytes delivered so far (after de-framing: chunk sizes and trailers not

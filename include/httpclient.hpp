@@ -531,6 +531,11 @@ class Client {
     }
     void set_verify(bool verify) { check(hc_client_set_verify(h_.get(), verify)); }
     void set_tls_session_cache(bool on) { check(hc_client_set_tls_session_cache(h_.get(), on)); }
+    /** The local address new connections are bound to; std::nullopt: any (the default). */
+    void set_source_address(std::optional<std::string_view> ip, uint16_t port = 0) {
+        check(hc_client_set_source_address(h_.get(), ip ? std::string(*ip).c_str() : nullptr,
+                                           port));
+    }
     void set_pool_limits(size_t idle_per_key, size_t idle_total, double idle_timeout_s) {
         check(hc_client_set_pool_limits(h_.get(), idle_per_key, idle_total, idle_timeout_s));
     }

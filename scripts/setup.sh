@@ -24,6 +24,7 @@ packages=(
   zstd brotli                               # real encoders for the static .zst/.br files nginx serves
   libcurl4-openssl-dev                      # bench/: libcurl, compared in the same run
   zlib1g-dev                                # bench/: the gzip-serving server of client-gzip
+  libuv1-dev                                # examples-c/uv_get.c: a libuv event loop (uv_poll_t)
   valgrind                                  # the valgrind test label
   man-db                                    # man -w: the test of the installed man pages
   clang llvm                                # fuzzing (cargo-fuzz's libFuzzer)

@@ -133,6 +133,13 @@ pub struct Connection {
     /// What the last call that returned `WouldBlock` waits for (WANT_READ | WANT_WRITE);
     /// cleared by every call on entry.
     want: u8,
+    /// Non-blocking mode: the call that returned `WouldBlock` and how far it got.
+    flight: Option<nonblocking::Flight>,
+    /// Non-blocking mode: the response head getresponse is reading.
+    beginning: Option<crate::response::Beginning>,
+    /// The wire of the last response that closes its connection (which holds it alone), for
+    /// timeout_ms: its body's reads are still bounded by the request's deadline.
+    reading: Option<std::sync::Weak<Mutex<Wire>>>,
 }
 
 /// Where a tunnel leads and what the CONNECT carries.
@@ -198,6 +205,9 @@ impl Connection {
             request_deadline: None,
             nonblocking: false,
             want: 0,
+            flight: None,
+            beginning: None,
+            reading: None,
         })
     }
 
@@ -358,6 +368,14 @@ impl Connection {
     /// no call waits on the network or sleeps; one that would returns `WouldBlock`, and
     /// [`Connection::want`] says what it waits for. Applies at once to an open connection.
     pub fn set_blocking(&mut self, blocking: bool) -> Result<()> {
+        self.nb_refuse_other("set_blocking")?;
+        if blocking && self.beginning.is_some() {
+            return Err(Error::new(
+                ErrorKind::ImproperConnectionState,
+                "set_blocking(true) while getresponse is reading a head in non-blocking mode: \
+                 finish it first, or close the connection",
+            ));
+        }
         self.nonblocking = !blocking;
         if let Some(w) = &self.wire {
             lock(w).set_nonblocking(!blocking)?;
@@ -457,6 +475,17 @@ impl Connection {
                 opts.connect_timeout = opts.io_timeout;
             }
             let stream = tcp::connect(&self.target.host, self.target.port, &opts)?;
+            // The connect limit covers a proxy's CONNECT and the TLS handshake too, when it
+            // differs from the read/write limit (also on a reopen no caller sees).
+            let split = opts.connect_timeout != self.tcp.io_timeout;
+            let set = |s: &std::net::TcpStream, t| {
+                s.set_read_timeout(t)
+                    .and_then(|()| s.set_write_timeout(t))
+                    .map_err(|e| Error::io("setting the socket's timeout", &e))
+            };
+            if split {
+                set(&stream, opts.connect_timeout)?;
+            }
             if let Some(t) = &self.tunnel {
                 self.tunnel_head = None;
                 let (head, result) = open_tunnel(&stream, &self.target, t, self.debug.clone());
@@ -470,23 +499,17 @@ impl Connection {
                 .host
                 .clone();
             match &mut self.tls {
-                None => Box::new(TcpTransport(stream)),
+                None => {
+                    if split {
+                        set(&stream, self.tcp.io_timeout)?;
+                    }
+                    Box::new(TcpTransport(stream))
+                }
                 Some(tls) => {
                     if tls.context.is_none() {
                         tls.context = Some(tls::build_context(&tls.opts)?);
                     }
                     let c = tls.context.as_ref().unwrap();
-                    // The connect limit covers the handshake too, when it differs from the
-                    // read/write limit.
-                    let split = opts.connect_timeout != self.tcp.io_timeout;
-                    let set = |s: &std::net::TcpStream, t| {
-                        s.set_read_timeout(t)
-                            .and_then(|()| s.set_write_timeout(t))
-                            .map_err(|e| Error::io("setting the socket's timeout", &e))
-                    };
-                    if split {
-                        set(&stream, opts.connect_timeout)?;
-                    }
                     let s = tls::handshake_prepared(
                         c,
                         tls.opts.verify,
@@ -521,6 +544,9 @@ impl Connection {
 
     /// Opens the connection now, unless it is already open and usable.
     pub fn connect(&mut self) -> Result<()> {
+        if self.nonblocking {
+            return self.nb_connect();
+        }
         self.usable_wire().map(|_| ())
     }
 
@@ -547,6 +573,8 @@ impl Connection {
     /// Closes the connection (and the response being read from it, as httplib does). The
     /// next request opens a new one.
     pub fn close(&mut self) {
+        self.flight = None;
+        self.beginning = None;
         self.opening = None;
         self.abandon(Some("the connection was closed by its owner"));
     }
@@ -638,6 +666,8 @@ impl Connection {
         skip_host: bool,
         skip_accept_encoding: bool,
     ) -> Result<()> {
+        self.want = 0;
+        self.nb_refuse_other("putrequest")?;
         if self.state != State::Idle {
             return Err(self.cannot_send_request());
         }
@@ -649,6 +679,8 @@ impl Connection {
 
     /// Adds a header to the request being built (httplib's putheader).
     pub fn putheader(&mut self, name: &[u8], value: &[u8]) -> Result<()> {
+        self.want = 0;
+        self.nb_refuse_other("putheader")?;
         if !matches!(self.state, State::Started(_)) {
             return Err(Error::new(
                 ErrorKind::CannotSendHeader,
@@ -666,6 +698,10 @@ impl Connection {
     /// endheaders(message_body)). With `Transfer-Encoding: chunked` and no `body`, the body
     /// stays open: [`Connection::send_chunk`] sends it, and getresponse ends it if needed.
     pub fn endheaders(&mut self, body: Option<&[u8]>) -> Result<()> {
+        let call = Call::new(CallKind::Endheaders, slice_key(body, 0));
+        if self.nonblocking && self.nb_enter(call)? {
+            return self.nb_drive(None);
+        }
         if !matches!(self.state, State::Started(_)) {
             return Err(Error::new(
                 ErrorKind::CannotSendHeader,
@@ -676,12 +712,20 @@ impl Connection {
         self.mark_sent();
         let chunked = self.given.chunked;
         self.pending().chunk_open = chunked && body.is_none();
+        if self.nonblocking {
+            self.append_body(body.unwrap_or(&[]), chunked);
+            return self.nb_start_request(call, None);
+        }
         self.send_request(body.unwrap_or(&[]), chunked)
     }
 
     /// Sends `data` as one chunk of the chunked body left open by endheaders; empty `data`
     /// ends the body (`0\r\n\r\n`). A failed write closes the connection.
     pub fn send_chunk(&mut self, data: &[u8]) -> Result<()> {
+        let call = Call::new(CallKind::SendChunk, slice_key(Some(data), 0));
+        if self.nonblocking && self.nb_enter(call)? {
+            return self.nb_drive(None);
+        }
         let pending = match self.state {
             State::Sent(p) => Some(p),
             _ => None,
@@ -709,6 +753,13 @@ impl Connection {
             frame.extend_from_slice(b"0\r\n\r\n");
         } else {
             request::write_chunk(&mut frame, data);
+        }
+        if self.nonblocking {
+            drop(shared);
+            let then = nonblocking::Then::Chunk {
+                last: data.is_empty(),
+            };
+            return self.nb_start_bytes(call, frame, then);
         }
         let mut w = lock(&shared);
         if !data.is_empty() {
@@ -741,6 +792,10 @@ impl Connection {
     /// Sends raw bytes on the connection (httplib's send), opening it if needed. A request
     /// that used it can't be sent again by itself.
     pub fn send(&mut self, data: &[u8]) -> Result<()> {
+        let call = Call::new(CallKind::Send, slice_key(Some(data), 0));
+        if self.nonblocking && self.nb_enter(call)? {
+            return self.nb_drive(None);
+        }
         if matches!(self.state, State::Started(_)) {
             return Err(Error::new(
                 ErrorKind::ImproperConnectionState,
@@ -757,6 +812,9 @@ impl Connection {
             // Raw bytes after endheaders of a chunked request: the caller frames the body
             // itself (as with http.client), so getresponse must not end it.
             p.chunk_open = false;
+        }
+        if self.nonblocking {
+            return self.nb_start_bytes(call, data.to_vec(), nonblocking::Then::Done);
         }
         let (shared, _) = self.usable_wire()?;
         let mut w = lock(&shared);
@@ -811,6 +869,10 @@ impl Connection {
         body: Option<&[u8]>,
         headers: &[(&[u8], &[u8])],
     ) -> Result<()> {
+        let call = Call::new(CallKind::Request, slice_key(body, url.as_ptr() as usize));
+        if self.nonblocking && self.nb_enter(call)? {
+            return self.nb_drive(None);
+        }
         let given = self.start_whole_request(method, url, headers)?;
         self.given = given;
         if !given.content_length && !given.transfer_encoding {
@@ -828,6 +890,21 @@ impl Connection {
         }
         self.out.extend_from_slice(b"\r\n");
         self.mark_sent();
+        if self.nonblocking {
+            let b = body.unwrap_or(&[]);
+            if given.expect_continue && !b.is_empty() {
+                let mut framed = Vec::with_capacity(b.len() + 32);
+                if given.chunked {
+                    request::write_chunk(&mut framed, b);
+                    framed.extend_from_slice(b"0\r\n\r\n");
+                } else {
+                    framed.extend_from_slice(b);
+                }
+                return self.nb_start_request(call, Some(framed));
+            }
+            self.append_body(b, given.chunked);
+            return self.nb_start_request(call, None);
+        }
         match body {
             Some(b) if given.expect_continue && !b.is_empty() => {
                 self.send_expecting_continue(b, given.chunked)
@@ -863,6 +940,18 @@ impl Connection {
                 Err(e)
             }
             _ => Ok(()),
+        }
+    }
+
+    /// Appends `body` to the request built in `out`, chunk-framed (and ended) when `chunked`
+    /// and the body is not left open for send_chunk (non-blocking mode keeps a request whole
+    /// in one buffer).
+    fn append_body(&mut self, body: &[u8], chunked: bool) {
+        if chunked && !self.pending().chunk_open {
+            request::write_chunk(&mut self.out, body);
+            self.out.extend_from_slice(b"0\r\n\r\n");
+        } else {
+            self.out.extend_from_slice(body);
         }
     }
 
@@ -909,6 +998,11 @@ impl Connection {
         length: Option<u64>,
         headers: &[(&[u8], &[u8])],
     ) -> Result<()> {
+        // Not the length: hc_request_fd computes it from the file's position, which moves.
+        let call = Call::new(CallKind::RequestStream, [url.as_ptr() as usize, 0, 0]);
+        if self.nonblocking && self.nb_enter(call)? {
+            return self.nb_drive(Some(read));
+        }
         let given = self.start_whole_request(method, url, headers)?;
         let chunked = if given.content_length {
             false
@@ -927,6 +1021,12 @@ impl Connection {
         self.out.extend_from_slice(b"\r\n");
         self.mark_sent();
         self.pending().idempotent = false;
+        if self.nonblocking {
+            let limit = if chunked { None } else { length };
+            let cont = (self.given.expect_continue && length != Some(0)).then(Vec::new);
+            self.start_deadline();
+            return self.nb_start_stream(call, cont, chunked, limit, read);
+        }
         if self.given.expect_continue && length != Some(0) {
             if !self.send_head_and_wait()? {
                 self.out.clear();
@@ -1071,6 +1171,9 @@ impl Connection {
 
     /// Reads the response to the request sent (httplib's getresponse).
     pub fn getresponse(&mut self) -> Result<Response> {
+        if self.nonblocking {
+            return self.nb_getresponse();
+        }
         let State::Sent(pending) = self.state else {
             return Err(Error::new(
                 ErrorKind::ResponseNotReady,
@@ -1124,6 +1227,12 @@ impl Connection {
         let withheld = self.pending().body_withheld;
         // The request is over: its response (or its failure) is the caller's now.
         self.state = State::Idle;
+        self.finish_getresponse(result, withheld)
+    }
+
+    /// The end of getresponse, the request over: the response is the caller's; the
+    /// connection is dropped when the response will close it, or closed when it failed.
+    fn finish_getresponse(&mut self, result: Result<Response>, withheld: bool) -> Result<Response> {
         match result {
             Ok(mut resp) => {
                 if withheld {
@@ -1138,7 +1247,7 @@ impl Connection {
                 }
                 if resp.will_close() {
                     // The response owns the connection now; the next request opens another.
-                    self.wire = None;
+                    self.reading = self.wire.take().map(|w| Arc::downgrade(&w));
                 }
                 Ok(resp)
             }
@@ -1346,4 +1455,16 @@ fn open_tunnel(
     let extra = !wire.available().is_empty();
     let result = opening::tunnel_verdict(&head, extra, proxy, &tunnel.origin);
     (Some(head), result)
+}
+
+mod nonblocking;
+use nonblocking::{Call, CallKind};
+
+/// The address and length of an optional buffer, and `extra`, as the key of a call that must
+/// be repeated with the same arguments in non-blocking mode.
+fn slice_key(b: Option<&[u8]>, extra: usize) -> [usize; 3] {
+    match b {
+        Some(b) => [b.as_ptr() as usize, b.len(), extra],
+        None => [0, usize::MAX, extra],
+    }
 }

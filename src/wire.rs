@@ -89,6 +89,8 @@ pub struct Wire {
     /// Non-blocking mode: the transport's reads and writes never wait, and one that would
     /// fails with `WouldBlock`; timeouts are not applied to the transport.
     nonblocking: bool,
+    /// What the last read or write that would have blocked waits for (WANT_READ/WANT_WRITE).
+    want: u8,
 }
 
 pub type SharedWire = Arc<Mutex<Wire>>;
@@ -155,6 +157,7 @@ impl Wire {
             deadline: None,
             timeout_shortened: false,
             nonblocking: false,
+            want: 0,
         }
     }
 
@@ -240,9 +243,27 @@ impl Wire {
         self.nonblocking
     }
 
-    /// What the transport's last `WouldBlock` waits for (0: the direction of the call).
-    pub fn transport_want(&self) -> u8 {
-        self.io.want()
+    /// What the last read or write that returned `WouldBlock` waits for (WANT_READ and/or
+    /// WANT_WRITE).
+    pub fn want(&self) -> u8 {
+        self.want
+    }
+
+    /// The error of a read (`dir` WANT_READ) or write (WANT_WRITE) that would block, noting
+    /// what it waits for: the transport's own answer (TLS may read for a write), else `dir`.
+    fn would_block(&mut self, what: &str, dir: u8) -> Error {
+        let want = self.io.want();
+        self.want = if want == 0 { dir } else { want };
+        Error::would_block(&format!("{what} {}", self.peer))
+    }
+
+    /// Maps a read error: `WouldBlock` in non-blocking mode, else as [`Wire::read_error`].
+    fn map_read_error(&mut self, e: &io::Error) -> Error {
+        if self.nonblocking && e.kind() == io::ErrorKind::WouldBlock {
+            self.would_block("read from", crate::transport::WANT_READ)
+        } else {
+            self.read_error(e)
+        }
     }
 
     /// The limit of each read and write (the connection's timeout option), applied now.
@@ -258,11 +279,15 @@ impl Wire {
         if !self.closed && self.is_idle() {
             if self.peer_closed {
                 self.close("the server closed the connection");
-            } else if self.responses > 0
-                && self.last_used.elapsed() >= after
-                && self.io.closed_while_idle()
-            {
-                self.close("the server closed the connection while it was idle");
+            } else if self.responses > 0 && self.last_used.elapsed() >= after {
+                let closed = self.io.closed_while_idle();
+                // The check may have put the socket back in blocking mode (TLS peeks by
+                // switching it): non-blocking mode stays.
+                if self.nonblocking && self.io.set_nonblocking(true).is_err() {
+                    self.close("the connection could not be put back in non-blocking mode");
+                } else if closed {
+                    self.close("the server closed the connection while it was idle");
+                }
             }
         }
         !self.closed
@@ -357,6 +382,13 @@ impl Wire {
     /// deadline, or fails with `Timeout` when it passed; with no deadline, puts the timeout
     /// option back if a deadline had shortened it.
     fn apply_deadline(&mut self) -> Result<()> {
+        if self.nonblocking {
+            // Nothing waits: the deadline is only checked, at each call.
+            return match self.deadline {
+                Some(d) if Instant::now() >= d => Err(self.deadline_passed()),
+                _ => Ok(()),
+            };
+        }
         let Some(deadline) = self.deadline else {
             if self.timeout_shortened {
                 self.timeout_shortened = false;
@@ -366,13 +398,7 @@ impl Wire {
         };
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(Error::new(
-                ErrorKind::Timeout,
-                format!(
-                    "the request's deadline passed before its response from {} ended",
-                    self.peer
-                ),
-            ));
+            return Err(self.deadline_passed());
         }
         let t = match self.io_timeout {
             Some(io) if io < left => io,
@@ -382,6 +408,21 @@ impl Wire {
         self.io
             .set_io_timeout(Some(t))
             .map_err(|e| self.io_error("set the timeout of", &e))
+    }
+
+    fn deadline_passed(&self) -> Error {
+        Error::new(
+            ErrorKind::Timeout,
+            format!(
+                "the request's deadline passed before its response from {} ended",
+                self.peer
+            ),
+        )
+    }
+
+    /// When the exchange in progress must be over, if it is timed.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
     }
 
     /// Maps a transport error; a timeout is the deadline's when the deadline has passed.
@@ -492,7 +533,7 @@ impl Wire {
                     self.peer_closed = true;
                     return Ok(0);
                 }
-                Err(e) => return Err(self.read_error(&e)),
+                Err(e) => return Err(self.map_read_error(&e)),
             }
         }
     }
@@ -533,7 +574,7 @@ impl Wire {
                 self.peer_closed = true;
                 Ok(0)
             }
-            Err(e) => Err(self.read_error(&e)),
+            Err(e) => Err(self.map_read_error(&e)),
         }
     }
 
@@ -561,25 +602,39 @@ impl Wire {
         }
     }
 
-    /// Writes all of `data` (each write limited by the deadline, when there is one).
-    pub fn write_all(&mut self, mut data: &[u8]) -> Result<()> {
-        while !data.is_empty() {
+    /// Writes `data[*done..]`, advancing `*done` past each byte written, until all is written
+    /// or (non-blocking mode) the transport would block, which is `WouldBlock` with `*done`
+    /// saying how far it got: the next call goes on from there.
+    pub fn write_from(&mut self, data: &[u8], done: &mut usize) -> Result<()> {
+        while *done < data.len() {
             self.apply_deadline()?;
-            match self.io.write(data) {
+            match self.io.write(&data[*done..]) {
                 Ok(0) => {
                     let e = io::Error::from(io::ErrorKind::WriteZero);
                     return Err(self.io_error("write to", &e));
                 }
                 Ok(n) => {
-                    data = &data[n..];
+                    *done += n;
                     self.bytes_out += n as u64;
+                    self.last_used = Instant::now();
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if self.nonblocking && e.kind() == io::ErrorKind::WouldBlock => {
+                    return Err(self.would_block("write to", crate::transport::WANT_WRITE));
+                }
                 Err(e) => return Err(self.deadline_error(self.io_error("write to", &e))),
             }
         }
         self.last_used = Instant::now();
         Ok(())
+    }
+
+    /// Writes all of `data` (each write limited by the deadline, when there is one). In
+    /// non-blocking mode a write that would block is `WouldBlock` and what was written is
+    /// not remembered: calls that must resume use [`Wire::write_from`].
+    pub fn write_all(&mut self, data: &[u8]) -> Result<()> {
+        let mut done = 0;
+        self.write_from(data, &mut done)
     }
 }
 

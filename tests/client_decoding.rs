@@ -455,7 +455,7 @@ fn nginx_decodes(c: &Client, path: &str, coding: &str, source: &str) {
 
 #[test]
 fn nginx_static_zstd_interop() {
-    // Files compressed by the zstd command-line tool when the servers start (levels 19 and 3,
+    // Files compressed by the zstd command-line tool when the servers start (levels 19, 12, 3,
     // with its checksum), served by nginx with `Content-Encoding: zstd` from its configuration.
     let s = common::servers();
     assert_eq!(
@@ -476,6 +476,12 @@ fn nginx_static_zstd_interop() {
     let mut raw = Vec::new();
     r.read_to_end(&mut raw).unwrap();
     assert!(raw == s.docroot_file("zstd/words.txt.zst"));
+    // The tool's --long frames: an 8 MiB window is decoded, a 16 MiB one refused (RFC 9659).
+    nginx_decodes(&c, "/zstd/window8.txt", "zstd", "words.txt");
+    let url = format!("http://127.0.0.1:{}/zstd/window16.txt", s.http_port);
+    let e = get_all(&c, &url).expect_err("a 16 MiB window");
+    assert_eq!(e.kind(), ErrorKind::ContentDecoding, "{e}");
+    assert!(e.message().contains("window"), "{e}");
 }
 
 fn nginx_brotli(s: &common::Servers) {
@@ -500,7 +506,7 @@ fn nginx_brotli_filter_interop() {
 
 #[test]
 fn nginx_brotli_static_interop() {
-    // brotli_static: files compressed by the brotli command-line tool (quality 11, 9, 5).
+    // brotli_static: files compressed by the brotli command-line tool (quality 11, 7, 5).
     let s = common::servers();
     nginx_brotli(s);
     let c = client();

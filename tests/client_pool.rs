@@ -217,3 +217,165 @@ fn many_threads_share_one_client() {
     }
     assert!(c.idle_connections() <= 4);
 }
+
+/// A TLS server on 127.0.0.1 whose first connection answers one request with "ok" and is then
+/// closed while idle; the next connection (the client's reopen) is accepted and the TLS
+/// handshake never answered.
+fn tls_server_stalling_the_reopen() -> u16 {
+    use std::net::TcpListener;
+    let acc = common::routed::acceptor();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let (tcp, _) = listener.accept().unwrap();
+        let mut s = acc.accept(tcp).unwrap();
+        common::read_head(&mut s);
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        std::thread::sleep(Duration::from_millis(200));
+        let _ = s.shutdown();
+        drop(s);
+        let (stalled, _) = listener.accept().unwrap();
+        std::thread::sleep(Duration::from_secs(15));
+        drop(stalled);
+    });
+    port
+}
+
+#[test]
+fn a_pooled_connection_reopened_keeps_the_connect_timeout_for_tls() {
+    // The pooled connection is found closed when reused, and the connection layer opens a new
+    // one: its TLS handshake is bounded by the connect timeout (0.5 s), not by the read/write
+    // timeout (10 s).
+    let port = tls_server_stalling_the_reopen();
+    let c = client();
+    c.set_ca_file(common::servers().ca_file.to_str().unwrap())
+        .unwrap();
+    c.set_connect_timeout(0.5).unwrap();
+    let url = format!("https://localhost:{port}/");
+    assert_eq!(fetch(&c, &url), b"ok");
+    assert_eq!(c.idle_connections(), 1);
+    std::thread::sleep(Duration::from_millis(600)); // the server closed it meanwhile
+    let t = Instant::now();
+    let e = c.get(&url).err().expect("the stalled handshake");
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    assert!(
+        t.elapsed() < Duration::from_secs(3),
+        "{:?}: not the connect timeout",
+        t.elapsed()
+    );
+}
+
+#[test]
+fn a_pooled_tunnel_reopened_keeps_the_connect_timeout_for_connect() {
+    // Through a proxy: the first tunnel is relayed to a TLS origin for 1 s, then the proxy
+    // closes it; the reopen's CONNECT is read and never answered. The reopen (CONNECT and TLS)
+    // is bounded by the connect timeout (0.5 s), not by the read/write timeout (10 s).
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    let origin = Routed::start_tls(|_| ok("through"));
+    let origin_port = origin.port();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy_port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let (mut client_side, _) = listener.accept().unwrap();
+        common::read_head(&mut client_side);
+        let _ = client_side.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n");
+        let origin_side = TcpStream::connect(("127.0.0.1", origin_port)).unwrap();
+        let relay = |mut from: TcpStream, mut to: TcpStream| {
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut from, &mut to);
+            })
+        };
+        relay(
+            client_side.try_clone().unwrap(),
+            origin_side.try_clone().unwrap(),
+        );
+        relay(
+            origin_side.try_clone().unwrap(),
+            client_side.try_clone().unwrap(),
+        );
+        std::thread::sleep(Duration::from_secs(1));
+        let _ = client_side.shutdown(Shutdown::Both);
+        let _ = origin_side.shutdown(Shutdown::Both);
+        let (mut stalled, _) = listener.accept().unwrap();
+        common::read_head(&mut stalled);
+        std::thread::sleep(Duration::from_secs(15));
+    });
+    let c = client();
+    c.set_proxy(Some(&format!("http://127.0.0.1:{proxy_port}")))
+        .unwrap();
+    c.set_ca_file(common::servers().ca_file.to_str().unwrap())
+        .unwrap();
+    c.set_connect_timeout(0.5).unwrap();
+    let url = format!("https://localhost:{origin_port}/");
+    assert_eq!(fetch(&c, &url), b"through");
+    assert_eq!(c.idle_connections(), 1);
+    std::thread::sleep(Duration::from_millis(1500)); // the proxy closed the tunnel meanwhile
+    let t = Instant::now();
+    let e = c.get(&url).err().expect("the unanswered CONNECT");
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    assert!(
+        t.elapsed() < Duration::from_secs(3),
+        "{:?}: not the connect timeout",
+        t.elapsed()
+    );
+}
+
+#[test]
+fn the_source_address_is_used_and_is_part_of_the_pool_key() {
+    use std::io::Read;
+    use std::net::{IpAddr, SocketAddr, TcpListener};
+    use std::sync::{Arc, Mutex};
+    // A keep-alive server recording the peer address of each connection.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let peers: Arc<Mutex<Vec<IpAddr>>> = Arc::default();
+    let seen = peers.clone();
+    std::thread::spawn(move || {
+        for tcp in listener.incoming() {
+            let Ok(mut tcp) = tcp else { continue };
+            seen.lock().unwrap().push(tcp.peer_addr().unwrap().ip());
+            std::thread::spawn(move || loop {
+                let head = common::read_head(&mut tcp);
+                if head.is_empty()
+                    || tcp
+                        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                        .is_err()
+                {
+                    let _ = tcp.read(&mut [0u8; 1]);
+                    return;
+                }
+            });
+        }
+    });
+    let url = format!("http://127.0.0.1:{port}/");
+    let source = |ip: &str| Some(SocketAddr::new(ip.parse().unwrap(), 0));
+    let ip = |s: &str| -> IpAddr { s.parse().unwrap() };
+    let c = client();
+    c.set_source_address(source("127.0.0.2")).unwrap();
+    assert_eq!(fetch(&c, &url), b"ok");
+    assert_eq!(fetch(&c, &url), b"ok");
+    assert_eq!(
+        *peers.lock().unwrap(),
+        [ip("127.0.0.2")],
+        "one connection, from 127.0.0.2"
+    );
+    // Another source: the pooled connection is not used for it.
+    c.set_source_address(source("127.0.0.3")).unwrap();
+    assert_eq!(fetch(&c, &url), b"ok");
+    assert_eq!(*peers.lock().unwrap(), [ip("127.0.0.2"), ip("127.0.0.3")]);
+    // Back to the first: its connection is still pooled, and reused.
+    c.set_source_address(source("127.0.0.2")).unwrap();
+    assert_eq!(fetch(&c, &url), b"ok");
+    assert_eq!(peers.lock().unwrap().len(), 2);
+    assert_eq!(c.idle_connections(), 2);
+    // Any address again.
+    c.set_source_address(None).unwrap();
+    assert_eq!(fetch(&c, &url), b"ok");
+    assert_eq!(peers.lock().unwrap()[2], ip("127.0.0.1"));
+    // A source of the other family than the server's: no address to connect from.
+    c.set_source_address(source("::1")).unwrap();
+    let e = c.get(&url).err().expect("no IPv4 source");
+    assert_eq!(e.kind(), ErrorKind::Os, "{e}");
+    assert!(e.message().contains("family"), "{e}");
+    assert_eq!(peers.lock().unwrap().len(), 3);
+}

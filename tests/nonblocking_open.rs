@@ -136,6 +136,42 @@ fn open_nonblocking(c: &mut Connection) -> Seen {
     seen
 }
 
+/// GET `path` in non-blocking mode, every call driven by the loop and none waiting:
+/// (status, body).
+fn get_nonblocking(c: &mut Connection, path: &str) -> (u16, Vec<u8>) {
+    let (r, sent) = drive(c, PATIENCE, |c| {
+        c.request(b"GET", path.as_bytes(), None, &[])
+    });
+    r.unwrap();
+    let (r, head) = drive(c, PATIENCE, Connection::getresponse);
+    let mut resp = r.unwrap();
+    let mut slowest = sent.slowest.max(head.slowest);
+    let mut body = Vec::new();
+    let mut buf = [0u8; 4096];
+    let end = Instant::now() + PATIENCE;
+    loop {
+        let t = Instant::now();
+        let r = resp.read_some(&mut buf);
+        slowest = slowest.max(t.elapsed());
+        match r {
+            Ok(0) => break,
+            Ok(n) => body.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                assert!(Instant::now() < end, "the body never ended");
+                let (fd, want) = (resp.fileno().expect("a descriptor"), resp.want());
+                assert!(
+                    want & (WANT_READ | WANT_WRITE) != 0,
+                    "want {want} after {e}"
+                );
+                ready(fd, want, 10_000);
+            }
+            Err(e) => panic!("reading the body: {e}"),
+        }
+    }
+    assert!(slowest < AT_ONCE, "a call took {slowest:?}");
+    (resp.status(), body)
+}
+
 /// GET `path` on an open connection in blocking mode: (status, body).
 fn get(c: &mut Connection, path: &str) -> (u16, Vec<u8>) {
     c.request(b"GET", path.as_bytes(), None, &[]).unwrap();
@@ -314,8 +350,7 @@ fn a_host_name_is_resolved_off_the_callers_thread_and_the_descriptor_changes() {
         assert_eq!(*want, WANT_WRITE, "{seen:?}");
     }
 
-    c.set_blocking(true).unwrap();
-    assert_eq!(get(&mut c, "/"), (200, b"resolved".to_vec()));
+    assert_eq!(get_nonblocking(&mut c, "/"), (200, b"resolved".to_vec()));
 }
 
 #[test]
@@ -343,8 +378,7 @@ fn an_ip_literal_never_waits_for_a_resolver() {
     );
     let (r, _) = drive(&mut c, PATIENCE, Connection::connect);
     r.unwrap();
-    c.set_blocking(true).unwrap();
-    assert_eq!(get(&mut c, "/"), (200, b"literal".to_vec()));
+    assert_eq!(get_nonblocking(&mut c, "/"), (200, b"literal".to_vec()));
 }
 
 #[test]
@@ -426,7 +460,7 @@ fn a_name_whose_every_address_refuses_tries_each_then_is_refused() {
 
 #[test]
 fn tls_opened_without_blocking_through_a_dripping_relay_gives_the_blocking_bytes() {
-    let origin = tls_origin(20_000);
+    let origin = tls_origin(6_000);
     let relay = Relay::start(origin.port(), None);
 
     let mut blocking = Connection::new_https("127.0.0.1", relay.port).unwrap();
@@ -443,13 +477,32 @@ fn tls_opened_without_blocking_through_a_dripping_relay_gives_the_blocking_bytes
     assert!(reads > 50, "only {reads} waits to read: {seen:?}");
     assert_eq!(seen.fds().len(), 1, "one socket: {seen:?}");
 
-    c.set_blocking(true).unwrap();
-    assert_eq!(get(&mut c, "/a"), want);
-    assert_eq!(want, (200, pattern(20_000)));
+    let fd = c.fileno();
+    assert_eq!(get_nonblocking(&mut c, "/a"), want);
+    assert_eq!(want, (200, pattern(6_000)));
+    // And again on the same connection, kept alive.
+    assert_eq!(get_nonblocking(&mut c, "/a"), want);
+    assert_eq!(c.fileno(), fd);
+}
+
+#[test]
+fn a_tls_connection_the_server_closed_is_opened_again_without_blocking() {
+    let _one = resolving();
+    let origin = Routed::start_tls(|_| {
+        b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 5\r\n\r\nagain".to_vec()
+    });
+    let mut c = Connection::new_https("localhost", origin.port()).unwrap();
+    trusting(&mut c);
+    c.set_blocking(false).unwrap();
+    for _ in 0..3 {
+        assert_eq!(get_nonblocking(&mut c, "/"), (200, b"again".to_vec()));
+    }
+    assert_eq!(origin.connections(), 3);
 }
 
 #[test]
 fn certificate_verification_still_refuses_a_wrong_host_in_non_blocking_mode() {
+    let _one = resolving();
     let s = common::servers();
     let mut c = Connection::new_https("localhost", s.https_wronghost_port).unwrap();
     trusting(&mut c);
@@ -499,7 +552,11 @@ fn the_deadline_ends_a_stalled_handshake() {
     c.set_deadline(0.3).unwrap();
     c.set_blocking(false).unwrap();
     let t = Instant::now();
-    // The loop calls again every 50 ms, as when its timer fires.
+    assert_eq!(c.connect().unwrap_err().kind(), ErrorKind::WouldBlock);
+    // The loop is told when to call again at the latest.
+    let left = c.timeout_ms();
+    assert!(left > 0 && left <= 300, "timeout_ms {left}");
+    // It calls again every 50 ms, as when its timer fires.
     let (r, seen) = drive(&mut c, Duration::from_millis(50), Connection::connect);
     let e = r.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
@@ -517,7 +574,7 @@ const ESTABLISHED: &[u8] = b"HTTP/1.1 200 Connection established\r\nX-Relay: dri
 
 #[test]
 fn tunnel_to_a_tls_origin_opened_without_blocking_gives_the_blocking_bytes() {
-    let origin = tls_origin(10_000);
+    let origin = tls_origin(4_000);
     let proxy = Relay::start(origin.port(), Some(ESTABLISHED));
     let open = |blocking: bool| {
         let mut c = Connection::new_https("127.0.0.1", proxy.port).unwrap();
@@ -535,14 +592,13 @@ fn tunnel_to_a_tls_origin_opened_without_blocking_gives_the_blocking_bytes() {
             let head = c.tunnel_response().expect("the proxy's answer");
             assert_eq!(head.status, 200);
             assert_eq!(head.values(b"x-relay").next(), Some(&b"drip"[..]));
-            c.set_blocking(true).unwrap();
         }
         c
     };
     let want = get(&mut open(true), "/t");
-    let got = get(&mut open(false), "/t");
+    let got = get_nonblocking(&mut open(false), "/t");
     assert_eq!(got, want);
-    assert_eq!(want, (200, pattern(10_000)));
+    assert_eq!(want, (200, pattern(4_000)));
     let connects = proxy.connects.lock().unwrap().clone();
     let expected = format!(
         "CONNECT localhost:{p} HTTP/1.1\r\nHost: localhost:{p}\r\n\

@@ -201,3 +201,26 @@ fn tunnel_through_tinyproxy_to_nginx_http_and_https() {
     let e = c.connect().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::CertificateVerify, "{e}");
 }
+
+#[test]
+fn the_connect_timeout_covers_the_connect_exchange() {
+    // A proxy that reads the CONNECT and never answers: the connect timeout (0.5 s) ends the
+    // wait, not the read/write timeout (10 s), on the first connect and on a reconnect.
+    let srv = ScriptedServer::start(|conn, _| {
+        conn.read_head();
+        std::thread::sleep(Duration::from_secs(15));
+    });
+    let mut c = via(&srv);
+    c.set_connect_timeout(0.5).unwrap();
+    c.set_tunnel("origin.example", 80, &[]).unwrap();
+    for attempt in 0..2 {
+        let t = std::time::Instant::now();
+        let e = c.request(b"GET", b"/", None, &[]).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Timeout, "attempt {attempt}: {e}");
+        assert!(
+            t.elapsed() < Duration::from_secs(3),
+            "attempt {attempt}: {:?}, not the connect timeout",
+            t.elapsed()
+        );
+    }
+}

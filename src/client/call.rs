@@ -312,7 +312,7 @@ impl Call {
                 .as_ref()
                 .map(|p| (p.display(), p.authorization.clone())),
             tls: https.then(|| TlsKey::of(&opts.tls)),
-            source: None,
+            source: opts.source,
         });
         let remaining = remaining(hop.deadline)?;
         let pooled = self.shared.pool.checkout(&key, &opts.limits);
@@ -517,6 +517,7 @@ fn new_connection(
     } else {
         Connection::new(host, port)?
     };
+    conn.set_source_address(opts.source);
     if url.is_https() {
         if let Some(p) = proxy {
             let mut headers: Vec<(&[u8], &[u8])> = Vec::new();

@@ -77,6 +77,8 @@ pub(crate) struct Options {
     pub tls: TlsOptions,
     pub tls_session_cache: bool,
     pub limits: Limits,
+    /// The local address connections are made from (part of the pool key); None: any.
+    pub source: Option<std::net::SocketAddr>,
 }
 
 impl Options {
@@ -176,6 +178,7 @@ impl Client {
             tls: TlsOptions::default(),
             tls_session_cache: true,
             limits: Limits::default(),
+            source: None,
         };
         Ok(Client {
             shared: Arc::new(Shared {
@@ -319,6 +322,16 @@ impl Client {
 
     pub fn set_client_cert(&self, cert: &str, key: &str) -> Result<()> {
         self.update_tls(|t| t.client_cert = Some((cert.into(), key.into())))
+    }
+
+    /// The local address (and port, 0: any) new connections are bound to; None: any. Part of
+    /// the pool and TLS session key: a connection made from one source is never reused for
+    /// another.
+    pub fn set_source_address(&self, addr: Option<std::net::SocketAddr>) -> Result<()> {
+        self.update(|o| {
+            o.source = addr;
+            Ok(())
+        })
     }
 
     pub fn set_verify(&self, verify: bool) -> Result<()> {

@@ -258,6 +258,37 @@ pub extern "C" fn hc_client_set_client_cert(
     })
 }
 
+/// Binds the sockets of the client's new connections to the local address `ip` (IPv4 or IPv6
+/// text) and `port` (0: any, the usual choice; a fixed port allows one connection at a time
+/// to a given server); NULL `ip` goes back to any address (the default). Part of the pool and
+/// TLS session key: a connection or session made from one source address is never used from
+/// another. An address of the other family than the server's is skipped when connecting (as
+/// with hc_connection_set_source_address). Applies to calls sent after it.
+///
+/// `ip` is copied; the caller keeps it. Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL
+/// `c` or an `ip` that is not an IP address.
+#[no_mangle]
+pub extern "C" fn hc_client_set_source_address(
+    c: *mut hc_client,
+    ip: *const c_char,
+    port: u16,
+) -> hc_error {
+    const F: &str = "hc_client_set_source_address";
+    with_client(F, c, |c| {
+        if ip.is_null() {
+            return c.set_source_address(None);
+        }
+        let s = unsafe { arg_str(ip, F, "ip") }?;
+        let addr: std::net::IpAddr = s.parse().map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidArgument,
+                format!("{F}: not an IP address: {s:?}"),
+            )
+        })?;
+        c.set_source_address(Some(std::net::SocketAddr::new(addr, port)))
+    })
+}
+
 /// Whether servers' certificates and names are verified (default true). false accepts any
 /// certificate: for tests only. Part of the pool key.
 ///

@@ -167,6 +167,8 @@ fn with_conn(
 /// and at once to an open connection.
 ///
 /// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a NaN or too large value.
+///
+/// Does not apply in non-blocking mode (hc_connection_set_blocking), where nothing waits.
 #[no_mangle]
 pub extern "C" fn hc_connection_set_timeout(conn: *mut hc_connection, seconds: f64) -> hc_error {
     with_conn("hc_connection_set_timeout", conn, |c| {
@@ -174,9 +176,10 @@ pub extern "C" fn hc_connection_set_timeout(conn: *mut hc_connection, seconds: f
     })
 }
 
-/// Sets a limit, in seconds, for connecting alone (each address tried, and the TLS handshake
-/// of an HTTPS connection), separate from the read/write timeout; `seconds <= 0` means: use
-/// the timeout of hc_connection_set_timeout.
+/// Sets a limit, in seconds, for connecting alone (each address tried, a tunnel's CONNECT to
+/// its proxy, and the TLS handshake of an HTTPS connection), separate from the read/write
+/// timeout; `seconds <= 0` means: use the timeout of hc_connection_set_timeout. It applies to
+/// every (re)connect, also one made on its own when a kept-alive connection was closed.
 ///
 /// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a NaN or too large value.
 #[no_mangle]
@@ -207,6 +210,9 @@ pub extern "C" fn hc_connection_set_connect_timeout(
 /// `conn` is borrowed for the call only.
 ///
 /// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a NaN or too large value.
+///
+/// In non-blocking mode the deadline is checked at each call; hc_connection_timeout_ms says when
+/// it passes.
 #[no_mangle]
 pub extern "C" fn hc_connection_set_deadline(conn: *mut hc_connection, seconds: f64) -> hc_error {
     with_conn("hc_connection_set_deadline", conn, |c| {
@@ -375,6 +381,10 @@ pub extern "C" fn hc_connection_set_source_address(
 /// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn`; HC_ERR_HOST_NOT_FOUND,
 /// HC_ERR_CONNECTION_REFUSED, HC_ERR_TIMEOUT, HC_ERR_OS; for HTTPS also
 /// HC_ERR_CERTIFICATE_VERIFY (the message holds OpenSSL's reason) and HC_ERR_TLS.
+///
+/// Non-blocking mode (hc_connection_set_blocking): HC_ERR_WOULD_BLOCK while resolving, connecting,
+/// opening the tunnel or doing the TLS handshake; repeat the call once hc_connection_fileno is
+/// ready for hc_connection_want (docs/nonblocking.md).
 #[no_mangle]
 pub extern "C" fn hc_connection_connect(conn: *mut hc_connection) -> hc_error {
     with_conn("hc_connection_connect", conn, Connection::connect)
@@ -407,6 +417,74 @@ pub extern "C" fn hc_connection_fileno(conn: *const hc_connection) -> c_int {
         match unsafe { handle_ref(conn, "hc_connection_fileno", "conn") } {
             Ok(c) => c.inner.fileno().unwrap_or(-1),
             Err(_) => -1,
+        }
+    })
+}
+
+/// Puts the connection in blocking mode (`blocking == true`, the default of a new connection)
+/// or non-blocking mode (`false`), at once, also when it is open. In non-blocking mode no
+/// call waits on the network or sleeps: a call that would wait returns HC_ERR_WOULD_BLOCK,
+/// hc_connection_want (or hc_response_want) says whether the descriptor of
+/// hc_connection_fileno (or hc_response_fileno) must become readable or writable, and the
+/// same call is made again, with the same arguments, once it is. hc_connection_set_timeout
+/// does not apply in that mode; hc_connection_set_deadline and the 100-continue wait do,
+/// checked at each call (hc_connection_timeout_ms says when to call at the latest). Responses
+/// got in one mode keep reading in the mode of their connection at the time of each read.
+/// docs/nonblocking.md gives the rules and what each call does.
+///
+/// Threads: as every call on a connection, from one thread at a time.
+///
+/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn`;
+/// HC_ERR_IMPROPER_CONNECTION_STATE while a call that returned HC_ERR_WOULD_BLOCK is
+/// unfinished (repeat it, or close the connection, first); HC_ERR_OS when the socket's mode
+/// can't be changed.
+#[no_mangle]
+pub extern "C" fn hc_connection_set_blocking(conn: *mut hc_connection, blocking: bool) -> hc_error {
+    with_conn("hc_connection_set_blocking", conn, |c| {
+        c.set_blocking(blocking)
+    })
+}
+
+/// After a call on `conn` returned HC_ERR_WOULD_BLOCK: what it waits for, HC_WANT_READ (the
+/// descriptor must become readable), HC_WANT_WRITE (writable) or both bits; 0 after any other
+/// outcome (every call on the connection clears it on entry). Over TLS a write can want READ
+/// and a read WRITE. Read hc_connection_fileno at the same time: the descriptor can change
+/// (a reconnect). `conn` is borrowed for the call.
+///
+/// Returns the bits, or -1 for a NULL `conn` (with HC_ERR_INVALID_ARGUMENT recorded for
+/// hc_last_error_message).
+#[no_mangle]
+pub extern "C" fn hc_connection_want(conn: *const hc_connection) -> c_int {
+    guard_value(-1, || {
+        match unsafe { handle_ref(conn, "hc_connection_want", "conn") } {
+            Ok(c) => c_int::from(c.inner.want()),
+            Err(e) => {
+                super::fail(e);
+                -1
+            }
+        }
+    })
+}
+
+/// Non-blocking mode: how many milliseconds may pass before a call on `conn` must be made
+/// again even if its descriptor stays quiet: the end of the 100-continue wait of a request
+/// being sent, or the deadline of hc_connection_set_deadline of the request in progress, its
+/// response head and its body (also a body read through hc_response_read after the
+/// connection's other calls are done) (rounded up; 0 when already passed: the next call then fails with HC_ERR_TIMEOUT or sends
+/// the body). -1 when nothing is timed. Also answers in blocking mode. `conn` is borrowed for
+/// the call.
+///
+/// Returns the milliseconds, 0, or -1 (nothing timed, or a NULL `conn`, which also records
+/// HC_ERR_INVALID_ARGUMENT for hc_last_error_message).
+#[no_mangle]
+pub extern "C" fn hc_connection_timeout_ms(conn: *const hc_connection) -> i64 {
+    guard_value(-1, || {
+        match unsafe { handle_ref(conn, "hc_connection_timeout_ms", "conn") } {
+            Ok(c) => c.inner.timeout_ms(),
+            Err(e) => {
+                super::fail(e);
+                -1
+            }
         }
     })
 }
@@ -504,6 +582,11 @@ unsafe fn headers_arg<'a>(
 /// token, a bad header name or value (CR, LF, NUL, other controls), or both Content-Length and
 /// Transfer-Encoding; the connect errors of hc_connection_connect; HC_ERR_CONNECTION_RESET,
 /// HC_ERR_TIMEOUT or HC_ERR_OS when writing fails.
+///
+/// Non-blocking mode (hc_connection_set_blocking): HC_ERR_WOULD_BLOCK until the whole request is
+/// written (with `Expect: 100-continue` also while waiting for `100 Continue`); repeat the call
+/// with the same arguments (the same pointers and lengths), which goes on without resending; a
+/// different call in between is HC_ERR_IMPROPER_CONNECTION_STATE (docs/nonblocking.md).
 #[no_mangle]
 pub extern "C" fn hc_request(
     conn: *mut hc_connection,
@@ -547,6 +630,9 @@ pub extern "C" fn hc_request(
 /// Returns as hc_request, and HC_ERR_INVALID_ARGUMENT for a negative `fd`, HC_ERR_OS when it
 /// can't be read (the connection is then closed, since a partial request went out), and
 /// HC_ERR_INCOMPLETE_READ when a regular file shrank while it was sent.
+///
+/// Non-blocking mode: HC_ERR_WOULD_BLOCK until the whole request is written, the file read only as
+/// the socket takes bytes; repeat the call with the same arguments (docs/nonblocking.md).
 #[no_mangle]
 pub extern "C" fn hc_request_fd(
     conn: *mut hc_connection,
@@ -592,6 +678,9 @@ pub extern "C" fn hc_request_fd(
 /// being built, or its response was not got); HC_ERR_INVALID_URL for a bad URL (as
 /// hc_request: a control character, a space or a non-ASCII byte);
 /// HC_ERR_INVALID_ARGUMENT for a NULL argument or a method that is not a token.
+///
+/// Never waits, also in non-blocking mode; HC_ERR_IMPROPER_CONNECTION_STATE while a call that
+/// returned HC_ERR_WOULD_BLOCK is unfinished.
 #[no_mangle]
 pub extern "C" fn hc_putrequest(
     conn: *mut hc_connection,
@@ -618,6 +707,9 @@ pub extern "C" fn hc_putrequest(
 /// Returns HC_OK; HC_ERR_CANNOT_SEND_HEADER outside a request started by hc_putrequest and
 /// not yet ended; HC_ERR_INVALID_ARGUMENT for a NULL argument, a name that is not a token, or
 /// a value holding CR, LF, NUL or another control character (tab is allowed).
+///
+/// Never waits, also in non-blocking mode; HC_ERR_IMPROPER_CONNECTION_STATE while a call that
+/// returned HC_ERR_WOULD_BLOCK is unfinished.
 #[no_mangle]
 pub extern "C" fn hc_putheader(
     conn: *mut hc_connection,
@@ -643,6 +735,9 @@ pub extern "C" fn hc_putheader(
 /// Returns HC_OK; HC_ERR_CANNOT_SEND_HEADER outside a started request;
 /// HC_ERR_INVALID_ARGUMENT for a NULL `conn`, or a NULL `body` with a non-zero `body_len`;
 /// connect and write errors as hc_request.
+///
+/// Non-blocking mode: HC_ERR_WOULD_BLOCK until the head and body are written; repeat the call with
+/// the same arguments (docs/nonblocking.md).
 #[no_mangle]
 pub extern "C" fn hc_endheaders(
     conn: *mut hc_connection,
@@ -669,6 +764,9 @@ pub extern "C" fn hc_endheaders(
 /// the data is then dropped); HC_ERR_IMPROPER_CONNECTION_STATE between hc_putrequest and
 /// hc_endheaders; HC_ERR_INVALID_ARGUMENT for a NULL `conn`, or a NULL `data` with a non-zero
 /// `len`; connect and write errors as hc_request.
+///
+/// Non-blocking mode: HC_ERR_WOULD_BLOCK until all `len` bytes are written; repeat the call with
+/// the same arguments (docs/nonblocking.md).
 #[no_mangle]
 pub extern "C" fn hc_send(conn: *mut hc_connection, data: *const u8, len: usize) -> hc_error {
     const F: &str = "hc_send";
@@ -690,6 +788,10 @@ pub extern "C" fn hc_send(conn: *mut hc_connection, data: *const u8, len: usize)
 /// HC_ERR_TOO_MANY_HEADERS or HC_ERR_HTTP_EXCEPTION for a malformed head (the connection is
 /// then closed); HC_ERR_NOT_CONNECTED when the connection was closed after the request went
 /// out; HC_ERR_TIMEOUT, HC_ERR_CONNECTION_RESET, HC_ERR_OS and TLS errors while reading.
+///
+/// Non-blocking mode: HC_ERR_WOULD_BLOCK (`*resp` untouched) until the head of the final response
+/// is parsed; call it again when hc_connection_fileno is ready for hc_connection_want
+/// (docs/nonblocking.md).
 #[no_mangle]
 pub extern "C" fn hc_getresponse(conn: *mut hc_connection, out: *mut *mut hc_response) -> hc_error {
     const F: &str = "hc_getresponse";
@@ -737,6 +839,10 @@ pub type hc_read_callback =
 /// `read_callback`, a `content_length` below -1, or a callback that returned more than `cap`;
 /// HC_ERR_ABORTED_BY_CALLBACK when the callback returned HC_READ_ABORT;
 /// HC_ERR_INCOMPLETE_READ when it returned 0 before `content_length` bytes.
+///
+/// Non-blocking mode: HC_ERR_WOULD_BLOCK until the whole request is written; `read` is called only
+/// once the previous piece was written and must not block; repeat the call with the same arguments
+/// (docs/nonblocking.md).
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub extern "C" fn hc_request_stream(
@@ -802,6 +908,9 @@ pub extern "C" fn hc_request_stream(
 /// HC_ERR_TIMEOUT or HC_ERR_OS when the write fails (the connection is then closed and the
 /// request abandoned). When the server's answer ended the request early (see hc_request),
 /// HC_OK and the data is dropped.
+///
+/// Non-blocking mode: HC_ERR_WOULD_BLOCK until the chunk is written; repeat the call with the same
+/// arguments (docs/nonblocking.md).
 #[no_mangle]
 pub extern "C" fn hc_send_chunk(conn: *mut hc_connection, data: *const u8, len: usize) -> hc_error {
     const F: &str = "hc_send_chunk";

@@ -176,6 +176,11 @@ pub extern "C" fn hc_response_version(resp: *const hc_response) -> c_int {
 /// (corrupt, truncated, or followed by other bytes) and HC_ERR_DECODED_SIZE_EXCEEDED (over the
 /// cap of hc_client_set_max_decoded_size). After an error the connection is closed and every later read
 /// returns the same error.
+///
+/// Non-blocking mode (hc_connection_set_blocking): HC_OK with `*n_read > 0` as soon as some bytes
+/// came (the buffer is not filled first), HC_ERR_WOULD_BLOCK with `*n_read == 0` when none came
+/// yet (wait for hc_response_want on hc_response_fileno), HC_OK with 0 at the end
+/// (docs/nonblocking.md).
 #[no_mangle]
 pub extern "C" fn hc_response_read(
     resp: *mut hc_response,
@@ -211,6 +216,9 @@ pub extern "C" fn hc_response_read(
 /// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL argument; the errors of
 /// hc_response_read. On HC_ERR_INCOMPLETE_READ, `*out` and `*out_len` still receive the
 /// partial body, which the caller frees; on other errors they are untouched.
+///
+/// Non-blocking mode: HC_ERR_WOULD_BLOCK (`*out`, `*out_len` untouched) keeps what was read so far
+/// inside; repeat the call with the same `out` and `out_len` (docs/nonblocking.md).
 #[no_mangle]
 pub extern "C" fn hc_response_read_all(
     resp: *mut hc_response,
@@ -227,7 +235,10 @@ pub extern "C" fn hc_response_read_all(
             return Err(null_arg(F, "out_len"));
         }
         let mut body = Vec::new();
-        let result = r.read_to_end(&mut body);
+        let result = match r {
+            Held::Plain(p) => p.read_to_end_keyed(&mut body, (out as usize, out_len as usize)),
+            _ => r.read_to_end(&mut body),
+        };
         if let Err(e) = &result {
             if e.kind() != ErrorKind::IncompleteRead {
                 return result;
@@ -401,6 +412,10 @@ pub extern "C" fn hc_response_free(resp: *mut hc_response) {
 /// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `resp` or `n_read`, or a NULL `buf` with
 /// a non-zero `cap`; the errors of hc_response_read (on an error `*n_read` holds the bytes
 /// placed in `buf` before it).
+///
+/// Non-blocking mode: HC_ERR_WOULD_BLOCK with `*n_read == 0` keeps the part of the line read so
+/// far inside; repeat the call with the same `buf` and `cap`, which gets it first; another read in
+/// between is HC_ERR_IMPROPER_CONNECTION_STATE (docs/nonblocking.md).
 #[no_mangle]
 pub extern "C" fn hc_response_readline(
     resp: *mut hc_response,
@@ -423,6 +438,11 @@ pub extern "C" fn hc_response_readline(
         }
         // SAFETY: the caller gives `cap` writable bytes at `buf`.
         let out = unsafe { std::slice::from_raw_parts_mut(buf, cap) };
+        if let Held::Plain(p) = r {
+            let (n, result) = p.readline_counted(out);
+            unsafe { out_write(n_read, n) };
+            return result;
+        }
         let before = r.bytes_read();
         match r.readline(out) {
             Ok(n) => {
@@ -434,6 +454,40 @@ pub extern "C" fn hc_response_readline(
                 unsafe { out_write(n_read, n) };
                 Err(e)
             }
+        }
+    })
+}
+
+/// After a read of `resp` (hc_response_read, hc_response_readline, hc_response_read_all)
+/// returned HC_ERR_WOULD_BLOCK in non-blocking mode: what it waits for, HC_WANT_READ,
+/// HC_WANT_WRITE (TLS) or both; 0 after any other outcome. `resp` is borrowed for the call.
+///
+/// Returns the bits, or -1 for a NULL `resp` (with HC_ERR_INVALID_ARGUMENT recorded for
+/// hc_last_error_message).
+#[no_mangle]
+pub extern "C" fn hc_response_want(resp: *const hc_response) -> c_int {
+    guard_value(-1, || match held_ref(resp, "hc_response_want") {
+        Ok(Held::Plain(r)) => c_int::from(r.want()),
+        Ok(Held::Client(c)) => c_int::from(c.raw().want()),
+        Err(e) => {
+            super::fail(e);
+            -1
+        }
+    })
+}
+
+/// The descriptor the body of `resp` is read from (the socket of its connection), for
+/// poll(), epoll or select() with hc_response_want; -1 once the body ended (or failed, or the
+/// response was closed), and for a NULL `resp` (which also records HC_ERR_INVALID_ARGUMENT).
+/// The descriptor stays owned by the library: do not close it or read from it. On Windows it
+/// is a `SOCKET`, as for hc_connection_fileno. `resp` is borrowed for the call.
+#[no_mangle]
+pub extern "C" fn hc_response_fileno(resp: *const hc_response) -> c_int {
+    guard_value(-1, || match held_ref(resp, "hc_response_fileno") {
+        Ok(h) => h.raw().fileno().unwrap_or(-1),
+        Err(e) => {
+            super::fail(e);
+            -1
         }
     })
 }

@@ -456,36 +456,68 @@ impl HeadParser {
 /// Reads one status line and its headers. `lenient_09`: the first response on a fresh
 /// connection in lenient mode, where a reply that does not start with "HTTP/" is HTTP/0.9.
 pub fn read_head(wire: &mut Wire, lenient_09: bool) -> Result<Head> {
-    if lenient_09 {
-        // Enough bytes to tell "HTTP/" from anything else, or the end of the stream.
-        while wire.available().len() < 5 && !wire.available().contains(&b'\n') {
-            if wire.fill(MAX_LINE + 1)? == 0 {
-                break;
-            }
-        }
-        let avail = wire.available();
-        if !avail.is_empty() && !avail.starts_with(&b"HTTP/"[..avail.len().min(5)]) {
-            return Ok(Head::http09());
-        }
+    HeadReader::new().read(wire, lenient_09)
+}
+
+/// A response head being read from a wire, kept between calls: a read that would block
+/// (non-blocking mode) returns `WouldBlock`, and the next [`HeadReader::read`] goes on where
+/// it stopped, with nothing reread.
+#[derive(Debug, Default)]
+pub struct HeadReader {
+    parser: HeadParser,
+    head: Option<Head>,
+}
+
+impl HeadReader {
+    pub fn new() -> HeadReader {
+        HeadReader::default()
     }
-    let mut head = wire.take_spare_head().unwrap_or_default();
-    let mut parser = HeadParser::new();
-    loop {
-        let debug = wire.debug_sink();
-        match parser.parse(wire.available(), &mut head, debug.as_deref())? {
-            Status::Complete(n) => {
-                wire.consume(n);
-                return Ok(head);
-            }
-            Status::Partial(n) => {
-                wire.consume(n);
-                // Room for the longest line and its terminator.
+
+    /// Reads the head (see [`read_head`]); after an error other than `WouldBlock` the reader
+    /// must not be used again.
+    pub fn read(&mut self, wire: &mut Wire, lenient_09: bool) -> Result<Head> {
+        if lenient_09 && !self.parser.status_read {
+            // Enough bytes to tell "HTTP/" from anything else, or the end of the stream.
+            while wire.available().len() < 5 && !wire.available().contains(&b'\n') {
                 if wire.fill(MAX_LINE + 1)? == 0 {
-                    parser.end_of_stream(wire.available(), wire.peer())?;
-                    return Ok(head);
+                    break;
+                }
+            }
+            let avail = wire.available();
+            if !avail.is_empty() && !avail.starts_with(&b"HTTP/"[..avail.len().min(5)]) {
+                return Ok(Head::http09());
+            }
+        }
+        if self.head.is_none() {
+            self.head = Some(wire.take_spare_head().unwrap_or_default());
+        }
+        loop {
+            let debug = wire.debug_sink();
+            let head = self.head.as_mut().expect("set above");
+            match self
+                .parser
+                .parse(wire.available(), head, debug.as_deref())?
+            {
+                Status::Complete(n) => {
+                    wire.consume(n);
+                    return Ok(self.take());
+                }
+                Status::Partial(n) => {
+                    wire.consume(n);
+                    // Room for the longest line and its terminator.
+                    if wire.fill(MAX_LINE + 1)? == 0 {
+                        self.parser.end_of_stream(wire.available(), wire.peer())?;
+                        return Ok(self.take());
+                    }
                 }
             }
         }
+    }
+
+    /// The head read, the reader ready for the next one.
+    fn take(&mut self) -> Head {
+        self.parser = HeadParser::new();
+        self.head.take().unwrap_or_default()
     }
 }
 

@@ -29,10 +29,10 @@ use std::sync::{Arc, Mutex, Weak};
 use crate::debug::DebugKind;
 use crate::error::{Error, ErrorKind, Result};
 use crate::request::trim;
-use crate::wire::{lock, SharedWire, Wire};
+use crate::wire::{lock, Sent, SharedWire, Wire};
 use body::{Body, Framing};
 use chunked::ChunkedDecoder;
-use head::{read_head, Head, MAX_INTERIM};
+use head::{Head, HeadReader, MAX_INTERIM};
 
 /// An HTTP response (httplib's HTTPResponse).
 pub struct Response {
@@ -48,6 +48,43 @@ pub struct Response {
     joined: OnceCell<Vec<OnceCell<CString>>>,
     /// The connection it came from, to give its head's storage back when freed.
     home: Weak<Mutex<Wire>>,
+    /// Non-blocking mode: what the last read that returned `WouldBlock` waits for.
+    want: u8,
+    /// Non-blocking mode: what a readline or read_all that returned `WouldBlock` read so
+    /// far, for the repeated call.
+    kept: Option<Kept>,
+}
+
+/// The call that keeps bytes inside a response between its `WouldBlock` and its repeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeptCall {
+    Readline,
+    ReadAll,
+}
+
+impl KeptCall {
+    fn name(self) -> &'static str {
+        match self {
+            KeptCall::Readline => "readline",
+            KeptCall::ReadAll => "read_all",
+        }
+    }
+}
+
+/// Bytes a readline or read_all read before it returned `WouldBlock`, and the call (and its
+/// buffer's address and length) that must be repeated to get them.
+struct Kept {
+    call: KeptCall,
+    key: (usize, usize),
+    bytes: Vec<u8>,
+}
+
+/// A response head being read in non-blocking mode: the request it answers (taken from the
+/// wire once), the head reader's progress and the interim responses skipped so far.
+pub(crate) struct Beginning {
+    sent: Option<Sent>,
+    reader: HeadReader,
+    interim: usize,
 }
 
 /// What a head says of the body that follows it and of the connection.
@@ -154,11 +191,29 @@ impl Response {
     /// Reads the head of the next response from `shared` (skipping interim 1xx responses),
     /// for a request that was `head_request` or not.
     pub(crate) fn begin(shared: SharedWire, strict: bool) -> Result<Response> {
+        Self::resume(shared, strict, &mut None)
+    }
+
+    /// [`Response::begin`] that may stop (non-blocking mode) with `WouldBlock`, keeping its
+    /// progress in `beginning` for the next call, which goes on where it stopped; any other
+    /// outcome leaves `beginning` None.
+    pub(crate) fn resume(
+        shared: SharedWire,
+        strict: bool,
+        beginning: &mut Option<Beginning>,
+    ) -> Result<Response> {
         let mut wire = lock(&shared);
-        // This response's reads are bounded by its request's deadline.
-        let sent = wire.begin_response();
-        let head_request = sent.map(|s| s.head).unwrap_or(false);
-        let result = Self::read_final_head(&mut wire, strict, head_request);
+        let b = beginning.get_or_insert_with(|| Beginning {
+            // This response's reads are bounded by its request's deadline.
+            sent: wire.begin_response(),
+            reader: HeadReader::new(),
+            interim: 0,
+        });
+        let result = Self::read_final_head(&mut wire, strict, b);
+        if matches!(&result, Err(e) if e.is_would_block()) {
+            return Err(result.err().expect("matched"));
+        }
+        *beginning = None;
         let (
             head,
             Framed {
@@ -184,6 +239,8 @@ impl Response {
             will_close,
             error: None,
             joined: OnceCell::new(),
+            want: 0,
+            kept: None,
         };
         if resp.body.is_done() {
             resp.finish();
@@ -201,15 +258,11 @@ impl Response {
         Ok(resp)
     }
 
-    fn read_final_head(
-        wire: &mut Wire,
-        strict: bool,
-        head_request: bool,
-    ) -> Result<(Head, Framed)> {
+    fn read_final_head(wire: &mut Wire, strict: bool, b: &mut Beginning) -> Result<(Head, Framed)> {
         let lenient_09 = !strict && wire.responses() == 0;
-        let mut interim = 0;
+        let head_request = b.sent.map(|s| s.head).unwrap_or(false);
         loop {
-            let head = read_head(wire, lenient_09 && interim == 0)?;
+            let head = b.reader.read(wire, lenient_09 && b.interim == 0)?;
             if head.version == 9 {
                 // An HTTP/0.9 reply is all body, to the close; the answer to a HEAD has none,
                 // and what was sent is never read as a next response.
@@ -227,8 +280,8 @@ impl Response {
                 ));
             }
             if (100..200).contains(&head.status) && head.status != 101 {
-                interim += 1;
-                if interim > MAX_INTERIM {
+                b.interim += 1;
+                if b.interim > MAX_INTERIM {
                     return Err(Error::new(
                         ErrorKind::HttpException,
                         format!("more than {MAX_INTERIM} interim (1xx) responses"),
@@ -360,6 +413,10 @@ impl Response {
                 }
                 Ok(n)
             }
+            Err(e) if e.is_would_block() => {
+                self.want = wire.want();
+                Err(e)
+            }
             Err(e) => {
                 drop(wire);
                 self.fail(e.clone());
@@ -368,14 +425,96 @@ impl Response {
         }
     }
 
+    /// Non-blocking mode: after a read returned `WouldBlock`, what it waits for
+    /// (WANT_READ/WANT_WRITE); else 0.
+    pub fn want(&self) -> u8 {
+        self.want
+    }
+
+    /// The descriptor of the connection the body comes from, while it is being read.
+    pub fn fileno(&self) -> Option<i32> {
+        let w = lock(self.wire.as_ref()?);
+        if w.is_closed() {
+            None
+        } else {
+            w.fd()
+        }
+    }
+
+    /// A readline or read_all that returned `WouldBlock` keeps bytes inside: only the same
+    /// call, with the same buffer, may come next. Refuses any other (OpenSSL's "bad write
+    /// retry"); gives the kept bytes to the right one.
+    fn take_kept(&mut self, call: Option<(KeptCall, (usize, usize))>) -> Result<Vec<u8>> {
+        let Some(k) = &self.kept else {
+            return Ok(Vec::new());
+        };
+        if call == Some((k.call, k.key)) {
+            return Ok(self.kept.take().map(|k| k.bytes).unwrap_or_default());
+        }
+        let what = match call {
+            Some((c, _)) if c == k.call => format!("{} with another buffer", c.name()),
+            Some((c, _)) => c.name().to_string(),
+            None => "read".to_string(),
+        };
+        Err(Error::new(
+            ErrorKind::ImproperConnectionState,
+            format!(
+                "{what} called while a {} that returned WouldBlock holds {} bytes: repeat that \
+                 {} with the same buffer and length first",
+                k.call.name(),
+                k.bytes.len(),
+                k.call.name()
+            ),
+        ))
+    }
+
     /// httplib's `read(amt)`: fills `buf` unless the body ends first. Returns the count and
     /// the outcome; on an error the count still says how many bytes were placed in `buf`.
+    ///
+    /// Non-blocking mode: returns as soon as some bytes came (`Ok` with a count > 0) and the
+    /// next read would block; `WouldBlock` with 0 when none came.
     pub fn read_fill(&mut self, buf: &mut [u8]) -> (usize, Result<()>) {
-        fill_with(buf, |b| self.read_some(b))
+        self.want = 0;
+        if let Err(e) = self.take_kept(None) {
+            return (0, Err(e));
+        }
+        match fill_with(buf, |b| self.read_some(b)) {
+            (n, Err(e)) if n > 0 && e.is_would_block() => {
+                self.want = 0;
+                (n, Ok(()))
+            }
+            r => r,
+        }
     }
 
     /// Reads the rest of the body into `out`; on an error `out` still holds what arrived.
     pub fn read_to_end(&mut self, out: &mut Vec<u8>) -> Result<()> {
+        self.read_to_end_keyed(out, (out as *const Vec<u8> as usize, 0))
+    }
+
+    /// [`Response::read_to_end`] that, on `WouldBlock` (non-blocking mode), keeps what it
+    /// read inside: the repeated call with the same `key` (the caller's out-parameters) gets
+    /// it back in front of `out`, which must be empty then.
+    pub fn read_to_end_keyed(&mut self, out: &mut Vec<u8>, key: (usize, usize)) -> Result<()> {
+        self.want = 0;
+        let kept = self.take_kept(Some((KeptCall::ReadAll, key)))?;
+        if !kept.is_empty() {
+            let mut kept = kept;
+            kept.extend_from_slice(out);
+            *out = kept;
+        }
+        let r = self.read_to_end_inner(out);
+        if matches!(&r, Err(e) if e.is_would_block()) {
+            self.kept = Some(Kept {
+                call: KeptCall::ReadAll,
+                key,
+                bytes: std::mem::take(out),
+            });
+        }
+        r
+    }
+
+    fn read_to_end_inner(&mut self, out: &mut Vec<u8>) -> Result<()> {
         let mut chunk = [0u8; 16 * 1024];
         loop {
             match self.read_some(&mut chunk)? {
@@ -389,21 +528,58 @@ impl Response {
     /// most `buf.len()` of them; fewer without a `\n` only at the end of the body (0 once it
     /// ended). Never reads past the line.
     pub fn readline(&mut self, buf: &mut [u8]) -> Result<usize> {
-        let mut total = 0;
-        while total < buf.len() {
-            let room = buf.len() - total;
+        match self.readline_counted(buf) {
+            (n, Ok(())) => Ok(n),
+            (_, Err(e)) => Err(e),
+        }
+    }
+
+    /// [`Response::readline`] giving the count also with an error (the bytes placed in
+    /// `buf`). Non-blocking mode: a line not yet whole is `WouldBlock` with count 0, its bytes
+    /// kept inside; the repeated call with the same buffer and length puts them back in front
+    /// and goes on.
+    pub fn readline_counted(&mut self, buf: &mut [u8]) -> (usize, Result<()>) {
+        self.want = 0;
+        let key = (buf.as_ptr() as usize, buf.len());
+        let kept = match self.take_kept(Some((KeptCall::Readline, key))) {
+            Ok(k) => k,
+            Err(e) => return (0, Err(e)),
+        };
+        buf[..kept.len()].copy_from_slice(&kept);
+        let mut total = kept.len();
+        match self.readline_from(buf, &mut total) {
+            Err(e) if e.is_would_block() => {
+                if total > 0 {
+                    self.kept = Some(Kept {
+                        call: KeptCall::Readline,
+                        key,
+                        bytes: buf[..total].to_vec(),
+                    });
+                }
+                (0, Err(e))
+            }
+            r => (total, r),
+        }
+    }
+
+    fn readline_from(&mut self, buf: &mut [u8], total: &mut usize) -> Result<()> {
+        if buf[..*total].contains(&b'\n') {
+            return Ok(());
+        }
+        while *total < buf.len() {
+            let room = buf.len() - *total;
             // Body bytes already buffered for sure: take up to the line's end in one copy.
             let take = self.buffered_line_len(room).unwrap_or(1);
-            let n = self.read_some(&mut buf[total..total + take.max(1)])?;
+            let n = self.read_some(&mut buf[*total..*total + take.max(1)])?;
             if n == 0 {
                 break;
             }
-            total += n;
-            if buf[total - n..total].contains(&b'\n') {
+            *total += n;
+            if buf[*total - n..*total].contains(&b'\n') {
                 break;
             }
         }
-        Ok(total)
+        Ok(())
     }
 
     /// How many of the body bytes in the read buffer (those a read returns first, at most

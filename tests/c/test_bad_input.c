@@ -177,6 +177,9 @@ static void null_pointers(void) {
     CHECK_RC(hc_connection_connect(NULL), HC_ERR_INVALID_ARGUMENT);
     CHECK_RC(hc_connection_close(NULL), HC_ERR_INVALID_ARGUMENT);
     CHECK(hc_connection_fileno(NULL) == -1);
+    CHECK_RC(hc_connection_set_blocking(NULL, false), HC_ERR_INVALID_ARGUMENT);
+    CHECK(hc_connection_want(NULL) == -1);
+    CHECK(hc_connection_timeout_ms(NULL) == -1);
 
     hc_connection *s = new_https();
     CHECK_RC(hc_connection_set_ca_file(s, NULL), HC_ERR_INVALID_ARGUMENT);
@@ -254,6 +257,8 @@ static void null_pointers(void) {
     CHECK(hn == NULL && hv == NULL);
     CHECK(hc_response_length(NULL) == -1);
     CHECK(hc_response_isclosed(NULL));
+    CHECK(hc_response_want(NULL) == -1);
+    CHECK(hc_response_fileno(NULL) == -1);
     hc_response_free(NULL);
     /* The refused calls changed nothing: the body is all there. */
     CHECK(body_is(r, "hello"));
@@ -544,12 +549,15 @@ static void response_after_connection_freed(void) {
     CHECK(strcmp(hc_response_getheader(r, "x-test"), "yes") == 0);
     CHECK(hc_response_length(r) == 5);
     CHECK(!hc_response_isclosed(r));
+    CHECK(hc_response_fileno(r) >= 0); /* the response keeps the socket */
     uint8_t buf[3];
     size_t n = 0;
     CHECK_RC(hc_response_read(r, buf, sizeof buf, &n), HC_OK);
     CHECK(n == 3 && memcmp(buf, "hel", 3) == 0);
     CHECK(body_is(r, "lo"));
     CHECK(hc_response_isclosed(r));
+    CHECK(hc_response_fileno(r) == -1);
+    CHECK(hc_response_want(r) == 0);
     hc_response_free(r);
 
     /* Freed before any read, and freed before the connection. */

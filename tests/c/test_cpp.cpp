@@ -201,6 +201,9 @@ static void test_client(const Server &srv) {
     httpclient::Client client;
     client.set_proxy(""); // whatever the environment says
     client.set_timeout(10);
+    CHECK(throws<httpclient::InvalidArgument>([&] { client.set_source_address("nowhere"); }));
+    client.set_source_address(std::nullopt);
+    client.set_source_address("127.0.0.1"); // the requests below come from it
     httpclient::Response r = client.call("GET", base + "/a").auth("u", "p").send();
     CHECK(r.status() == 200);
     CHECK(r.redirect_count() == 1);

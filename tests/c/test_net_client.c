@@ -59,6 +59,10 @@ static void test_bad_arguments(void) {
   CHECK_RC(hc_client_set_client_cert(c, "/nonexistent.pem", NULL), HC_ERR_INVALID_ARGUMENT);
   CHECK_RC(hc_client_set_verify(NULL, true), HC_ERR_INVALID_ARGUMENT);
   CHECK_RC(hc_client_set_tls_session_cache(NULL, true), HC_ERR_INVALID_ARGUMENT);
+  CHECK_RC(hc_client_set_source_address(NULL, "127.0.0.1", 0), HC_ERR_INVALID_ARGUMENT);
+  CHECK_RC(hc_client_set_source_address(c, "not an address", 0), HC_ERR_INVALID_ARGUMENT);
+  CHECK_RC(hc_client_set_source_address(c, "127.0.0.1:80", 0), HC_ERR_INVALID_ARGUMENT);
+  CHECK_RC(hc_client_set_source_address(c, "", 0), HC_ERR_INVALID_ARGUMENT);
   CHECK_RC(hc_client_close_idle(NULL), HC_ERR_INVALID_ARGUMENT);
 
   CHECK_RC(hc_call_new(c, "GET", NULL, &call), HC_ERR_INVALID_ARGUMENT);
@@ -252,6 +256,9 @@ static void test_bodies_and_options(void) {
   CHECK_OK(hc_client_set_verify(c, true));
   CHECK_OK(hc_client_set_tls_session_cache(c, true));
   CHECK_OK(hc_client_set_pool_limits(c, 2, 8, 5.0));
+  CHECK_OK(hc_client_set_source_address(c, "::1", 0));
+  CHECK_OK(hc_client_set_source_address(c, NULL, 0));
+  CHECK_OK(hc_client_set_source_address(c, "127.0.0.1", 0)); /* every request below */
 
   url_of(url, sizeof url, "http", http_port, "/echo");
   CHECK_OK(hc_call_new(c, "POST", url, &call));

@@ -8,11 +8,13 @@
 //!   and those servers exit by themselves when the test process ends. The docstring of
 //!   hcservers.py lists every variable and URL path.
 //! - [`scripted`]: an in-process TCP server that sends exact bytes and records what it got.
+//! - [`event_loop`]: the loop of an event loop, for the tests of non-blocking mode.
 //! - [`resumable`]: drives the head parser and the chunked decoder with input in pieces.
 //!
 //! Use from a test file with `mod common;`.
 #![allow(dead_code)] // each test binary uses a different part of this module
 
+pub mod event_loop;
 pub mod resumable;
 pub mod routed;
 pub mod scripted;

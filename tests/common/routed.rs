@@ -126,7 +126,8 @@ fn read_req(s: &mut dyn Stream, conn: usize) -> io::Result<Option<Req>> {
     Ok(Some(req))
 }
 
-fn acceptor() -> openssl::ssl::SslAcceptor {
+/// The TLS side of [`Routed::start_tls`]: the test PKI's localhost certificate.
+pub fn acceptor() -> openssl::ssl::SslAcceptor {
     use openssl::ssl::{SslAcceptor, SslFiletype, SslMethod};
     let dir = std::path::PathBuf::from(
         super::servers()

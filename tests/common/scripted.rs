@@ -284,6 +284,14 @@ impl Conn {
         super::read_head(self)
     }
 
+    /// Writes `bytes` one at a time, each in its own segment (TCP_NODELAY), and after each
+    /// waits until the client side ticks `gate` (a call made after the byte was sent), at
+    /// most 10 s: every byte arrives in a readiness event of its own. For the tests of
+    /// non-blocking mode.
+    pub fn drip(&mut self, bytes: &[u8], gate: &Gate) -> io::Result<()> {
+        drip_to(&mut self.stream, bytes, gate)
+    }
+
     /// Reads (and records) everything until the client closes, an error, or `timeout` passes.
     pub fn drain(&mut self, timeout: Duration) {
         let _ = self.stream.set_read_timeout(Some(timeout));
@@ -380,5 +388,50 @@ impl Deref for Conn {
 impl DerefMut for Conn {
     fn deref_mut(&mut self) -> &mut TcpStream {
         &mut self.stream
+    }
+}
+
+/// Writes `bytes` to `stream` as [`Conn::drip`] does (for relays and other servers).
+pub fn drip_to(stream: &mut TcpStream, bytes: &[u8], gate: &Gate) -> io::Result<()> {
+    stream.set_nodelay(true)?;
+    for b in bytes {
+        let seen = gate.count();
+        stream.write_all(std::slice::from_ref(b))?;
+        gate.wait_past(seen);
+    }
+    Ok(())
+}
+
+/// A counter the client side of a test ticks after each call it makes, and that a dripping
+/// server ([`Conn::drip`]) waits on between bytes.
+#[derive(Clone, Default)]
+pub struct Gate(Arc<(Mutex<u64>, Condvar)>);
+
+impl Gate {
+    pub fn new() -> Gate {
+        Gate::default()
+    }
+
+    /// The client made a call.
+    pub fn tick(&self) {
+        *self.0 .0.lock().unwrap() += 1;
+        self.0 .1.notify_all();
+    }
+
+    fn count(&self) -> u64 {
+        *self.0 .0.lock().unwrap()
+    }
+
+    /// Waits until the count passes `seen` (at most `WAIT`).
+    fn wait_past(&self, seen: u64) {
+        let deadline = Instant::now() + WAIT;
+        let mut n = self.0 .0.lock().unwrap();
+        while *n <= seen {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            n = self.0 .1.wait_timeout(n, left).unwrap().0;
+        }
     }
 }

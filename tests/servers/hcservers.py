@@ -75,15 +75,19 @@ URL paths on every nginx port (plain, IPv6, HTTPS, mTLS and each bad-cert port)
   /words.txt        200, 1 MiB of lines of pseudo-random words (compresses about 3:1)
   /zstd/text.txt, /zstd/words.txt, /zstd/large.bin
                     the docroot's gzip/text.txt, words.txt and large.bin as compressed by the
-                    `zstd` tool (levels 19, 19, 3, with its checksum) at start-up, served from
+                    `zstd` tool (levels 19, 12, 3, with its checksum) at start-up, served from
                     zstd/NAME.zst with `Content-Encoding: zstd` set by the configuration,
                     whatever the request's Accept-Encoding (nginx has no zstd module)
+  /zstd/window8.txt, /zstd/window16.txt
+                    words.txt compressed by `zstd --long=23` / `--long=24` from a pipe: frames
+                    with an 8 MiB and a 16 MiB window (RFC 9659 allows clients to refuse more
+                    than 8 MiB)
   /br/text.txt, /br/words.txt
                     (HC_TEST_NGINX_BROTLI=1) the text compressed on the fly by nginx's brotli
                     filter when the request accepts br: `Content-Encoding: br`, chunked
   /br-static/text.txt, /br-static/words.txt, /br-static/large.bin
                     (HC_TEST_NGINX_BROTLI=1) nginx's brotli_static: when the request accepts br,
-                    the NAME.br file made by the `brotli` tool (quality 11, 9, 5) with
+                    the NAME.br file made by the `brotli` tool (quality 11, 7, 5) with
                     `Content-Encoding: br`; without br, the plain file
   /echo             the request body sent back byte for byte (any method; nginx proxies it
                     to the echo server's /raw), Content-Length, application/octet-stream
@@ -194,9 +198,12 @@ def words_text(size=1 << 20):
     r = random.Random(2)
     letters = "abcdefghijklmnopqrstuvwxyz"
     vocabulary = ["".join(r.choice(letters) for _ in range(r.randint(1, 9))) for _ in range(3000)]
-    out, n = [], 0
+    words = r.choices(vocabulary, k=size // 4)
+    out, n, i = [], 0, 0
     while n < size:
-        line = " ".join(r.choice(vocabulary) for _ in range(r.randint(3, 15))) + "\n"
+        k = r.randint(3, 15)
+        line = " ".join(words[i:i + k]) + "\n"
+        i += k
         out.append(line)
         n += len(line)
     return "".join(out).encode()[:size]
@@ -234,25 +241,46 @@ def brotli_modules():
     return paths if all(os.path.exists(p) for p in paths) else []
 
 
-def make_coded_docroot(d):
-    """Pre-compressed copies made by the real encoders' command-line tools (zstd, brotli), so
-    that the bytes the client decodes come from them, not from the tests. True if both tools
-    are installed (scripts/setup.sh installs them)."""
+def start_coded_docroot(d):
+    """Starts making pre-compressed copies with the real encoders' command-line tools (zstd,
+    brotli), so that the bytes the client decodes come from them, not from the tests; the
+    tools run while the servers start. Returns the running jobs for finish_coded_docroot, or
+    None when a tool is missing (scripts/setup.sh installs them)."""
     zstd, brotli = shutil.which("zstd"), shutil.which("brotli")
     if not (zstd and brotli):
-        return False
+        return None
     # name: (source, zstd level, brotli quality)
     sources = {"text.txt": (os.path.join(d, "gzip", "text.txt"), "-19", "11"),
-               "words.txt": (os.path.join(d, "words.txt"), "-19", "9"),
+               "words.txt": (os.path.join(d, "words.txt"), "-12", "7"),
                "large.bin": (os.path.join(d, "large.bin"), "-3", "5")}
     for sub in ("zstd", "br-static"):
         os.makedirs(os.path.join(d, sub), exist_ok=True)
+    jobs = []  # (argv, stdin path or None, stdout path or None), run side by side
     for name, (src, level, quality) in sources.items():
-        subprocess.run([zstd, "-q", "-f", level, "--check", src, "-o",
-                        os.path.join(d, "zstd", name + ".zst")], check=True)
+        jobs.append(([zstd, "-q", "-f", level, "--check", src, "-o",
+                      os.path.join(d, "zstd", name + ".zst")], None, None))
         plain = os.path.join(d, "br-static", name)
         shutil.copyfile(src, plain)
-        subprocess.run([brotli, "-f", "-q", quality, plain, "-o", plain + ".br"], check=True)
+        jobs.append(([brotli, "-f", "-q", quality, plain, "-o", plain + ".br"], None, None))
+    # words.txt through a pipe (the size unknown to the tool, so the window is not shrunk to
+    # it) with --long=23 and 24: frames asking for an 8 MiB and a 16 MiB window.
+    for log in (23, 24):
+        out = os.path.join(d, "zstd", "window%d.txt.zst" % (1 << (log - 20)))
+        jobs.append(([zstd, "-q", "-c", "--long=%d" % log], sources["words.txt"][0], out))
+    running = []
+    for argv, stdin, stdout in jobs:
+        with open(stdin or os.devnull, "rb") as i, open(stdout or os.devnull, "wb") as o:
+            running.append((argv, subprocess.Popen(argv, stdin=i, stdout=o)))
+    return running
+
+
+def finish_coded_docroot(running):
+    """Waits for the jobs of start_coded_docroot; True when there were some and all worked."""
+    if running is None:
+        return False
+    failed = [" ".join(argv) for argv, proc in running if proc.wait() != 0]
+    if failed:
+        raise RuntimeError("making the compressed docroot files failed: %s" % "; ".join(failed))
     return True
 
 
@@ -312,7 +340,7 @@ class Servers:
             os.makedirs(os.path.join(d, "nginx-tmp", sub))
         pki = hc_pki.make_pki(pki_dir)
         large_sha = make_docroot(docroot)
-        zstd_static = make_coded_docroot(docroot)
+        coding = start_coded_docroot(docroot)
 
         # Python servers bind port 0 themselves: no race. Start them first so nginx can
         # proxy /echo to the echo server.
@@ -325,6 +353,7 @@ class Servers:
         ipv6 = ipv6_available()
         ports = self._start_nginx(pki_dir, docroot, echo.port, ipv6)
         proxy_port = self._start_tinyproxy(ports["http"])
+        zstd_static = finish_coded_docroot(coding)
 
         self.env = {
             "HC_TEST_HTTP_PORT": ports["http"],

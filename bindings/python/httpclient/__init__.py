@@ -25,7 +25,8 @@ Modules: `errors` (the exceptions, one per C error code, in the codes' hierarchy
 from . import client, errors
 from ._lib import path as library_path
 from .client import *  # noqa: F401,F403 - Client, ClientResponse, request, urlopen, flags
-from .connection import HTTP_PORT, HTTPS_PORT, HTTPConnection, HTTPSConnection, TLSContext
+from .connection import (HTTP_PORT, HTTPS_PORT, WANT_READ, WANT_WRITE, HTTPConnection,
+                         HTTPSConnection, TLSContext)
 from .errors import *  # noqa: F401,F403 - the exception classes, listed in errors.__all__
 from .response import HTTPResponse
 
@@ -33,5 +34,5 @@ __version__ = "0.1.0"
 
 __all__ = [
     "HTTPConnection", "HTTPSConnection", "HTTPResponse", "TLSContext", "HTTP_PORT",
-    "HTTPS_PORT", "library_path",
+    "HTTPS_PORT", "WANT_READ", "WANT_WRITE", "library_path",
 ] + client.__all__ + errors.__all__

@@ -17,7 +17,7 @@ import os
 import threading
 import weakref
 from ctypes import POINTER, byref, c_bool, c_char_p, c_double, c_int, c_int64, c_size_t, c_uint
-from ctypes import c_uint64, c_uint8, c_void_p
+from ctypes import c_uint16, c_uint64, c_uint8, c_void_p
 
 from ._lib import READ_CB, b, bind
 from .connection import _Source
@@ -58,6 +58,7 @@ _set_client_cert = bind("hc_client_set_client_cert", c_int, _p, c_char_p, c_char
 _set_verify = bind("hc_client_set_verify", c_int, _p, c_bool)
 _set_tls_session_cache = bind("hc_client_set_tls_session_cache", c_int, _p, c_bool)
 _set_pool_limits = bind("hc_client_set_pool_limits", c_int, _p, c_size_t, c_size_t, c_double)
+_set_source_address = bind("hc_client_set_source_address", c_int, _p, c_char_p, c_uint16)
 _close_idle = bind("hc_client_close_idle", c_int, _p)
 _call_new = bind("hc_call_new", c_int, _p, c_char_p, c_char_p, POINTER(_p))
 _call_free = bind("hc_call_free", None, _p)
@@ -106,14 +107,16 @@ class Client:
     (ENCODING_ALL; 0 sends no Accept-Encoding), max_decoded_size (1 GiB; 0: none), proxy
     (from the environment; "" none; else "http://[user:pw@]host:port"), no_proxy (from the
     environment), connect_timeout, timeout (each read/write), total_timeout (the whole call),
-    cafile, capath, certfile/keyfile, verify (True), tls_session_cache (True), and pool, a
-    tuple (idle_per_key, idle_total, idle_timeout_s). The C handle is freed by close() or when
-    the object is collected; responses already handed out stay readable."""
+    cafile, capath, certfile/keyfile, verify (True), tls_session_cache (True), pool, a tuple
+    (idle_per_key, idle_total, idle_timeout_s), and source_address, a (host, port) tuple as
+    http.client's (the local address to connect from; port 0: any). The C handle is freed
+    by close() or when the object is collected; responses already handed out stay readable."""
 
     def __init__(self, *, max_redirects=None, redirect_flags=None, accept_encoding=None,
                  max_decoded_size=None, proxy=_FROM_ENV, no_proxy=None, connect_timeout=None,
                  timeout=None, total_timeout=None, cafile=None, capath=None, certfile=None,
-                 keyfile=None, verify=True, tls_session_cache=True, pool=None):
+                 keyfile=None, verify=True, tls_session_cache=True, pool=None,
+                 source_address=None):
         h = _p()
         check(_new(byref(h)))
         self._h = h
@@ -149,6 +152,9 @@ class Client:
         if pool is not None:
             per_key, total, idle = pool
             check(_set_pool_limits(h, per_key, total, _seconds(idle)))
+        if source_address is not None:
+            ip, sport = source_address
+            check(_set_source_address(h, b(ip, "source_address"), sport or 0))
 
     def __enter__(self):
         return self

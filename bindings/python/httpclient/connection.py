@@ -12,7 +12,8 @@ from ._lib import headers as _headers  # `headers` is request()'s parameter
 from .errors import check
 from .response import HTTPResponse
 
-__all__ = ["HTTPConnection", "HTTPSConnection", "TLSContext", "HTTP_PORT", "HTTPS_PORT"]
+__all__ = ["HTTPConnection", "HTTPSConnection", "TLSContext", "HTTP_PORT", "HTTPS_PORT",
+           "WANT_READ", "WANT_WRITE"]
 
 HTTP_PORT = 80
 HTTPS_PORT = 443
@@ -49,6 +50,15 @@ _endheaders = bind("hc_endheaders", c_int, _conn_p, c_char_p, c_size_t)
 _send = bind("hc_send", c_int, _conn_p, c_char_p, c_size_t)
 _send_chunk = bind("hc_send_chunk", c_int, _conn_p, c_char_p, c_size_t)
 _getresponse = bind("hc_getresponse", c_int, _conn_p, POINTER(c_void_p))
+_set_blocking = bind("hc_connection_set_blocking", c_int, _conn_p, c_bool)
+_want = bind("hc_connection_want", c_int, _conn_p)
+_timeout_ms = bind("hc_connection_timeout_ms", c_int64, _conn_p)
+
+#: What a call that raised BlockingIOError waits for (bits of want()): the same values as
+#: selectors.EVENT_READ and selectors.EVENT_WRITE.
+WANT_READ = 1
+WANT_WRITE = 2
+_WOULD_BLOCK = 108
 
 
 class _Source:
@@ -118,6 +128,7 @@ class HTTPConnection:
 
     def __init__(self, host, port=None, timeout=None, source_address=None, blocksize=None):
         self._h = None
+        self._pending = None  # (call, key, args) of a call that raised BlockingIOError
         h = _conn_p()
         check(self._new(b(host, "host"), port or 0, byref(h)))
         self._h = h
@@ -152,7 +163,7 @@ class HTTPConnection:
         check(_set_continue_timeout(self._h, float(seconds)))
 
     def connect(self):
-        check(_connect(self._h))
+        check(self._call("connect", None, lambda: ((self._h,),), _connect)[0])
 
     def close(self):
         if self._h:
@@ -161,43 +172,93 @@ class HTTPConnection:
     def fileno(self):
         return _fileno(self._h)
 
+    # --- non-blocking mode (docs/nonblocking.md) ----------------------------------------------
+
+    def setblocking(self, flag):
+        """As socket.setblocking: with False, a call that would wait for the network raises
+        BlockingIOError (httpclient.BlockingIOError, a subclass of the built-in one) instead.
+        Then wait until fileno() is ready for want() (e.g. with selectors) and repeat the same
+        call with the same arguments: it continues where it stopped. fileno() can change (a
+        host name being resolved, a reopened connection): read it after every
+        BlockingIOError. The timeout of the constructor does not apply in this mode."""
+        check(_set_blocking(self._h, bool(flag)))
+        self._blocking = bool(flag)
+
+    def getblocking(self):
+        return getattr(self, "_blocking", True)
+
+    def want(self):
+        """After BlockingIOError: what the call waits for, WANT_READ and/or WANT_WRITE (equal
+        to selectors.EVENT_READ / EVENT_WRITE, so it can be passed to register()); else 0."""
+        return max(_want(self._h), 0)
+
+    def next_timeout(self):
+        """Seconds until a call must be made again even if fileno() stays quiet (the
+        100-continue wait, a deadline), for selector.select(timeout); None when nothing is
+        timed."""
+        ms = _timeout_ms(self._h)
+        return None if ms < 0 else ms / 1000.0
+
+    def _call(self, name, key, build, cfunc):
+        """cfunc(*args), args made by build(). A call that raised BlockingIOError must be
+        repeated with the same pointers, so its arguments are kept, and a repeated call with
+        equal arguments (`key`) passes the kept ones. Returns the code."""
+        pending = self._pending
+        repeat = pending is not None and pending[0] == name and pending[1] == key
+        args = pending[2] if repeat else build()
+        code = cfunc(*args[0])
+        if code == _WOULD_BLOCK:
+            self._pending = (name, key, args)
+        elif repeat or code == 0:
+            self._pending = None
+        return code, args
+
     def request(self, method, url, body=None, headers=None, *, encode_chunked=False):
         """http.client's request(): str bodies go out as ISO-8859-1; bytes-like bodies as
         they are; a file or an iterable is streamed (Content-Length when given in `headers`,
         else chunked)."""
+        hkey = tuple(headers.items()) if hasattr(headers, "items") else (
+            tuple(headers) if headers else None)
+        bkey = body if body is None or isinstance(body, (bytes, str)) else id(body)
+        key = (method, url, bkey, hkey, encode_chunked)
+        code, args = self._call("request", key,
+                                lambda: self._request_args(method, url, body, headers,
+                                                           encode_chunked),
+                                lambda *a: a[0](*a[1:]))
+        src = args[1]
+        if src is not None and src.error is not None:
+            raise src.error
+        check(code)
+
+    def _request_args(self, method, url, body, headers, encode_chunked):
+        """((C function, its arguments...), the _Source of a streamed body or None, what the
+        arguments point to)."""
         h = self._h
         m = b(method, "method")
         u = b(url, "url")
+        arr, n, keep = _headers(headers)
         if body is None or isinstance(body, (bytes, bytearray, memoryview, str)):
             if isinstance(body, str):
                 body = body.encode("iso-8859-1")
             elif isinstance(body, (bytearray, memoryview)):
                 body = bytes(body)
-            arr, n, _keep = _headers(headers)
             if encode_chunked and body is not None and not has_header(headers,
                                                                       "transfer-encoding"):
-                return self._stream(m, u, [body], -1, headers)
-            check(_request(h, m, u, body, len(body) if body is not None else 0, arr, n))
-            return
-        length = -1
+                return self._stream_args(m, u, [body], -1, arr, n, keep)
+            return ((_request, h, m, u, body, len(body) if body is not None else 0, arr, n),
+                    None, keep)
         if hasattr(body, "fileno") and hasattr(body, "read") and not encode_chunked:
             try:
                 fd = body.fileno()
             except (builtins.OSError, AttributeError, ValueError):
                 fd = None
             if fd is not None and not hasattr(body, "encoding"):
-                arr, n, _keep = _headers(headers)
-                check(_request_fd(h, m, u, fd, arr, n))
-                return
-        return self._stream(m, u, body, length, headers)
+                return (_request_fd, h, m, u, fd, arr, n), None, keep
+        return self._stream_args(m, u, body, -1, arr, n, keep)
 
-    def _stream(self, m, u, body, length, headers):
-        arr, n, _keep = _headers(headers)
+    def _stream_args(self, m, u, body, length, arr, n, keep):
         src = _Source(body)
-        code = _request_stream(self._h, m, u, src.callback, None, length, arr, n)
-        if src.error is not None:
-            raise src.error
-        check(code)
+        return (_request_stream, self._h, m, u, src.callback, None, length, arr, n), src, keep
 
     def putrequest(self, method, url, skip_host=False, skip_accept_encoding=False):
         flags = (1 if skip_host else 0) | (2 if skip_accept_encoding else 0)
@@ -210,22 +271,25 @@ class HTTPConnection:
     def endheaders(self, message_body=None, *, encode_chunked=False):
         if isinstance(message_body, str):
             message_body = message_body.encode("iso-8859-1")
-        if message_body is None:
-            check(_endheaders(self._h, None, 0))
-        else:
+        def build():
+            if message_body is None:
+                return ((self._h, None, 0),)
             body = bytes(message_body)
-            check(_endheaders(self._h, body if body else b"\0", len(body)))
+            return ((self._h, body if body else b"\0", len(body)),)
+
+        check(self._call("endheaders", message_body, build, _endheaders)[0])
 
     def send(self, data):
         if isinstance(data, str):
             data = data.encode("iso-8859-1")
         data = bytes(data)
-        check(_send(self._h, data, len(data)))
+        check(self._call("send", data, lambda: ((self._h, data, len(data)),), _send)[0])
 
     def send_chunk(self, data):
         """One chunk of a chunked body left open by endheaders(); b"" ends it."""
         data = bytes(data)
-        check(_send_chunk(self._h, data if data else None, len(data)))
+        check(self._call("send_chunk", data,
+                         lambda: ((self._h, data if data else None, len(data)),), _send_chunk)[0])
 
     def getresponse(self):
         r = c_void_p()

@@ -18,7 +18,7 @@ __all__ = [
     "ImproperConnectionState", "CannotSendRequest", "CannotSendHeader", "ResponseNotReady",
     "BadStatusLine", "LineTooLong", "RemoteDisconnected", "TooManyHeaders", "TransportError",
     "Timeout", "ConnectionRefused", "ConnectionReset", "HostNotFound", "ProxyError",
-    "TunnelFailed", "ProxyAuthRequired", "BlockingIOError", "TLSError", "CertificateVerifyError", "InvalidArgument",
+    "TunnelFailed", "ProxyAuthRequired", "TLSError", "CertificateVerifyError", "InvalidArgument",
     "AbortedByCallback", "RedirectError", "TooManyRedirects", "RedirectRefused", "BadLocation",
     "ContentDecodingError", "TooManyEncodings", "DecodedSizeExceeded", "InternalError",
 ]
@@ -135,7 +135,9 @@ class ProxyAuthRequired(ProxyError):
 
 class BlockingIOError(TransportError, builtins.BlockingIOError):
     """HC_ERR_WOULD_BLOCK: in non-blocking mode the call would wait for the network. A
-    built-in BlockingIOError, so it plugs into code written for non-blocking sockets."""
+    built-in BlockingIOError, so `except BlockingIOError` catches it as it catches a
+    non-blocking socket's. Not in __all__: `from httpclient import *` must not shadow the
+    built-in name (it is httpclient.errors.BlockingIOError)."""
 
     code = 108
 

@@ -12,6 +12,8 @@ from ._lib import b, bind
 
 __all__ = ["HTTPResponse"]
 
+_WOULD_BLOCK = 108
+
 _resp_p = c_void_p
 _free = bind("hc_response_free", None, _resp_p)
 _status = bind("hc_response_status", c_int, _resp_p)
@@ -30,6 +32,8 @@ _bytes_read = bind("hc_response_bytes_read", c_uint64, _resp_p)
 _trailer_count = bind("hc_response_trailer_count", c_size_t, _resp_p)
 _trailer = bind("hc_response_trailer", c_int, _resp_p, c_size_t, POINTER(c_char_p),
                 POINTER(c_char_p))
+_want = bind("hc_response_want", c_int, _resp_p)
+_fileno = bind("hc_response_fileno", c_int, _resp_p)
 
 
 def _fields(h, count, get):
@@ -50,6 +54,9 @@ class HTTPResponse(io.BufferedIOBase):
     def __init__(self, handle):
         super().__init__()
         self._h = handle
+        self._line = None  # readline's buffer, the same one for a call repeated after BlockingIOError
+        self._line_out = b""  # what readline() had when a read raised BlockingIOError
+        self._all = None  # read_all's out-parameters while it is repeated after BlockingIOError
         self._finalizer = weakref.finalize(self, _free, handle)
         self.status = _status(handle)
         self.code = self.status
@@ -75,14 +82,28 @@ class HTTPResponse(io.BufferedIOBase):
                 self._finalizer()
 
     def fileno(self):
-        raise io.UnsupportedOperation("httpclient responses have no file descriptor of their own")
+        """The descriptor the body is read from (the connection's socket, as in http.client),
+        for selectors with want(); -1 once the body ended or the response was closed. It stays
+        the library's: never read from it or close it."""
+        return -1 if self._h is None else _fileno(self._h)
+
+    def want(self):
+        """After a read raised BlockingIOError (non-blocking mode): WANT_READ and/or
+        WANT_WRITE (selectors.EVENT_READ / EVENT_WRITE); else 0."""
+        return 0 if self._h is None else max(_want(self._h), 0)
 
     def read(self, amt=None):
         if self._h is None:
             return b""
         if amt is None or amt < 0:
-            ptr, n = c_void_p(), c_size_t()
+            # A read_all repeated after BlockingIOError must pass the same out-pointers: they
+            # are kept until it ends.
+            if self._all is None:
+                self._all = (c_void_p(), c_size_t())
+            ptr, n = self._all
             code = _read_all(self._h, byref(ptr), byref(n))
+            if code != _WOULD_BLOCK:
+                self._all = None
             if code and not ptr:
                 raise error(code)
             data = ctypes.string_at(ptr, n.value) if n.value else b""
@@ -124,12 +145,16 @@ class HTTPResponse(io.BufferedIOBase):
         if self._h is None:
             return b""
         cap = limit if limit is not None and limit >= 0 else 65536
-        out = b""
+        out, self._line_out = self._line_out, b""
         n = c_size_t()
         while True:
-            buf = ctypes.create_string_buffer(cap) if cap else None
+            if cap and (self._line is None or len(self._line) != cap):
+                self._line = ctypes.create_string_buffer(cap)
+            buf = self._line if cap else None
             code = _readline(self._h, buf, cap, byref(n))
             if code:
+                if code == _WOULD_BLOCK:  # the repeated call continues this line
+                    self._line_out = out
                 raise error(code)
             out += buf.raw[: n.value] if buf is not None else b""
             # Without a limit, a line longer than the buffer continues.

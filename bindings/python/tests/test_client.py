@@ -94,6 +94,35 @@ def test_errors(env):
         c.get("http://127.0.0.1:1/")
 
 
+def test_source_address(env):
+    # A server that answers each request and records the address each connection came from.
+    import socket
+    srv = socket.create_server(("127.0.0.1", 0))
+    peers = []
+
+    def serve():
+        for _ in range(2):
+            conn, peer = srv.accept()
+            peers.append(peer[0])
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += conn.recv(4096)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+                             b"Connection: close\r\n\r\nok")
+
+    t = threading.Thread(target=serve)
+    t.start()
+    target = "http://127.0.0.1:%d/" % srv.getsockname()[1]
+    assert client(env, source_address=("127.0.0.2", 0)).get(target).read() == b"ok"
+    assert client(env, source_address=("127.0.0.3", None)).get(target).read() == b"ok"
+    t.join()
+    srv.close()
+    assert peers == ["127.0.0.2", "127.0.0.3"]
+    with pytest.raises(httpclient.InvalidArgument):
+        client(env, source_address=("not an address", 0))
+
+
 def test_errors_redirect_limit(env):
     c = client(env)
     r = c.request("GET", url(env, "/redirect"), max_redirects=0)

@@ -1,0 +1,180 @@
+//! getresponse in non-blocking mode: ends a chunked body the caller left open, reads the head
+//! with the resumable reader, and sends the request again on a fresh connection when a reused
+//! one turns out stale, each step repeated after `WouldBlock` where it stopped.
+
+use super::{Buf, Call, CallKind, Flight, Step, Then};
+use crate::connection::{Connection, State};
+use crate::debug::DebugKind;
+use crate::error::{Error, ErrorKind, Result};
+use crate::response::Response;
+use crate::wire::lock;
+
+impl Connection {
+    /// getresponse in non-blocking mode.
+    pub(in crate::connection) fn nb_getresponse(&mut self) -> Result<Response> {
+        let call = Call::new(CallKind::Getresponse, [0; 3]);
+        let repeat = self.nb_enter(call)?;
+        let r = self.nb_getresponse_steps(call, repeat);
+        match &r {
+            Err(e) if e.is_would_block() => {}
+            _ => {
+                self.flight = None;
+                self.beginning = None;
+            }
+        }
+        self.nb_blocked(r)
+    }
+
+    fn nb_getresponse_steps(&mut self, call: Call, repeat: bool) -> Result<Response> {
+        let State::Sent(pending) = self.state else {
+            return Err(self.response_not_ready());
+        };
+        if !repeat {
+            let mut f = Flight::new(call, Step::Head, Then::Done);
+            if pending.chunk_open {
+                // The caller did not end the chunked body: end it now.
+                f.outbox.extend_from_slice(b"0\r\n\r\n");
+                f.step = Step::Write {
+                    buf: Buf::Outbox,
+                    written: 0,
+                };
+                f.then = Then::EndBody;
+            }
+            self.flight = Some(f);
+        }
+        loop {
+            let step = self.flight().step;
+            match step {
+                Step::Head => break,
+                _ => match self.nb_steps(&mut None) {
+                    Err(e) if e.is_would_block() => return Err(e),
+                    Err(e) => {
+                        self.abandon(None);
+                        return Err(e);
+                    }
+                    Ok(()) => {
+                        // The early answer ended the request's writing.
+                        self.flight().step = Step::Head;
+                    }
+                },
+            }
+        }
+        let Some(shared) = self.wire.clone() else {
+            self.abandon(None);
+            return Err(Error::new(
+                ErrorKind::NotConnected,
+                "the connection was closed after the request was sent",
+            ));
+        };
+        if self.beginning.is_none() {
+            let w = lock(&shared);
+            if w.response_active() {
+                return Err(Error::new(
+                    ErrorKind::ResponseNotReady,
+                    "the previous response was not read to its end",
+                ));
+            }
+            if w.is_closed() {
+                let why = w.closed_why();
+                drop(w);
+                self.abandon(Some(why));
+                return Err(Error::new(
+                    ErrorKind::NotConnected,
+                    format!("the connection closed after the request was sent: {why}"),
+                ));
+            }
+            let single = w.outstanding() == 1;
+            drop(w);
+            if !self.flight().replaying {
+                self.flight().single = single;
+            }
+        }
+        let result = Response::resume(shared.clone(), self.strict, &mut self.beginning);
+        if let Err(e) = &result {
+            if e.is_would_block() {
+                self.want = lock(&shared).want();
+                return result;
+            }
+            let closed_early = matches!(
+                e.kind(),
+                ErrorKind::RemoteDisconnected | ErrorKind::ConnectionReset
+            );
+            let p = self.pending();
+            let replay = closed_early && p.sent_on_reused && p.replayable;
+            if replay && self.flight().single && !self.flight().replaying {
+                // The server closed a reused connection: the request goes again on a fresh
+                // one (the descriptor changes).
+                // Closed, but kept until the new connection's descriptor exists (usable_wire),
+                // so that the number changes.
+                if let Some(w) = &self.wire {
+                    lock(w).close("the server closed a reused connection");
+                }
+                self.pending().sent_on_reused = false;
+                let f = self.flight();
+                f.replaying = true;
+                f.retried = true;
+                f.step = Step::Open;
+                f.then = Then::Queue {
+                    expect_continue: false,
+                    stream: false,
+                };
+                return self.nb_replay();
+            }
+        }
+        self.nb_got(result)
+    }
+
+    /// Sends the kept request again on a fresh connection, then reads its response.
+    fn nb_replay(&mut self) -> Result<Response> {
+        loop {
+            let step = self.flight().step;
+            if step == Step::Head {
+                break;
+            }
+            match self.nb_steps(&mut None) {
+                Err(e) if e.is_would_block() => return Err(e),
+                Err(e) => {
+                    self.abandon(None);
+                    return Err(e);
+                }
+                Ok(()) => self.flight().step = Step::Head,
+            }
+        }
+        let Some(shared) = self.wire.clone() else {
+            self.abandon(None);
+            return Err(Error::new(
+                ErrorKind::NotConnected,
+                "the connection was closed after the request was sent again",
+            ));
+        };
+        lock(&shared).debug(
+            DebugKind::Text,
+            b"the server closed a reused connection: sent the request again",
+        );
+        let result = Response::resume(shared.clone(), self.strict, &mut self.beginning);
+        if matches!(&result, Err(e) if e.is_would_block()) {
+            self.want = lock(&shared).want();
+            return result;
+        }
+        self.nb_got(result)
+    }
+
+    /// The response head was read (or failed): as blocking getresponse ends.
+    fn nb_got(&mut self, result: Result<Response>) -> Result<Response> {
+        let withheld = self.pending().body_withheld;
+        self.state = State::Idle;
+        self.flight = None;
+        self.beginning = None;
+        self.finish_getresponse(result, withheld)
+    }
+
+    fn response_not_ready(&self) -> Error {
+        Error::new(
+            ErrorKind::ResponseNotReady,
+            match self.state {
+                State::Idle => "no request was sent",
+                _ => "the request's headers were not ended with endheaders",
+            },
+        )
+    }
+}
