@@ -670,3 +670,20 @@ fn the_source_address_binds_the_local_end_in_non_blocking_mode() {
     assert!(e.message().contains("source address's family"), "{e}");
     assert!(seen.waits.is_empty(), "{seen:?}");
 }
+
+#[test]
+fn an_ipv6_literal_is_opened_without_blocking() {
+    let Some(port) = common::servers().http6_port else {
+        eprintln!("no IPv6 loopback: skipped");
+        return;
+    };
+    let mut c = Connection::new("::1", port).unwrap();
+    c.set_blocking(false).unwrap();
+    let (r, seen) = drive(&mut c, PATIENCE, Connection::connect);
+    r.unwrap();
+    assert!(seen.slowest < AT_ONCE, "a call took {:?}", seen.slowest);
+    assert_eq!(family(c.fileno().unwrap()), libc::AF_INET6);
+    let (status, body) = get_nonblocking(&mut c, "/small.txt");
+    assert_eq!(status, 200);
+    assert_eq!(body, common::servers().docroot_file("small.txt"));
+}
