@@ -415,7 +415,7 @@ impl Call {
             conn.putheader(&h.name, &h.value)?;
         }
         if !user_agent {
-            conn.putheader(
+            conn.putheader_trusted(
                 b"User-Agent",
                 concat!("httpclient/", env!("CARGO_PKG_VERSION")).as_bytes(),
             )?;
@@ -433,7 +433,8 @@ impl Call {
         let mut decode = false;
         if !given.accept_encoding {
             if let Some(ae) = opts.accept_encoding_value() {
-                conn.putheader(b"Accept-Encoding", ae.as_bytes())?;
+                // Made by Decoder::accept_encoding from the codings' names: valid.
+                conn.putheader_trusted(b"Accept-Encoding", ae.as_bytes())?;
                 decode = true;
             }
         }
@@ -513,16 +514,16 @@ fn new_connection(
     url: &HttpUrl,
     proxy: Option<&Proxy>,
     opts: &Options,
-) -> Result<Connection> {
+) -> Result<Box<Connection>> {
     let (host, port) = match proxy {
         Some(p) => (p.host.as_str(), p.port),
         None => (url.host(), url.port()),
     };
-    let mut conn = if url.is_https() {
+    let mut conn = Box::new(if url.is_https() {
         Connection::new_https(host, port)?
     } else {
         Connection::new(host, port)?
-    };
+    });
     conn.set_source_address(opts.source);
     if url.is_https() {
         if let Some(p) = proxy {

@@ -17,7 +17,7 @@ use crate::response::head::Head;
 pub(crate) struct Home {
     pub shared: Arc<Shared>,
     pub key: Arc<PoolKey>,
-    pub conn: Connection,
+    pub conn: Box<Connection>,
     /// The read/write timeout the connection's socket has, kept with it in the pool.
     pub io_timeout: Option<Duration>,
 }
