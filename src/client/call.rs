@@ -211,11 +211,15 @@ impl Call {
             };
             let (mut raw, home, decode) = self.exchange(&opts, &hop)?;
             let status = raw.status();
-            let locations: Vec<Vec<u8>> = raw
-                .headers()
-                .values(b"location")
-                .map(|v| request::trim(v).to_vec())
-                .collect();
+            // Location matters only in a 3xx: other responses skip the search.
+            let locations: Vec<Vec<u8>> = if (300..400).contains(&status) {
+                raw.headers()
+                    .values(b"location")
+                    .map(|v| request::trim(v).to_vec())
+                    .collect()
+            } else {
+                Vec::new()
+            };
             let head_request = method.eq_ignore_ascii_case(b"HEAD");
             let finish = |raw, home, location: Option<String>| {
                 let decoder = if decode {
