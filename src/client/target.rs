@@ -322,7 +322,7 @@ mod tests {
         let t = client.shared.targets.get(b"https://h/").unwrap();
         let opts = client.shared.options();
         for _ in 0..2 {
-            let e = t.route(&opts).err().expect("a socks proxy is refused");
+            let e = t.route(&opts).expect_err("a socks proxy is refused");
             assert_eq!(e.kind(), crate::error::ErrorKind::Proxy, "{e}");
         }
         assert!(lock(&t.route).is_none());
@@ -338,7 +338,11 @@ mod tests {
             let changer = s.spawn(|| {
                 let mut i = 0u32;
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    let proxy = if i % 2 == 0 { "http://p.example:1" } else { "" };
+                    let proxy = if i.is_multiple_of(2) {
+                        "http://p.example:1"
+                    } else {
+                        ""
+                    };
                     client.set_proxy(Some(proxy)).unwrap();
                     client
                         .set_source_address(Some(
