@@ -432,9 +432,13 @@ fn continue_wait_is_a_time_limit() {
         let mut resp = r.unwrap();
         assert_eq!(resp.status(), want_status);
         let mut got = Vec::new();
-        resp.read_to_end(&mut got).unwrap();
+        let mut stats = Stats::default();
+        resp_call(&mut stats, &Gate::new(), &mut resp, |r| {
+            r.read_to_end_keyed(&mut got, (9, 9))
+        })
+        .unwrap();
         assert!(
-            longest.max(longest2) < CALL_LIMIT,
+            longest.max(longest2).max(stats.longest) < CALL_LIMIT,
             "{longest:?} {longest2:?}"
         );
         if i == 0 {
@@ -537,4 +541,42 @@ fn the_deadline_bounds_the_body_of_a_closing_response() {
         took >= Duration::from_millis(450) && took < Duration::from_secs(2),
         "{took:?}"
     );
+}
+
+/// Part of a final answer came before the continue wait passed, the rest after it: as in
+/// blocking mode, its status line decides (the body is withheld), and timeout_ms stops
+/// counting down to the wait once the answer began (no busy loop).
+#[test]
+fn continue_wait_decided_by_an_answer_that_began_in_time() {
+    let srv = ScriptedServer::start(|conn, _| {
+        use std::io::Write;
+        let _ = conn.read_head();
+        let _ = conn.set_nodelay(true);
+        // Within the wait (400 ms), after the client's first look.
+        std::thread::sleep(Duration::from_millis(100));
+        let _ = conn.write_all(b"HTTP/1.1 417 Expec");
+        std::thread::sleep(Duration::from_millis(600));
+        let _ = conn.write_all(b"tation Failed\r\nContent-Length: 0\r\n\r\n");
+        conn.drain(Duration::from_millis(500));
+    });
+    let expect: &[(&[u8], &[u8])] = &[(b"Expect", b"100-continue")];
+    let body: &[u8] = b"hello";
+    let url: &[u8] = b"/c";
+    let mut conn = Connection::new("127.0.0.1", srv.port()).unwrap();
+    conn.set_blocking(false).unwrap();
+    conn.set_continue_timeout(0.4).unwrap();
+    let (r, timeouts, longest) =
+        drive_timed(&mut conn, |c| c.request(b"PUT", url, Some(body), expect));
+    r.unwrap();
+    assert!(longest < CALL_LIMIT, "{longest:?}");
+    // Counted down to the wait, then nothing timed once the answer began.
+    assert!(
+        timeouts.iter().any(|&t| (0..=400).contains(&t)),
+        "{timeouts:?}"
+    );
+    assert_eq!(timeouts.last(), Some(&-1), "{timeouts:?}");
+    let (r, _, _) = drive_timed(&mut conn, |c| c.getresponse());
+    assert_eq!(r.unwrap().status(), 417);
+    let req = srv.received_when_done(0);
+    assert!(split_request(&req).1.is_empty(), "the body was withheld");
 }

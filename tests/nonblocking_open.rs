@@ -647,3 +647,43 @@ fn a_proxy_closing_without_an_answer_is_tunnel_failed_in_non_blocking_mode() {
     assert_eq!(e.kind(), ErrorKind::TunnelFailed, "{e}");
     assert!(c.tunnel_response().is_none());
 }
+
+// ----- the source address -----
+
+#[test]
+fn the_source_address_binds_the_local_end_in_non_blocking_mode() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut c = Connection::new("127.0.0.1", port).unwrap();
+    c.set_source_address(Some(SocketAddr::new("127.0.0.2".parse().unwrap(), 0)));
+    open_nonblocking(&mut c);
+    let (_conn, peer) = listener.accept().unwrap();
+    assert_eq!(peer.ip(), "127.0.0.2".parse::<std::net::IpAddr>().unwrap());
+
+    // An address of the other family is skipped, as in blocking mode: none is left.
+    let mut c = Connection::new("[::1]", port).unwrap();
+    c.set_source_address(Some(SocketAddr::new("127.0.0.2".parse().unwrap(), 0)));
+    c.set_blocking(false).unwrap();
+    let (r, seen) = drive(&mut c, PATIENCE, Connection::connect);
+    let e = r.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Os, "{e}");
+    assert!(e.message().contains("source address's family"), "{e}");
+    assert!(seen.waits.is_empty(), "{seen:?}");
+}
+
+#[test]
+fn an_ipv6_literal_is_opened_without_blocking() {
+    let Some(port) = common::servers().http6_port else {
+        eprintln!("no IPv6 loopback: skipped");
+        return;
+    };
+    let mut c = Connection::new("::1", port).unwrap();
+    c.set_blocking(false).unwrap();
+    let (r, seen) = drive(&mut c, PATIENCE, Connection::connect);
+    r.unwrap();
+    assert!(seen.slowest < AT_ONCE, "a call took {:?}", seen.slowest);
+    assert_eq!(family(c.fileno().unwrap()), libc::AF_INET6);
+    let (status, body) = get_nonblocking(&mut c, "/small.txt");
+    assert_eq!(status, 200);
+    assert_eq!(body, common::servers().docroot_file("small.txt"));
+}

@@ -16,9 +16,9 @@ use super::{Connection, State, MAX_REPLAY};
 use crate::debug::DebugKind;
 use crate::error::{Error, ErrorKind, Result};
 use crate::request;
-use crate::response::head::{Head, HeadParser, Status};
+use crate::response::head::{parse_status_line, Head, HeadParser, Status};
 use crate::transport::WANT_READ;
-use crate::wire::{lock, Sent, SharedWire};
+use crate::wire::{lock, Sent, SharedWire, MAX_LINE};
 
 mod getresponse;
 
@@ -78,7 +78,9 @@ enum Step {
     Write { buf: Buf, written: usize },
     /// The head of a request with `Expect: 100-continue` went out: waiting, at most until
     /// `until`, for the server's go-ahead before writing the body (in the outbox).
-    AwaitContinue { until: Instant },
+    /// `answering`: part of the server's answer came, and its status line decides, however
+    /// long the rest takes (as in blocking mode).
+    AwaitContinue { until: Instant, answering: bool },
     /// A streamed body: the outbox holds the next framed piece from the source.
     Stream { written: usize },
     /// getresponse: reading the response head.
@@ -101,6 +103,16 @@ pub(super) enum Then {
     Chunk { last: bool },
     /// The last chunk that getresponse adds went out: read the head now.
     EndBody,
+}
+
+/// What the 100-continue wait decided.
+enum Verdict {
+    /// Send the body.
+    Go,
+    /// A final answer (or the end) came first: the body is not sent.
+    Withhold,
+    /// Wait on; `answering`: part of an answer came.
+    Wait { answering: bool },
 }
 
 /// A streamed body's source state.
@@ -342,16 +354,16 @@ impl Connection {
                         return Ok(());
                     }
                 }
-                Step::AwaitContinue { until } => {
+                Step::AwaitContinue { until, .. } => {
                     let Some(shared) = self.wire.clone() else {
                         return Err(self.nb_lost());
                     };
-                    match self.nb_continue(&shared, until)? {
-                        Some(true) if self.flight().stream.is_some() => {
+                    match self.nb_continue(&shared, until) {
+                        Verdict::Go if self.flight().stream.is_some() => {
                             self.flight().outbox.clear();
                             self.flight().step = Step::Stream { written: 0 };
                         }
-                        Some(true) => {
+                        Verdict::Go => {
                             let body_len = self.flight().outbox.len();
                             self.flight().step = Step::Write {
                                 buf: Buf::Outbox,
@@ -364,11 +376,12 @@ impl Connection {
                                 w.debug(DebugKind::Text, note.as_bytes());
                             }
                         }
-                        Some(false) => {
+                        Verdict::Withhold => {
                             self.pending().body_withheld = true;
                             return Ok(());
                         }
-                        None => {
+                        Verdict::Wait { answering } => {
+                            self.flight().step = Step::AwaitContinue { until, answering };
                             self.want = WANT_READ;
                             let peer = lock(&shared).peer().to_string();
                             return Err(Error::would_block(&format!(
@@ -441,7 +454,10 @@ impl Connection {
                 self.pending().replayable = replayable && !expect_continue;
                 if expect_continue {
                     let until = Instant::now() + self.continue_timeout;
-                    self.flight().step = Step::AwaitContinue { until };
+                    self.flight().step = Step::AwaitContinue {
+                        until,
+                        answering: false,
+                    };
                     self.flight().then = Then::Done;
                     Ok(false)
                 } else if stream {
@@ -572,35 +588,53 @@ impl Connection {
         Ok(false)
     }
 
-    /// The 100-continue wait, without waiting: Some(true) when the body may go (100
-    /// Continue, or `until` passed), Some(false) when a final response (or the end of the
-    /// stream, or bytes that are not a response) came first, None when it must wait on.
-    fn nb_continue(&mut self, shared: &SharedWire, until: Instant) -> Result<Option<bool>> {
+    /// The 100-continue wait, without waiting, as blocking mode decides it: the body goes on
+    /// `100 Continue`, or when nothing came before `until`; it is withheld when a final
+    /// response (left for getresponse), something that is not a status line, or the end of
+    /// the stream comes first. Once bytes of an answer came, its status line decides however
+    /// long it takes (other interim responses are skipped).
+    fn nb_continue(&mut self, shared: &SharedWire, until: Instant) -> Verdict {
         let mut w = lock(shared);
         loop {
-            // Interim heads are parsed whole from what arrived; a partial one waits.
-            let mut head = Head::default();
-            match HeadParser::new().parse(w.available(), &mut head, None) {
-                Ok(Status::Complete(n))
-                    if (100..200).contains(&head.status) && head.status != 101 =>
-                {
-                    w.consume(n);
-                    if head.status == 100 {
-                        return Ok(Some(true));
-                    }
-                    continue;
+            let avail = w.available();
+            let answering = !avail.is_empty();
+            if let Some(i) = avail.iter().position(|&b| b == b'\n') {
+                let line = avail[..i].strip_suffix(b"\r").unwrap_or(&avail[..i]);
+                let status = match parse_status_line(line) {
+                    Ok((_, status, _)) => status,
+                    Err(_) => return Verdict::Withhold,
+                };
+                if !(100..200).contains(&status) || status == 101 {
+                    return Verdict::Withhold;
                 }
-                Ok(Status::Complete(_)) | Err(_) => return Ok(Some(false)),
-                Ok(Status::Partial(_)) => {}
+                let mut head = Head::default();
+                match HeadParser::new().parse(avail, &mut head, None) {
+                    Ok(Status::Complete(n)) => {
+                        w.consume(n);
+                        if status == 100 {
+                            return Verdict::Go;
+                        }
+                        continue;
+                    }
+                    Ok(Status::Partial(_)) => {}
+                    // Reported by getresponse, which reads the same bytes.
+                    Err(_) => return Verdict::Withhold,
+                }
+            } else if avail.len() >= MAX_LINE {
+                return Verdict::Withhold;
             }
-            match w.fill(crate::wire::MAX_LINE + 1) {
-                Ok(0) => return Ok(Some(false)),
+            match w.fill(MAX_LINE + 1) {
+                Ok(0) => return Verdict::Withhold,
                 Ok(_) => {}
                 Err(e) if e.is_would_block() => {
-                    return Ok((Instant::now() >= until).then_some(true));
+                    return if !answering && Instant::now() >= until {
+                        Verdict::Go
+                    } else {
+                        Verdict::Wait { answering }
+                    };
                 }
                 // Reported by getresponse, which reads from the same stream.
-                Err(_) => return Ok(Some(false)),
+                Err(_) => return Verdict::Withhold,
             }
         }
     }
@@ -610,7 +644,11 @@ impl Connection {
     pub fn timeout_ms(&self) -> i64 {
         let mut at: Option<Instant> = None;
         if let Some(Flight {
-            step: Step::AwaitContinue { until },
+            step:
+                Step::AwaitContinue {
+                    until,
+                    answering: false,
+                },
             ..
         }) = &self.flight
         {

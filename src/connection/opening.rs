@@ -153,10 +153,7 @@ impl Connection {
                             let ex = TunnelExchange::new(stream, t, self.debug.as_deref());
                             Step::Tunnel(Box::new(ex))
                         }
-                        None => match self.after_tcp(stream)? {
-                            Ok(io) => return Ok(Progress::Open(io)),
-                            Err(step) => step,
-                        },
+                        None => return self.after_tcp(stream, step),
                     },
                 },
                 Step::Tunnel(ex) => {
@@ -172,10 +169,7 @@ impl Connection {
                             let Step::Tunnel(ex) = std::mem::replace(step, Step::Empty) else {
                                 unreachable!("matched above")
                             };
-                            match self.after_tcp(ex.stream)? {
-                                Ok(io) => return Ok(Progress::Open(io)),
-                                Err(step) => step,
-                            }
+                            return self.after_tcp(ex.stream, step);
                         }
                     }
                 }
@@ -202,22 +196,22 @@ impl Connection {
     }
 
     /// The stream to the server (through the tunnel when there is one) is open: plain HTTP
-    /// is ready; HTTPS starts its handshake (the next step).
-    fn after_tcp(
-        &mut self,
-        stream: TcpStream,
-    ) -> Result<std::result::Result<Box<dyn Transport>, Step>> {
+    /// is ready; HTTPS starts its handshake, which becomes the `step` when it must wait.
+    fn after_tcp(&mut self, stream: TcpStream, step: &mut Step) -> Result<Progress> {
         let host = self.origin().host.clone();
         let Some(tls) = &mut self.tls else {
-            return Ok(Ok(Box::new(TcpTransport(stream))));
+            return Ok(Progress::Open(Box::new(TcpTransport(stream))));
         };
         if tls.context.is_none() {
             tls.context = Some(tls::build_context(&tls.opts)?);
         }
         let ctx = tls.context.as_ref().expect("built above");
         match tls::start_handshake(ctx, tls.opts.verify, &host, stream, tls.prepare.as_ref())? {
-            Handshake::Done(s) => Ok(Ok(Box::new(TlsTransport::new(s, true)))),
-            Handshake::Wants(mid, _) => Ok(Err(Step::Handshake(mid))),
+            Handshake::Done(s) => Ok(Progress::Open(Box::new(TlsTransport::new(s, true)))),
+            Handshake::Wants(mid, want) => {
+                *step = Step::Handshake(mid);
+                Ok(Progress::Waits(want))
+            }
         }
     }
 }
