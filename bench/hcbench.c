@@ -79,6 +79,8 @@ static const struct scenario scenarios[] = {
      "hc_client,libcurl,floor", NULL, 1, 0, 0},
     {"client-threads", 0, 1000, 0, 128000, THREADS, 0, 0, "hc_client: 32 threads share one client",
      "hc_client,libcurl", NULL, 0, 0, 32},
+    {"client-threads-tls", 1, 1000, 0, 64000, THREADS, 0, 0, "client-threads over HTTPS (server tickets on)",
+     "hc_client,libcurl", NULL, 1, 0, 32},
     {"client-gzip", 0, 1ull << 30, 0, 1, KEEP, 1, 0, "hc_client: a 1 GiB body decoded from gzip",
      "hc_client,libcurl", NULL, 0, 1, 0},
 };
@@ -603,7 +605,7 @@ static void print_client_ratios(const struct scenario *sc, const struct client_o
     for (size_t ci = 0; ci < ncl; ci++)
         if (!strcmp(cl[ci]->name, "hc_client") && runs_client(sc, cl[ci]))
             ih = (int)ci;
-    printf("%-14s", sc->name);
+    printf("%-18s", sc->name);
     if (ih < 0) {
         printf(" (no hc_client run)\n");
         return;
@@ -792,7 +794,7 @@ int main(int argc, char **argv)
 
     /* ---- table ---- */
     printf("\nmedian [min..max] of %d interleaved runs, scale %g\n", runs, scale);
-    printf("%-14s %-10s %-28s %-30s %-22s\n", "scenario", "client", "client CPU", "throughput",
+    printf("%-18s %-10s %-28s %-30s %-22s\n", "scenario", "client", "client CPU", "throughput",
            "peak RSS (MiB)");
     for (size_t si = 0; si < N_SCEN; si++) {
         if (!done_scen[si])
@@ -827,15 +829,15 @@ int main(int argc, char **argv)
             char ua[80], ub[80];
             snprintf(ua, sizeof ua, "%s %s", a, sc->per_gib ? "s/GiB" : "us/req");
             snprintf(ub, sizeof ub, "%s %s", b, sc->per_gib ? "GB/s" : (sc->mode == IDLE ? "conn/s" : "req/s"));
-            printf("%-14s %-10s %-28s %-30s %-22s\n", sc->name, cl[ci]->name, ua, ub, d);
+            printf("%-18s %-10s %-28s %-30s %-22s\n", sc->name, cl[ci]->name, ua, ub, d);
             if (sc->mode == IDLE) {
                 fmt3(a, sizeof a, stats(idle, n), 1);
-                printf("%-14s %-10s memory per idle connection: %s KiB\n", "", cl[ci]->name, a);
+                printf("%-18s %-10s memory per idle connection: %s KiB\n", "", cl[ci]->name, a);
             }
             if (sc->resume && nh > 0) {
                 fmt3(a, sizeof a, stats(hsf, nh), 0);
                 fmt3(b, sizeof b, stats(hsr, nh), 0);
-                printf("%-14s %-10s TLS handshakes per run (server, warm-up included): full %s, resumed %s\n",
+                printf("%-18s %-10s TLS handshakes per run (server, warm-up included): full %s, resumed %s\n",
                        "", cl[ci]->name, a, b);
             }
         }
@@ -879,15 +881,15 @@ int main(int argc, char **argv)
         }
         if (ih < 0) {
             if (ic >= 0 && ifl >= 0 && sc->mode != IDLE)
-                printf("%-14s libcurl/floor %.2f\n", sc->name, med[ic] / med[ifl]);
+                printf("%-18s libcurl/floor %.2f\n", sc->name, med[ic] / med[ifl]);
             continue;
         }
         if (sc->mode == IDLE) {
-            printf("%-14s httpclient %.1f KiB per idle connection (target <= 40: %s)\n", sc->name,
+            printf("%-18s httpclient %.1f KiB per idle connection (target <= 40: %s)\n", sc->name,
                    idlem[ih], idlem[ih] <= 40 ? "met" : "MISSED");
             continue;
         }
-        printf("%-14s httpclient/floor %.2f", sc->name, ifl >= 0 ? med[ih] / med[ifl] : NAN);
+        printf("%-18s httpclient/floor %.2f", sc->name, ifl >= 0 ? med[ih] / med[ifl] : NAN);
         if (sc->target > 0 && ifl >= 0)
             printf(" (target <= %.2f: %s)", sc->target, med[ih] / med[ifl] <= sc->target ? "met" : "MISSED");
         if (ic >= 0) {
