@@ -694,3 +694,26 @@ fn an_ipv6_literal_is_opened_without_blocking() {
     assert_eq!(status, 200);
     assert_eq!(body, common::servers().docroot_file("small.txt"));
 }
+
+#[test]
+fn set_blocking_and_set_tunnel_are_refused_mid_opening_until_close() {
+    let (port, _ended) = stalling_server();
+    let mut c = Connection::new_https("127.0.0.1", port).unwrap();
+    trusting(&mut c);
+    c.set_blocking(false).unwrap();
+    assert_eq!(c.connect().unwrap_err().kind(), ErrorKind::WouldBlock);
+    for e in [
+        c.set_blocking(true).unwrap_err(),
+        c.set_tunnel("origin.example", 443, &[]).unwrap_err(),
+    ] {
+        assert_eq!(e.kind(), ErrorKind::ImproperConnectionState, "{e}");
+    }
+    assert!(c.fileno().is_some());
+    // close ends the opening: its descriptor is gone, and blocking mode may be set again.
+    c.close();
+    assert_eq!(c.fileno(), None);
+    c.set_blocking(true).unwrap();
+    c.set_timeout(0.2).unwrap();
+    // A blocking connect starts over (and meets the same silent server: a timeout).
+    assert_eq!(c.connect().unwrap_err().kind(), ErrorKind::Timeout);
+}
