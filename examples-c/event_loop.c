@@ -14,6 +14,8 @@
  *     can want READ for a write), then repeat the same call with the same arguments.
  *   - Read hc_connection_fileno after every HC_ERR_WOULD_BLOCK: the descriptor changes after
  *     name resolution and when a keep-alive connection is reopened. Re-register it then.
+ *     When it is -1 between requests (the server closed the connection), the descriptor
+ *     left the epoll set with its close: the next one may have the same number.
  *   - hc_connection_timeout_ms says when to call again at the latest, even if nothing happens.
  * The descriptor stays the library's: never read from it or close it.
  */
@@ -122,6 +124,13 @@ static int drive(struct job *j) {
         size_t n = 0;
         switch (j->step) {
         case REQUEST:
+            if (j->fd >= 0 && hc_connection_fileno(j->conn) < 0) {
+                /* The server closed the connection after the last response (Connection:
+                   close): the descriptor is gone, and with it its epoll registration. The
+                   next call opens a new one, which may get the same number: forget it now. */
+                j->fd = -1;
+                j->events = 0;
+            }
             err = hc_request(j->conn, "GET", path, NULL, 0, NULL, 0);
             if (err == HC_ERR_WOULD_BLOCK)
                 return wait_for(j, hc_connection_want(j->conn));

@@ -11,7 +11,9 @@
  * poll for what hc_connection_want / hc_response_want say and repeat the same call. When
  * hc_connection_fileno gives another descriptor (after name resolution, or a reopened
  * keep-alive connection), stop and close the old uv_poll_t and start one on the new
- * descriptor: libuv polls a descriptor, and the library has closed the old one.
+ * descriptor: libuv polls a descriptor, and the library has closed the old one. When it is -1
+ * between requests (the server closed the connection), stop polling before the next request:
+ * its new descriptor may get the same number.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
@@ -122,6 +124,8 @@ static void drive(struct job *j) {
         size_t n = 0;
         switch (j->step) {
         case REQUEST:
+            if (j->poll && hc_connection_fileno(j->conn) < 0)
+                stop_poll(j); /* the server closed it: the next descriptor may reuse its number */
             err = hc_request(j->conn, "GET", path, NULL, 0, NULL, 0);
             if (err == HC_ERR_WOULD_BLOCK) {
                 wait_for(j, hc_connection_want(j->conn));

@@ -513,3 +513,63 @@ fn hostile_replies_give_the_same_verdict_dripped() {
         assert_eq!(got, want, "{}", String::from_utf8_lossy(reply));
     }
 }
+
+/// A HEAD (its Content-Length announces no body here) then a GET on the same connection, and
+/// an HTTP/0.9 reply in lenient mode (told apart from a status line by its first 5 bytes,
+/// which come one at a time): as blocking mode gives them.
+#[test]
+fn head_request_and_http09_dripped() {
+    let run = |nonblocking: bool, methods: &[&[u8]], script: &[&[u8]], strict: bool| {
+        let gate = Gate::new();
+        let server_gate = gate.clone();
+        let script: Vec<Vec<u8>> = script.iter().map(|r| r.to_vec()).collect();
+        let srv = ScriptedServer::start(move |conn, _| {
+            for reply in &script {
+                if conn.read_request().ok().flatten().is_none() {
+                    return;
+                }
+                let _ = if nonblocking {
+                    conn.drip(reply, &server_gate)
+                } else {
+                    use std::io::Write;
+                    conn.write_all(reply)
+                };
+            }
+        });
+        let mut conn = Connection::new("127.0.0.1", srv.port()).unwrap();
+        conn.set_strict(strict);
+        conn.set_blocking(!nonblocking).unwrap();
+        let mut stats = Stats::default();
+        let mut out = Vec::new();
+        for &method in methods {
+            conn_call(&mut stats, &gate, &mut conn, |c| {
+                c.request(method, b"/", None, &[])
+            })
+            .unwrap();
+            let mut resp = conn_call(&mut stats, &gate, &mut conn, |c| c.getresponse()).unwrap();
+            let mut body = Vec::new();
+            resp_call(&mut stats, &gate, &mut resp, |r| {
+                r.read_to_end_keyed(&mut body, (1, 1))
+            })
+            .unwrap();
+            out.push(seen(&resp, body));
+        }
+        assert!(stats.longest < CALL_LIMIT, "{stats:?}");
+        out
+    };
+    let methods: &[&[u8]] = &[b"HEAD", b"GET"];
+    let head_then_get: &[&[u8]] = &[
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+    ];
+    let want = run(false, methods, head_then_get, true);
+    assert_eq!(want[0].body, b"");
+    assert_eq!(want[1].body, b"hello");
+    assert_eq!(run(true, methods, head_then_get, true), want);
+
+    let http09: &[&[u8]] = &[b"hi there\nno status line"];
+    let want = run(false, &[b"GET"], http09, false);
+    assert_eq!(want[0].version, 9);
+    assert_eq!(want[0].body, b"hi there\nno status line");
+    assert_eq!(run(true, &[b"GET"], http09, false), want);
+}

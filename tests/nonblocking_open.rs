@@ -20,7 +20,7 @@ use httpclient::{Connection, ErrorKind};
 
 /// The longest a non-blocking call may take: it must not wait on the network (generous, for a
 /// loaded machine; a call that waited would take the relay's whole drip or the resolver's).
-const AT_ONCE: Duration = Duration::from_millis(150);
+const AT_ONCE: Duration = Duration::from_millis(250);
 /// How long a test's loop waits for anything at all.
 const PATIENCE: Duration = Duration::from_secs(20);
 
@@ -74,6 +74,16 @@ fn threads_named(name: &str) -> usize {
                 .count()
         })
         .unwrap_or(0)
+}
+
+/// Waits (at most 10 s) until no resolver thread runs: a thread that posted its answer may
+/// still be on its way out.
+fn no_resolver_threads() {
+    let end = Instant::now() + Duration::from_secs(10);
+    while threads_named("hc-resolve") > 0 {
+        assert!(Instant::now() < end, "resolver threads still running");
+        thread::sleep(Duration::from_millis(10));
+    }
 }
 
 /// What an event loop saw while driving one call to its end.
@@ -356,6 +366,7 @@ fn a_host_name_is_resolved_off_the_callers_thread_and_the_descriptor_changes() {
 #[test]
 fn an_ip_literal_never_waits_for_a_resolver() {
     let _one = resolving();
+    no_resolver_threads();
     let srv = Routed::start(|_| common::routed::ok("literal"));
     let mut c = Connection::new("127.0.0.1", srv.port()).unwrap();
     c.set_blocking(false).unwrap();
@@ -405,11 +416,7 @@ fn connections_freed_while_resolving_leave_no_thread_behind() {
         drop(c);
     }
     // Each thread finishes its lookup alone and exits.
-    let end = Instant::now() + Duration::from_secs(10);
-    while threads_named("hc-resolve") > 0 {
-        assert!(Instant::now() < end, "resolver threads still running");
-        thread::sleep(Duration::from_millis(10));
-    }
+    no_resolver_threads();
 }
 
 // ----- TCP connect -----
@@ -686,4 +693,27 @@ fn an_ipv6_literal_is_opened_without_blocking() {
     let (status, body) = get_nonblocking(&mut c, "/small.txt");
     assert_eq!(status, 200);
     assert_eq!(body, common::servers().docroot_file("small.txt"));
+}
+
+#[test]
+fn set_blocking_and_set_tunnel_are_refused_mid_opening_until_close() {
+    let (port, _ended) = stalling_server();
+    let mut c = Connection::new_https("127.0.0.1", port).unwrap();
+    trusting(&mut c);
+    c.set_blocking(false).unwrap();
+    assert_eq!(c.connect().unwrap_err().kind(), ErrorKind::WouldBlock);
+    for e in [
+        c.set_blocking(true).unwrap_err(),
+        c.set_tunnel("origin.example", 443, &[]).unwrap_err(),
+    ] {
+        assert_eq!(e.kind(), ErrorKind::ImproperConnectionState, "{e}");
+    }
+    assert!(c.fileno().is_some());
+    // close ends the opening: its descriptor is gone, and blocking mode may be set again.
+    c.close();
+    assert_eq!(c.fileno(), None);
+    c.set_blocking(true).unwrap();
+    c.set_timeout(0.2).unwrap();
+    // A blocking connect starts over (and meets the same silent server: a timeout).
+    assert_eq!(c.connect().unwrap_err().kind(), ErrorKind::Timeout);
 }

@@ -408,6 +408,12 @@ pub extern "C" fn hc_connection_close(conn: *mut hc_connection) -> hc_error {
 /// when it is not open (or `conn` is NULL). The descriptor stays owned by the library: do not
 /// close it or read from it.
 ///
+/// In non-blocking mode, while the connection is being opened, it is the descriptor the
+/// opening waits on: while a host name is resolved, one end of a socket pair the library owns,
+/// readable when the name is resolved; then the socket of each address tried. Each is a new
+/// descriptor with a number of its own: read it again after every HC_ERR_WOULD_BLOCK
+/// (docs/nonblocking.md).
+///
 /// On Windows the value is the connection's `SOCKET` (for `WSAPoll()` or `select()`, not for
 /// the C runtime's read()): convert it with `(SOCKET)hc_connection_fileno(conn)`. Windows
 /// socket handles fit in an int, and -1 converts to `INVALID_SOCKET`.
@@ -958,8 +964,8 @@ pub extern "C" fn hc_connection_set_continue_timeout(
 ///
 /// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn`, a bad header name or value, or
 /// a NULL `headers` with `n_headers > 0`; HC_ERR_INVALID_URL for a bad host or port;
-/// HC_ERR_IMPROPER_CONNECTION_STATE while the connection is open (close it first; also when
-/// removing the tunnel).
+/// HC_ERR_IMPROPER_CONNECTION_STATE while the connection is open or a non-blocking opening
+/// is in progress (close it first; also when removing the tunnel).
 ///
 /// Later connects (hc_connection_connect, or the first request) then also return
 /// HC_ERR_TUNNEL_FAILED when the proxy answers the CONNECT with a non-2xx status (its status
