@@ -694,6 +694,25 @@ impl Connection {
         Ok(())
     }
 
+    /// [`Connection::putheader`] for a header the caller made itself and knows to be valid (the
+    /// URL-level client's constant User-Agent and Accept-Encoding): the checks are skipped,
+    /// which is most of a header's cost on a warm request.
+    pub(crate) fn putheader_trusted(&mut self, name: &[u8], value: &[u8]) -> Result<()> {
+        debug_assert!(request::check_header_name(name).is_ok());
+        debug_assert!(request::check_header_value(name, value).is_ok());
+        self.want = 0;
+        self.nb_refuse_other("putheader")?;
+        if !matches!(self.state, State::Started(_)) {
+            return Err(Error::new(
+                ErrorKind::CannotSendHeader,
+                "putheader needs a request started with putrequest and not yet ended",
+            ));
+        }
+        self.given.note(name, value);
+        request::write_header(&mut self.out, name, value);
+        Ok(())
+    }
+
     /// Ends the headers and sends the request, with `body` when given (httplib's
     /// endheaders(message_body)). With `Transfer-Encoding: chunked` and no `body`, the body
     /// stays open: [`Connection::send_chunk`] sends it, and getresponse ends it if needed.

@@ -1,16 +1,18 @@
 //! One call: the request as the caller built it, and the hops that carry it (the first
 //! request, then one per followed redirect).
 
+use std::borrow::Cow;
 use std::io::{Read, Seek, SeekFrom};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::auth;
 use super::decode::Decoder;
-use super::pool::{PoolKey, TlsKey};
+use super::pool::PoolKey;
 use super::proxy::Proxy;
 use super::redirect;
 use super::response::{Home, Response};
+use super::target::Target;
 use super::uri::HttpUrl;
 use super::REDIRECT_KEEP_CREDENTIALS;
 use super::{Options, Shared, AUTH_BASIC, HEADER_SENSITIVE, REDIRECT_ALLOW_DOWNGRADE};
@@ -62,7 +64,7 @@ struct Header {
 pub struct Call {
     shared: Arc<Shared>,
     method: Vec<u8>,
-    url: HttpUrl,
+    url: Arc<Target>,
     headers: Vec<Header>,
     body: Body,
     auth: Option<(Vec<u8>, Vec<u8>)>,
@@ -72,7 +74,7 @@ pub struct Call {
 
 /// What one hop needs to know beyond the call.
 struct Hop<'a> {
-    url: &'a HttpUrl,
+    url: &'a Target,
     method: &'a [u8],
     /// Still on the first origin (or credentials kept by flag): credentials may go.
     trusted: bool,
@@ -93,7 +95,7 @@ fn secs(d: Option<Duration>) -> f64 {
 impl Call {
     pub(crate) fn new(shared: Arc<Shared>, method: &[u8], url: &[u8]) -> Result<Call> {
         request::check_method(method)?;
-        let url = HttpUrl::parse(url)?;
+        let url = shared.targets.get(url)?;
         Ok(Call {
             shared,
             method: method.to_vec(),
@@ -190,8 +192,9 @@ impl Call {
         let deadline = total.and_then(|t| Instant::now().checked_add(t));
         let max = self.max_redirects.unwrap_or(opts.max_redirects);
         let keep_credentials = opts.redirect_flags & REDIRECT_KEEP_CREDENTIALS != 0;
-        let first_origin = self.url.origin();
-        let credentials = self.auth.take().or_else(|| self.url.credentials());
+        // The first origin is computed only when a redirect is followed.
+        let first = self.url.clone();
+        let credentials = self.auth.take().or_else(|| self.url.url().credentials());
         let mut url = self.url.clone();
         let mut method = self.method.clone();
         let mut left_first = false;
@@ -208,11 +211,15 @@ impl Call {
             };
             let (mut raw, home, decode) = self.exchange(&opts, &hop)?;
             let status = raw.status();
-            let locations: Vec<Vec<u8>> = raw
-                .headers()
-                .values(b"location")
-                .map(|v| request::trim(v).to_vec())
-                .collect();
+            // Location matters only in a 3xx: other responses skip the search.
+            let locations: Vec<Vec<u8>> = if (300..400).contains(&status) {
+                raw.headers()
+                    .values(b"location")
+                    .map(|v| request::trim(v).to_vec())
+                    .collect()
+            } else {
+                Vec::new()
+            };
             let head_request = method.eq_ignore_ascii_case(b"HEAD");
             let finish = |raw, home, location: Option<String>| {
                 let decoder = if decode {
@@ -228,7 +235,7 @@ impl Call {
                 Ok(Response::new(
                     raw,
                     home,
-                    url.without_userinfo(),
+                    url.public(),
                     redirects,
                     location,
                     decoder,
@@ -237,7 +244,7 @@ impl Call {
             if !redirect::is_followed_status(status) || locations.is_empty() {
                 let location = match locations.as_slice() {
                     [one] if (300..400).contains(&status) => {
-                        url.resolve(one).ok().map(String::from)
+                        url.url().resolve(one).ok().map(String::from)
                     }
                     _ => None,
                 };
@@ -252,13 +259,13 @@ impl Call {
                     ),
                 ))
             } else {
-                url.resolve(&locations[0])
+                url.url().resolve(&locations[0])
             };
             if max == 0 {
                 return finish(raw, home, resolved.ok().map(String::from));
             }
             let next = HttpUrl::followable(resolved?)?;
-            if url.is_https()
+            if url.url().is_https()
                 && !next.is_https()
                 && opts.redirect_flags & REDIRECT_ALLOW_DOWNGRADE == 0
             {
@@ -288,7 +295,8 @@ impl Call {
             }
             drain(&mut raw, home);
             redirects += 1;
-            if next.origin() != first_origin {
+            let next = Arc::new(Target::new(next));
+            if next.origin() != first.origin() {
                 left_first = true;
             }
             if rule.to_get {
@@ -300,20 +308,15 @@ impl Call {
     }
 
     /// One request and its response head, on a connection from the pool or a new one.
-    fn exchange(&mut self, opts: &Options, hop: &Hop) -> Result<(crate::Response, Home, bool)> {
-        let url = hop.url;
+    fn exchange(
+        &mut self,
+        opts: &Arc<Options>,
+        hop: &Hop,
+    ) -> Result<(crate::Response, Home, bool)> {
+        let target = hop.url;
+        let url = target.url();
         let https = url.is_https();
-        let proxy = opts.proxy_for(https, url.host(), url.port())?;
-        let key = Arc::new(PoolKey {
-            https,
-            host: url.host().to_ascii_lowercase(),
-            port: url.port(),
-            proxy: proxy
-                .as_ref()
-                .map(|p| (p.display(), p.authorization.clone())),
-            tls: https.then(|| TlsKey::of(&opts.tls)),
-            source: opts.source,
-        });
+        let (proxy, key) = target.route(opts)?;
         let remaining = remaining(hop.deadline)?;
         let pooled = self.shared.pool.checkout(&key, &opts.limits);
         let fresh = pooled.is_none();
@@ -350,12 +353,19 @@ impl Call {
             conn.set_timeout(secs(opts.io_timeout))?;
         }
         let absolute = proxy.is_some() && !https;
-        let target = if absolute {
-            url.absolute_form()
+        let request_target = if absolute {
+            Cow::Owned(url.absolute_form())
         } else {
-            url.origin_form()
+            Cow::Borrowed(target.origin_form())
         };
-        let decode = self.send_request(&mut conn, hop, opts, &target, proxy.as_ref(), absolute)?;
+        let decode = self.send_request(
+            &mut conn,
+            hop,
+            opts,
+            &request_target,
+            proxy.as_ref(),
+            absolute,
+        )?;
         let raw = conn.getresponse()?;
         if absolute && raw.status() == 407 {
             return Err(Error::new(
@@ -409,7 +419,7 @@ impl Call {
             conn.putheader(&h.name, &h.value)?;
         }
         if !user_agent {
-            conn.putheader(
+            conn.putheader_trusted(
                 b"User-Agent",
                 concat!("httpclient/", env!("CARGO_PKG_VERSION")).as_bytes(),
             )?;
@@ -426,8 +436,9 @@ impl Call {
         }
         let mut decode = false;
         if !given.accept_encoding {
-            if let Some(ae) = Decoder::accept_encoding(opts.accept_encoding) {
-                conn.putheader(b"Accept-Encoding", ae.as_bytes())?;
+            if let Some(ae) = opts.accept_encoding_value() {
+                // Made by Decoder::accept_encoding from the codings' names: valid.
+                conn.putheader_trusted(b"Accept-Encoding", ae.as_bytes())?;
                 decode = true;
             }
         }
@@ -507,16 +518,16 @@ fn new_connection(
     url: &HttpUrl,
     proxy: Option<&Proxy>,
     opts: &Options,
-) -> Result<Connection> {
+) -> Result<Box<Connection>> {
     let (host, port) = match proxy {
         Some(p) => (p.host.as_str(), p.port),
         None => (url.host(), url.port()),
     };
-    let mut conn = if url.is_https() {
+    let mut conn = Box::new(if url.is_https() {
         Connection::new_https(host, port)?
     } else {
         Connection::new(host, port)?
-    };
+    });
     conn.set_source_address(opts.source);
     if url.is_https() {
         if let Some(p) = proxy {

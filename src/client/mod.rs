@@ -18,6 +18,7 @@ pub mod proxy;
 mod redirect;
 mod response;
 mod sessions;
+mod target;
 pub mod uri;
 
 use std::sync::{Arc, RwLock};
@@ -79,9 +80,21 @@ pub(crate) struct Options {
     pub limits: Limits,
     /// The local address connections are made from (part of the pool key); None: any.
     pub source: Option<std::net::SocketAddr>,
+    /// The Accept-Encoding value `accept_encoding` offers, made once per options snapshot.
+    accept_encoding_value: Option<String>,
 }
 
 impl Options {
+    /// The Accept-Encoding value to send; None: none.
+    pub fn accept_encoding_value(&self) -> Option<&str> {
+        self.accept_encoding_value.as_deref()
+    }
+
+    /// Recomputes what is derived from the other fields.
+    fn fill_derived(&mut self) {
+        self.accept_encoding_value = decode::Decoder::accept_encoding(self.accept_encoding);
+    }
+
     /// The proxy for a URL, after the bypass list; None: direct.
     pub fn proxy_for(&self, https: bool, host: &str, port: u16) -> Result<Option<Proxy>> {
         let env;
@@ -109,6 +122,8 @@ pub(crate) struct Shared {
     options: RwLock<Arc<Options>>,
     pub pool: Pool,
     pub sessions: sessions::Sessions,
+    /// The last URLs parsed by calls, with their routes.
+    pub targets: target::Targets,
 }
 
 impl Shared {
@@ -164,7 +179,7 @@ impl Client {
 
     /// A client whose "environment" proxy configuration is `config` (tests).
     pub fn with_proxy_config(config: ProxyConfig) -> Result<Client> {
-        let opts = Options {
+        let mut opts = Options {
             max_redirects: 10,
             redirect_flags: 0,
             accept_encoding: ENCODING_ALL,
@@ -179,12 +194,15 @@ impl Client {
             tls_session_cache: true,
             limits: Limits::default(),
             source: None,
+            accept_encoding_value: None,
         };
+        opts.fill_derived();
         Ok(Client {
             shared: Arc::new(Shared {
                 options: RwLock::new(Arc::new(opts)),
                 pool: Pool::default(),
                 sessions: sessions::Sessions::default(),
+                targets: target::Targets::default(),
             }),
         })
     }
@@ -197,6 +215,7 @@ impl Client {
             .unwrap_or_else(|p| p.into_inner());
         let mut next = Options::clone(&guard);
         change(&mut next)?;
+        next.fill_derived();
         *guard = Arc::new(next);
         Ok(())
     }

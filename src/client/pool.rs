@@ -68,7 +68,9 @@ impl Default for Limits {
 
 struct Idle {
     key: Arc<PoolKey>,
-    conn: Connection,
+    /// Boxed, as everywhere in the client: a connection is over a kilobyte, and moving it
+    /// between the pool, a call and a response would copy it several times per request.
+    conn: Box<Connection>,
     /// The read/write timeout its socket was last given (see [`Pool::checkout`]).
     io_timeout: Option<Duration>,
     since: Instant,
@@ -95,7 +97,9 @@ fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
 
 impl State {
     /// Removes the expired connections, returning them to be dropped outside the lock.
-    fn expire(&mut self, now: Instant, timeout: Option<Duration>, out: &mut Vec<Connection>) {
+    // The connections are boxed where they live; unboxing them to drop them would copy each.
+    #[allow(clippy::vec_box)]
+    fn expire(&mut self, now: Instant, timeout: Option<Duration>, out: &mut Vec<Box<Connection>>) {
         let Some(t) = timeout else { return };
         let mut i = 0;
         while i < self.idle.len() {
@@ -116,7 +120,7 @@ impl Pool {
         &self,
         key: &PoolKey,
         limits: &Limits,
-    ) -> Option<(Connection, Option<Duration>)> {
+    ) -> Option<(Box<Connection>, Option<Duration>)> {
         let mut dead = Vec::new();
         let found = {
             let mut st = lock(&self.state);
@@ -136,7 +140,7 @@ impl Pool {
     pub fn checkin(
         &self,
         key: Arc<PoolKey>,
-        conn: Connection,
+        conn: Box<Connection>,
         io_timeout: Option<Duration>,
         limits: &Limits,
     ) {

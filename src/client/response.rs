@@ -17,7 +17,7 @@ use crate::response::head::Head;
 pub(crate) struct Home {
     pub shared: Arc<Shared>,
     pub key: Arc<PoolKey>,
-    pub conn: Connection,
+    pub conn: Box<Connection>,
     /// The read/write timeout the connection's socket has, kept with it in the pool.
     pub io_timeout: Option<Duration>,
 }
@@ -39,7 +39,8 @@ pub struct Response {
     /// Always Some, except while a decoder borrows it for a read.
     raw: Option<crate::Response>,
     home: Option<Home>,
-    url: CString,
+    /// Shared with the call's target (made once per URL, not per response).
+    url: Arc<CStr>,
     redirects: u32,
     redirect_location: Option<CString>,
     decoder: Option<Decoder>,
@@ -55,7 +56,7 @@ impl Response {
     pub(crate) fn new(
         raw: crate::Response,
         home: Home,
-        url: String,
+        url: Arc<CStr>,
         redirects: u32,
         redirect_location: Option<String>,
         decoder: Option<Decoder>,
@@ -64,7 +65,7 @@ impl Response {
         let mut r = Response {
             raw: Some(raw),
             home: Some(home),
-            url: cs(url),
+            url,
             redirects,
             redirect_location: redirect_location.map(cs),
             decoder,
