@@ -82,7 +82,8 @@ endif()
 # others don't.
 set(HC_WINDOWS_C_TESTS test_constants test_errors test_local_api test_last_error test_deadline test_bad_input
     test_eventloop test_response_extras test_net_basic test_net_stream test_net_tunnel
-    test_net_api test_net_tls test_net_client test_net_client_threads)
+    test_net_api test_net_tls test_net_client test_net_client_threads test_nonblocking
+    test_net_nonblocking_open)
 foreach(name IN LISTS HC_WINDOWS_C_TESTS)
   add_executable(${name} "${CMAKE_CURRENT_SOURCE_DIR}/tests/c/${name}.c")
   hc_c_program(${name})

@@ -46,13 +46,10 @@ fn turn() -> std::sync::MutexGuard<'static, ()> {
     ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Runs `n` rounds of `round` after a warm-up, and checks fds and RSS around them.
-fn flat(label: &str, n: usize, round: impl FnMut(usize)) {
-    let _turn = turn();
-    flat_in_turn(label, n, round);
-}
-
-/// [`flat`] for a test that holds its turn already.
+/// Runs `n` rounds of `round` after a warm-up, and checks fds and RSS around them. The caller
+/// holds its [`turn`], taken before anything it opens for itself, the test servers included:
+/// starting them (the first `common::servers()` of a plain `cargo test`) holds descriptors for
+/// seconds, which must not fall inside another test's count.
 fn flat_in_turn(label: &str, n: usize, mut round: impl FnMut(usize)) {
     for i in 0..50 {
         round(i);
@@ -76,9 +73,10 @@ fn flat_in_turn(label: &str, n: usize, mut round: impl FnMut(usize)) {
 
 #[test]
 fn ten_thousand_http_connections_leave_fds_and_rss_flat() {
+    let _turn = turn();
     let s = common::servers();
     let expected = s.docroot_file("small.txt");
-    flat("HTTP connections", 10_000, |_| {
+    flat_in_turn("HTTP connections", 10_000, |_| {
         let mut conn = Connection::new("127.0.0.1", s.http_port).unwrap();
         let (status, body) = get(&mut conn, "/small.txt");
         assert_eq!((status, &body), (200, &expected));
@@ -87,10 +85,11 @@ fn ten_thousand_http_connections_leave_fds_and_rss_flat() {
 
 #[test]
 fn ten_thousand_https_connections_leave_fds_and_rss_flat() {
+    let _turn = turn();
     let s = common::servers();
     let expected = s.docroot_file("small.txt");
     let ca = s.ca_file.to_str().unwrap().to_string();
-    flat("HTTPS connections", 10_000, |_| {
+    flat_in_turn("HTTPS connections", 10_000, |_| {
         let mut conn = Connection::new_https("localhost", s.https_port).unwrap();
         conn.set_ca_file(&ca).unwrap();
         let (status, body) = get(&mut conn, "/small.txt");
@@ -110,13 +109,25 @@ fn a_hundred_thousand_requests_on_one_keep_alive_connection() {
     let port = listener.local_addr().unwrap().port();
     let conns = Arc::new(AtomicUsize::new(0));
     let requests = Arc::new(AtomicUsize::new(0));
-    let (c2, r2) = (conns.clone(), requests.clone());
+    // Server-side streams closed: the test waits for them before giving up its turn, or the
+    // server's close falls inside the next test's count.
+    let closed = Arc::new(AtomicUsize::new(0));
+    let (c2, r2, d2) = (conns.clone(), requests.clone(), closed.clone());
     thread::spawn(move || {
         for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { break };
+            let Ok(stream) = stream else { break };
             c2.fetch_add(1, Ordering::SeqCst);
-            let r2 = r2.clone();
+            let (r2, d2) = (r2.clone(), d2.clone());
             thread::spawn(move || {
+                struct Closed(Arc<AtomicUsize>);
+                impl Drop for Closed {
+                    fn drop(&mut self) {
+                        self.0.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+                // Declared before the stream is moved in, so dropped after it.
+                let _closed = Closed(d2);
+                let mut stream = stream;
                 let mut buf = [0u8; 4096];
                 let mut pending = Vec::new();
                 while let Ok(n) = stream.read(&mut buf) {
@@ -152,4 +163,13 @@ fn a_hundred_thousand_requests_on_one_keep_alive_connection() {
         "every request must reuse the one connection"
     );
     assert_eq!(requests.load(Ordering::SeqCst), 100_050);
+    drop(conn);
+    let start = std::time::Instant::now();
+    while closed.load(Ordering::SeqCst) < conns.load(Ordering::SeqCst) {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "the server never saw the connection close"
+        );
+        thread::sleep(std::time::Duration::from_millis(1));
+    }
 }
