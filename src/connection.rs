@@ -463,6 +463,9 @@ impl Connection {
 
     fn open(&mut self) -> Result<SharedWire> {
         let peer = self.origin().authority.clone();
+        // A non-blocking opening of our own hands over a socket already non-blocking, with the
+        // system's default (no) timeouts, which do nothing in this mode anyway.
+        let opened_nonblocking = self.nonblocking && self.factory.is_none();
         let io: Box<dyn Transport> = if let Some(f) = self.factory.as_mut() {
             f(&self.target)?
         } else if self.nonblocking {
@@ -529,8 +532,12 @@ impl Connection {
         if let Some(n) = self.block {
             wire.set_block(n);
         }
-        wire.set_io_timeout(self.tcp.io_timeout);
-        if self.nonblocking {
+        if !(opened_nonblocking && self.tcp.io_timeout.is_none()) {
+            wire.set_io_timeout(self.tcp.io_timeout);
+        }
+        if opened_nonblocking {
+            wire.note_nonblocking();
+        } else if self.nonblocking {
             wire.set_nonblocking(true)?;
         }
         if wire.has_debug() {

@@ -238,6 +238,12 @@ impl Wire {
         Ok(())
     }
 
+    /// Non-blocking mode on, for a transport that is non-blocking already (a non-blocking
+    /// opening's): nothing is asked of the transport.
+    pub fn note_nonblocking(&mut self) {
+        self.nonblocking = true;
+    }
+
     /// True in non-blocking mode.
     pub fn is_nonblocking(&self) -> bool {
         self.nonblocking
