@@ -196,7 +196,7 @@ impl Call {
         let first = self.url.clone();
         let credentials = self.auth.take().or_else(|| self.url.url().credentials());
         let mut url = self.url.clone();
-        let mut method = self.method.clone();
+        let mut method = std::mem::take(&mut self.method);
         let mut left_first = false;
         let mut body_dropped = false;
         let mut redirects = 0u32;

@@ -118,14 +118,16 @@ impl Pool {
     /// system calls per request otherwise).
     pub fn checkout(
         &self,
-        key: &PoolKey,
+        key: &Arc<PoolKey>,
         limits: &Limits,
     ) -> Option<(Box<Connection>, Option<Duration>)> {
         let mut dead = Vec::new();
         let found = {
             let mut st = lock(&self.state);
             st.expire(Instant::now(), limits.idle_timeout, &mut dead);
-            let pos = st.idle.iter().rposition(|i| *i.key == *key);
+            // Arc's equality looks at the pointers first: a call's key is usually the very one
+            // its connection was checked in with (see target.rs), so no strings are compared.
+            let pos = st.idle.iter().rposition(|i| i.key == *key);
             pos.map(|p| {
                 let i = st.idle.remove(p);
                 (i.conn, i.io_timeout)
