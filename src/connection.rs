@@ -16,7 +16,7 @@ use crate::transport::tcp::{self, TcpOptions, TcpTransport};
 use crate::transport::tls::{self, TlsOptions, TlsTransport};
 use crate::transport::Transport;
 use crate::url::{absolute_url_authority, Target};
-use crate::wire::{lock, Line, Sent, SharedWire, Wire, MAX_BLOCK, MAX_LINE, MIN_BLOCK};
+use crate::wire::{lock, Line, Sent, SharedWire, Wire, BUF_SIZE, MAX_BLOCK, MAX_LINE, MIN_BLOCK};
 
 mod opening;
 
@@ -28,6 +28,9 @@ const IDLE_CHECK_AFTER: Duration = Duration::from_millis(1);
 const MAX_REPLAY: usize = 1024 * 1024;
 /// A body up to this size is copied behind the head and sent with it in one write.
 const COALESCE_BODY: usize = 64 * 1024;
+/// The read buffer a connection of a non-blocking opening starts with (it grows on need to
+/// the usual BUF_SIZE): a head and a small body fit in it.
+const NONBLOCKING_FIRST_BUFFER: usize = 4 * 1024;
 
 /// Where the connection is in httplib's request cycle. A request in progress carries its
 /// own facts; ending it early, for whatever reason, is [`Connection::abandon`].
@@ -463,6 +466,9 @@ impl Connection {
 
     fn open(&mut self) -> Result<SharedWire> {
         let peer = self.origin().authority.clone();
+        // A non-blocking opening of our own hands over a socket already non-blocking, with the
+        // system's default (no) timeouts, which do nothing in this mode anyway.
+        let opened_nonblocking = self.nonblocking && self.factory.is_none();
         let io: Box<dyn Transport> = if let Some(f) = self.factory.as_mut() {
             f(&self.target)?
         } else if self.nonblocking {
@@ -524,13 +530,24 @@ impl Connection {
                 }
             }
         };
-        let mut wire = Wire::new(io, peer, self.tls.is_some());
+        // One thread may drive thousands of non-blocking connections: each starts with a small
+        // read buffer, grown on need (blocking mode keeps its usual one).
+        let first = if opened_nonblocking && self.block.is_none() {
+            NONBLOCKING_FIRST_BUFFER
+        } else {
+            BUF_SIZE
+        };
+        let mut wire = Wire::with_first_buffer(io, peer, self.tls.is_some(), first);
         wire.set_debug(self.debug.clone());
         if let Some(n) = self.block {
             wire.set_block(n);
         }
-        wire.set_io_timeout(self.tcp.io_timeout);
-        if self.nonblocking {
+        if !(opened_nonblocking && self.tcp.io_timeout.is_none()) {
+            wire.set_io_timeout(self.tcp.io_timeout);
+        }
+        if opened_nonblocking {
+            wire.note_nonblocking();
+        } else if self.nonblocking {
             wire.set_nonblocking(true)?;
         }
         if wire.has_debug() {

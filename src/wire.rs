@@ -134,9 +134,26 @@ pub fn lock(w: &SharedWire) -> MutexGuard<'_, Wire> {
 
 impl Wire {
     pub fn new(io: Box<dyn Transport>, peer: Arc<str>, is_tls: bool) -> Wire {
+        Wire::with_first_buffer(io, peer, is_tls, BUF_SIZE)
+    }
+
+    /// [`Wire::new`] with a read buffer of `first` bytes at first (at least MIN_BLOCK), which
+    /// grows as [`Wire::fill`] needs up to the usual size: a connection among thousands that
+    /// only ever reads small responses keeps a small buffer.
+    pub fn with_first_buffer(
+        io: Box<dyn Transport>,
+        peer: Arc<str>,
+        is_tls: bool,
+        first: usize,
+    ) -> Wire {
+        let buf = if first >= BUF_SIZE {
+            spare_buffer()
+        } else {
+            vec![0; first.max(MIN_BLOCK)]
+        };
         Wire {
             io,
-            buf: spare_buffer(),
+            buf,
             block: BUF_SIZE,
             pos: 0,
             end: 0,
@@ -236,6 +253,12 @@ impl Wire {
             .map_err(|e| self.io_error("set the non-blocking mode of the connection to", &e))?;
         self.nonblocking = on;
         Ok(())
+    }
+
+    /// Non-blocking mode on, for a transport that is non-blocking already (a non-blocking
+    /// opening's): nothing is asked of the transport.
+    pub fn note_nonblocking(&mut self) {
+        self.nonblocking = true;
     }
 
     /// True in non-blocking mode.

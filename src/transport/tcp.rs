@@ -302,14 +302,7 @@ impl Connecting {
         loop {
             if let Some((socket, addr)) = &self.socket {
                 let addr = *addr;
-                let status = match socket.take_error() {
-                    Ok(Some(e)) | Err(e) => Err(e),
-                    Ok(None) => match socket.peer_addr() {
-                        Ok(_) => Ok(true),
-                        Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
-                        Err(e) => Err(e),
-                    },
-                };
+                let status = connect_status(socket, &addr);
                 match status {
                     Ok(false) => return Ok(None),
                     Ok(true) => {
@@ -342,13 +335,24 @@ impl Connecting {
     /// Starts connecting to `addr`: the socket when connected at once, None when the connect
     /// is in progress (the socket is kept).
     fn start(&mut self, addr: &SocketAddr) -> io::Result<Option<Socket>> {
+        // Linux creates the socket non-blocking (SOCK_NONBLOCK): no fcntl calls after it.
+        #[cfg(any(target_os = "linux", target_os = "android"))]
         let socket = Socket::new(
             Domain::for_address(*addr),
-            Type::STREAM,
+            Type::STREAM.nonblocking(),
             Some(Protocol::TCP),
         )?;
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        let socket = {
+            let s = Socket::new(
+                Domain::for_address(*addr),
+                Type::STREAM,
+                Some(Protocol::TCP),
+            )?;
+            s.set_nonblocking(true)?;
+            s
+        };
         self.retired = None;
-        socket.set_nonblocking(true)?;
         if let Some(src) = self.source {
             socket.bind(&src.into())?;
         }
@@ -374,6 +378,33 @@ fn socket_number(s: &Socket) -> Option<i32> {
 fn socket_number(s: &Socket) -> Option<i32> {
     use std::os::windows::io::AsRawSocket;
     i32::try_from(s.as_raw_socket()).ok()
+}
+
+/// Where the connect in progress on `socket` stands: Ok(true) connected, Ok(false) still in
+/// progress, or why it failed. Linux answers with one system call, a second connect(2) to the
+/// same address: 0 or EISCONN once connected, EALREADY while in progress, else the connect's
+/// own error (the socket's pending error, taken).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn connect_status(socket: &Socket, addr: &SocketAddr) -> io::Result<bool> {
+    match socket.connect(&(*addr).into()) {
+        Ok(()) => Ok(true),
+        Err(e) if e.raw_os_error() == Some(libc::EISCONN) => Ok(true),
+        Err(e) if e.raw_os_error() == Some(libc::EALREADY) || in_progress(&e) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Elsewhere: the socket's pending error (SO_ERROR), then whether it has a peer.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn connect_status(socket: &Socket, _addr: &SocketAddr) -> io::Result<bool> {
+    match socket.take_error() {
+        Ok(Some(e)) | Err(e) => Err(e),
+        Ok(None) => match socket.peer_addr() {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
+            Err(e) => Err(e),
+        },
+    }
 }
 
 /// The stream of a connected non-blocking socket.
