@@ -696,19 +696,7 @@ impl Connection {
 
     /// Adds a header to the request being built (httplib's putheader).
     pub fn putheader(&mut self, name: &[u8], value: &[u8]) -> Result<()> {
-        self.want = 0;
-        self.nb_refuse_other("putheader")?;
-        if !matches!(self.state, State::Started(_)) {
-            return Err(Error::new(
-                ErrorKind::CannotSendHeader,
-                "putheader needs a request started with putrequest and not yet ended",
-            ));
-        }
-        request::check_header_name(name)?;
-        request::check_header_value(name, value)?;
-        self.given.note(name, value);
-        request::write_header(&mut self.out, name, value);
-        Ok(())
+        self.add_header(name, value, true)
     }
 
     /// [`Connection::putheader`] for a header the caller made itself and knows to be valid (the
@@ -717,6 +705,11 @@ impl Connection {
     pub(crate) fn putheader_trusted(&mut self, name: &[u8], value: &[u8]) -> Result<()> {
         debug_assert!(request::check_header_name(name).is_ok());
         debug_assert!(request::check_header_value(name, value).is_ok());
+        self.add_header(name, value, false)
+    }
+
+    /// putheader, with or without the checks of the name and value (made after the state's).
+    fn add_header(&mut self, name: &[u8], value: &[u8], check: bool) -> Result<()> {
         self.want = 0;
         self.nb_refuse_other("putheader")?;
         if !matches!(self.state, State::Started(_)) {
@@ -724,6 +717,10 @@ impl Connection {
                 ErrorKind::CannotSendHeader,
                 "putheader needs a request started with putrequest and not yet ended",
             ));
+        }
+        if check {
+            request::check_header_name(name)?;
+            request::check_header_value(name, value)?;
         }
         self.given.note(name, value);
         request::write_header(&mut self.out, name, value);
@@ -1205,6 +1202,44 @@ impl Connection {
         true
     }
 
+    /// The wire a sent request went out on; the request is abandoned when there is none (the
+    /// connection was closed after sending).
+    fn sent_wire(&mut self) -> Result<SharedWire> {
+        match self.wire.clone() {
+            Some(shared) => Ok(shared),
+            None => {
+                self.abandon(None);
+                Err(Error::new(
+                    ErrorKind::NotConnected,
+                    "the connection was closed after the request was sent",
+                ))
+            }
+        }
+    }
+
+    /// Checks that a response can begin on `shared`: the previous one was read to its end and
+    /// the wire is still open (else the request is abandoned). Returns how many requests sent
+    /// on it wait for their responses.
+    fn ready_for_response(&mut self, shared: &SharedWire) -> Result<usize> {
+        let w = lock(shared);
+        if w.response_active() {
+            return Err(Error::new(
+                ErrorKind::ResponseNotReady,
+                "the previous response was not read to its end",
+            ));
+        }
+        if w.is_closed() {
+            let why = w.closed_why();
+            drop(w);
+            self.abandon(Some(why));
+            return Err(Error::new(
+                ErrorKind::NotConnected,
+                format!("the connection closed after the request was sent: {why}"),
+            ));
+        }
+        Ok(w.outstanding())
+    }
+
     /// Reads the response to the request sent (httplib's getresponse).
     pub fn getresponse(&mut self) -> Result<Response> {
         if self.nonblocking {
@@ -1223,31 +1258,8 @@ impl Connection {
             // The caller did not end the chunked body: end it now.
             self.send_chunk(&[])?;
         }
-        let Some(shared) = self.wire.clone() else {
-            self.abandon(None);
-            return Err(Error::new(
-                ErrorKind::NotConnected,
-                "the connection was closed after the request was sent",
-            ));
-        };
-        {
-            let w = lock(&shared);
-            if w.response_active() {
-                return Err(Error::new(
-                    ErrorKind::ResponseNotReady,
-                    "the previous response was not read to its end",
-                ));
-            }
-            if w.is_closed() {
-                let why = w.closed_why();
-                drop(w);
-                self.abandon(Some(why));
-                return Err(Error::new(
-                    ErrorKind::NotConnected,
-                    format!("the connection closed after the request was sent: {why}"),
-                ));
-            }
-        }
+        let shared = self.sent_wire()?;
+        self.ready_for_response(&shared)?;
         let single = lock(&shared).outstanding() == 1;
         let mut result = Response::begin(shared, self.strict);
         if let Err(e) = &result {

@@ -59,32 +59,9 @@ impl Connection {
                 },
             }
         }
-        let Some(shared) = self.wire.clone() else {
-            self.abandon(None);
-            return Err(Error::new(
-                ErrorKind::NotConnected,
-                "the connection was closed after the request was sent",
-            ));
-        };
+        let shared = self.sent_wire()?;
         if self.beginning.is_none() {
-            let w = lock(&shared);
-            if w.response_active() {
-                return Err(Error::new(
-                    ErrorKind::ResponseNotReady,
-                    "the previous response was not read to its end",
-                ));
-            }
-            if w.is_closed() {
-                let why = w.closed_why();
-                drop(w);
-                self.abandon(Some(why));
-                return Err(Error::new(
-                    ErrorKind::NotConnected,
-                    format!("the connection closed after the request was sent: {why}"),
-                ));
-            }
-            let single = w.outstanding() == 1;
-            drop(w);
+            let single = self.ready_for_response(&shared)? == 1;
             if !self.flight().replaying {
                 self.flight().single = single;
             }
