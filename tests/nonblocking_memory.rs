@@ -9,11 +9,10 @@ mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::time::{Duration, Instant};
 
+use common::event_loop::{drive_conn, read_body};
 use common::routed::{ok, Routed};
-use httpclient::transport::{WANT_READ, WANT_WRITE};
-use httpclient::{Connection, ErrorKind};
+use httpclient::Connection;
 
 struct Watching;
 
@@ -63,61 +62,15 @@ fn largest_allocation(f: impl FnOnce()) -> usize {
     LARGEST.with(Cell::get)
 }
 
-/// Waits at most 10 s for `fd` to become ready as `want` says.
-fn ready(fd: i32, want: u8) {
-    let mut events = 0;
-    if want & WANT_READ != 0 {
-        events |= libc::POLLIN;
-    }
-    if want & WANT_WRITE != 0 {
-        events |= libc::POLLOUT;
-    }
-    let mut p = libc::pollfd {
-        fd,
-        events,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd, for the duration of the call.
-    unsafe { libc::poll(&mut p, 1, 10_000) };
-}
-
-/// Repeats `call` after each WouldBlock once its descriptor is ready.
-fn drive<T>(
-    c: &mut Connection,
-    mut call: impl FnMut(&mut Connection) -> httpclient::Result<T>,
-) -> T {
-    let end = Instant::now() + Duration::from_secs(20);
-    loop {
-        match call(c) {
-            Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                assert!(Instant::now() < end, "still WouldBlock: {e}");
-                ready(c.fileno().expect("a descriptor"), c.want());
-            }
-            r => return r.unwrap(),
-        }
-    }
-}
-
 /// A GET of `path` in non-blocking mode, read with a 1 KiB buffer: (status, a header's
 /// value, body).
 fn get(c: &mut Connection, path: &str) -> (u16, Option<String>, Vec<u8>) {
-    drive(c, |c| c.request(b"GET", path.as_bytes(), None, &[]));
-    let mut resp = drive(c, Connection::getresponse);
+    drive_conn(c, |c| c.request(b"GET", path.as_bytes(), None, &[]));
+    let mut resp = drive_conn(c, Connection::getresponse);
     let header = resp
         .getheader(b"X-Long")
         .map(|v| v.to_string_lossy().into_owned());
-    let mut body = Vec::new();
-    let mut buf = [0u8; 1024];
-    loop {
-        match resp.read_some(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => body.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                ready(resp.fileno().expect("a descriptor"), resp.want())
-            }
-            Err(e) => panic!("reading the body: {e}"),
-        }
-    }
+    let body = read_body(&mut resp, 1024);
     (resp.status(), header, body)
 }
 
@@ -149,7 +102,7 @@ fn a_non_blocking_connection_reading_small_responses_allocates_no_16_kib_buffer(
     let mut c = Connection::new("127.0.0.1", srv.port()).unwrap();
     c.set_blocking(false).unwrap();
     let largest = largest_allocation(|| {
-        drive(&mut c, Connection::connect);
+        drive_conn(&mut c, Connection::connect);
         for _ in 0..3 {
             assert_eq!(get(&mut c, "/"), (200, None, b"hello".to_vec()));
         }

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::event_loop::poll_ready;
 use common::routed::Routed;
 use httpclient::transport::{WANT_READ, WANT_WRITE};
 use httpclient::{Connection, ErrorKind};
@@ -28,24 +29,6 @@ const PATIENCE: Duration = Duration::from_secs(20);
 fn resolving() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// Waits at most `ms` for `fd` to become ready as `want` says; true when it did.
-fn ready(fd: i32, want: u8, ms: i32) -> bool {
-    let mut events = 0;
-    if want & WANT_READ != 0 {
-        events |= libc::POLLIN;
-    }
-    if want & WANT_WRITE != 0 {
-        events |= libc::POLLOUT;
-    }
-    let mut p = libc::pollfd {
-        fd,
-        events,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd, for the duration of the call.
-    unsafe { libc::poll(&mut p, 1, ms) > 0 }
 }
 
 /// The address family of the socket `fd` (AF_UNIX, AF_INET, AF_INET6).
@@ -130,7 +113,7 @@ fn drive<T>(
                 );
                 seen.waits.push((fd, want));
                 assert!(Instant::now() < end, "still WouldBlock after {PATIENCE:?}");
-                ready(fd, want, tick.as_millis() as i32);
+                poll_ready(fd, want, tick.as_millis() as i32);
             }
             r => return (r, seen),
         }
@@ -173,7 +156,7 @@ fn get_nonblocking(c: &mut Connection, path: &str) -> (u16, Vec<u8>) {
                     want & (WANT_READ | WANT_WRITE) != 0,
                     "want {want} after {e}"
                 );
-                ready(fd, want, 10_000);
+                poll_ready(fd, want, 10_000);
             }
             Err(e) => panic!("reading the body: {e}"),
         }
@@ -344,7 +327,7 @@ fn a_host_name_is_resolved_off_the_callers_thread_and_the_descriptor_changes() {
     let resolver_fd = c.fileno().unwrap();
     assert_eq!(family(resolver_fd), libc::AF_UNIX);
     assert!(
-        ready(resolver_fd, WANT_READ, 10_000),
+        poll_ready(resolver_fd, WANT_READ, 10_000),
         "the resolver never signalled"
     );
 
@@ -542,7 +525,7 @@ fn a_connection_freed_mid_handshake_closes_its_socket() {
             break;
         }
         assert!(Instant::now() < end);
-        ready(c.fileno().unwrap(), c.want(), 1000);
+        poll_ready(c.fileno().unwrap(), c.want(), 1000);
     }
     drop(c);
     let hello = ended

@@ -17,8 +17,8 @@ mod common;
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
+use common::event_loop::{drive_conn, poll_ready, read_body};
 use common::routed::{ok, Routed};
-use httpclient::transport::{WANT_READ, WANT_WRITE};
 use httpclient::{Connection, ErrorKind};
 
 thread_local! {
@@ -138,57 +138,11 @@ fn calls(f: impl FnOnce()) -> Counts {
     COUNTS.with(Cell::get)
 }
 
-/// Waits at most 10 s for `fd` to become ready as `want` says.
-fn ready(fd: i32, want: u8) {
-    let mut events = 0;
-    if want & WANT_READ != 0 {
-        events |= libc::POLLIN;
-    }
-    if want & WANT_WRITE != 0 {
-        events |= libc::POLLOUT;
-    }
-    let mut p = libc::pollfd {
-        fd,
-        events,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd, for the duration of the call.
-    unsafe { libc::poll(&mut p, 1, 10_000) };
-}
-
-/// Repeats `call` after each WouldBlock once its descriptor is ready.
-fn drive<T>(
-    c: &mut Connection,
-    mut call: impl FnMut(&mut Connection) -> httpclient::Result<T>,
-) -> T {
-    let end = Instant::now() + Duration::from_secs(20);
-    loop {
-        match call(c) {
-            Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                assert!(Instant::now() < end, "still WouldBlock: {e}");
-                ready(c.fileno().expect("a descriptor"), c.want());
-            }
-            r => return r.unwrap(),
-        }
-    }
-}
-
 /// A GET in non-blocking mode: (status, body).
 fn get(c: &mut Connection) -> (u16, Vec<u8>) {
-    drive(c, |c| c.request(b"GET", b"/", None, &[]));
-    let mut resp = drive(c, Connection::getresponse);
-    let mut body = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        match resp.read_some(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => body.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                ready(resp.fileno().expect("a descriptor"), resp.want())
-            }
-            Err(e) => panic!("reading the body: {e}"),
-        }
-    }
+    drive_conn(c, |c| c.request(b"GET", b"/", None, &[]));
+    let mut resp = drive_conn(c, Connection::getresponse);
+    let body = read_body(&mut resp, 4096);
     (resp.status(), body)
 }
 
@@ -222,7 +176,7 @@ fn a_non_blocking_opening_sets_nodelay_and_nothing_else() {
     let mut c = Connection::new("127.0.0.1", srv.port()).unwrap();
     c.set_blocking(false).unwrap();
     let n = calls(|| {
-        drive(&mut c, Connection::connect);
+        drive_conn(&mut c, Connection::connect);
         assert_eq!(get(&mut c), (200, b"hello".to_vec()));
         assert_eq!(get(&mut c), (200, b"hello".to_vec()));
     });
@@ -252,7 +206,7 @@ fn a_refused_connect_is_still_refused() {
         match c.connect() {
             Err(e) if e.kind() == ErrorKind::WouldBlock => {
                 assert!(Instant::now() < end, "still WouldBlock: {e}");
-                ready(c.fileno().expect("a descriptor"), c.want());
+                poll_ready(c.fileno().expect("a descriptor"), c.want(), 10_000);
             }
             Err(e) => break e,
             Ok(()) => panic!("connected to a closed port"),

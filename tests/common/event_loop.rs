@@ -23,13 +23,8 @@ pub struct Stats {
     pub fds: Vec<i32>,
 }
 
-/// Waits (poll(2), at most 10 s) until `fd` is ready for `want`.
-pub fn wait_ready(fd: i32, want: u8) {
-    assert!(fd >= 0, "WouldBlock without a descriptor");
-    assert!(
-        want & (WANT_READ | WANT_WRITE) != 0,
-        "WouldBlock with want {want}"
-    );
+/// Waits at most `ms` for `fd` to become ready as `want` says; true when it did.
+pub fn poll_ready(fd: i32, want: u8, ms: i32) -> bool {
     let mut events = 0;
     if want & WANT_READ != 0 {
         events |= libc::POLLIN;
@@ -42,12 +37,56 @@ pub fn wait_ready(fd: i32, want: u8) {
         events,
         revents: 0,
     };
-    // SAFETY: one valid pollfd.
-    let n = unsafe { libc::poll(&mut p, 1, 10_000) };
+    // SAFETY: one valid pollfd, for the duration of the call.
+    unsafe { libc::poll(&mut p, 1, ms) > 0 }
+}
+
+/// Waits (poll(2), at most 10 s) until `fd` is ready for `want`.
+pub fn wait_ready(fd: i32, want: u8) {
+    assert!(fd >= 0, "WouldBlock without a descriptor");
     assert!(
-        n == 1,
+        want & (WANT_READ | WANT_WRITE) != 0,
+        "WouldBlock with want {want}"
+    );
+    assert!(
+        poll_ready(fd, want, 10_000),
         "poll: descriptor {fd} not ready for {want} within 10 s"
     );
+}
+
+/// Repeats `call` on `c` after each WouldBlock once the connection's descriptor is ready (at
+/// most 20 s in all), for tests that count or measure something other than the calls.
+pub fn drive_conn<T>(
+    c: &mut Connection,
+    mut call: impl FnMut(&mut Connection) -> httpclient::Result<T>,
+) -> T {
+    let end = Instant::now() + Duration::from_secs(20);
+    loop {
+        match call(c) {
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                assert!(Instant::now() < end, "still WouldBlock: {e}");
+                poll_ready(c.fileno().expect("a descriptor"), c.want(), 10_000);
+            }
+            r => return r.unwrap(),
+        }
+    }
+}
+
+/// Reads `resp`'s body to its end with a `buf_len`-byte buffer, waiting on the response's
+/// descriptor after each WouldBlock.
+pub fn read_body(resp: &mut Response, buf_len: usize) -> Vec<u8> {
+    let mut body = Vec::new();
+    let mut buf = vec![0u8; buf_len];
+    loop {
+        match resp.read_some(&mut buf) {
+            Ok(0) => return body,
+            Ok(n) => body.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                poll_ready(resp.fileno().expect("a descriptor"), resp.want(), 10_000);
+            }
+            Err(e) => panic!("reading the body: {e}"),
+        }
+    }
 }
 
 /// Makes `call` until it does not return `WouldBlock`, waiting for readiness in between as an
