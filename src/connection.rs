@@ -482,15 +482,13 @@ impl Connection {
             }
             let stream = tcp::connect(&self.target.host, self.target.port, &opts)?;
             // The connect limit covers a proxy's CONNECT and the TLS handshake too, when it
-            // differs from the read/write limit (also on a reopen no caller sees).
-            let split = opts.connect_timeout != self.tcp.io_timeout;
-            let set = |s: &std::net::TcpStream, t| {
-                s.set_read_timeout(t)
-                    .and_then(|()| s.set_write_timeout(t))
-                    .map_err(|e| Error::io("setting the socket's timeout", &e))
-            };
-            if split {
-                set(&stream, opts.connect_timeout)?;
+            // differs from the read/write limit (also on a reopen no caller sees); the wire
+            // below gives the socket the read/write limit.
+            if opts.connect_timeout != self.tcp.io_timeout {
+                stream
+                    .set_read_timeout(opts.connect_timeout)
+                    .and_then(|()| stream.set_write_timeout(opts.connect_timeout))
+                    .map_err(|e| Error::io("setting the socket's timeout", &e))?;
             }
             if let Some(t) = &self.tunnel {
                 self.tunnel_head = None;
@@ -505,12 +503,7 @@ impl Connection {
                 .host
                 .clone();
             match &mut self.tls {
-                None => {
-                    if split {
-                        set(&stream, self.tcp.io_timeout)?;
-                    }
-                    Box::new(TcpTransport(stream))
-                }
+                None => Box::new(TcpTransport(stream)),
                 Some(tls) => {
                     if tls.context.is_none() {
                         tls.context = Some(tls::build_context(&tls.opts)?);
@@ -523,9 +516,6 @@ impl Connection {
                         stream,
                         tls.prepare.as_ref(),
                     )?;
-                    if split {
-                        set(s.get_ref(), self.tcp.io_timeout)?;
-                    }
                     Box::new(TlsTransport::new(s, false))
                 }
             }
