@@ -324,33 +324,32 @@ impl Call {
             (Some(c), Some(r)) => Some(c.min(r)),
             (c, r) => c.or(r),
         };
-        // The read/write timeout the socket has: a new connection is opened under the connect
-        // limit; a pooled one keeps what it last had.
+        // The read/write timeout the connection has: none on a new one (nothing is open yet,
+        // so setting it costs nothing); a pooled one keeps what it last had.
         let (mut conn, socket_timeout) = match pooled {
             Some(c) => c,
             None => (
                 new_connection(&self.shared, &key, url, proxy.as_ref(), opts)?,
-                connect,
+                None,
             ),
         };
         conn.set_deadline(secs(remaining))?;
+        // The connection layer opens under the connect limit (the proxy's CONNECT and the TLS
+        // handshake included), then gives the socket the read/write one: here, and on a reopen
+        // of a pooled connection.
+        conn.set_connect_timeout(secs(connect))?;
+        // Setting it costs two system calls on an open connection: only when it differs (a
+        // warm request then makes only its write and its read).
+        if socket_timeout != opts.io_timeout {
+            conn.set_timeout(secs(opts.io_timeout))?;
+        }
         if fresh {
-            // The connect limit covers the proxy's CONNECT and the TLS handshake too: they run
-            // under it as their read/write limit, which is then set to the per-I/O one.
-            conn.set_connect_timeout(secs(connect))?;
-            conn.set_timeout(secs(connect))?;
             if let Err(e) = conn.connect() {
                 return Err(match &proxy {
                     Some(p) => proxy_error(e, p, &conn),
                     None => e,
                 });
             }
-        }
-        conn.set_connect_timeout(secs(connect))?;
-        // Setting it costs two system calls: only when it differs (a warm request then makes
-        // only its write and its read).
-        if socket_timeout != opts.io_timeout {
-            conn.set_timeout(secs(opts.io_timeout))?;
         }
         let absolute = proxy.is_some() && !https;
         let request_target = if absolute {
