@@ -167,18 +167,9 @@ fn stale_connection_resend() {
     let mut ports = Vec::new();
     let mut fds = Vec::new();
     for _ in 0..2 {
-        conn_call(&mut stats, &gate, &mut conn, |c| {
-            c.request(b"GET", b"/again", None, &[])
-        })
-        .unwrap();
-        ports.push(local_port(conn.fileno().unwrap()));
-        fds.push(conn.fileno().unwrap());
-        let mut resp = conn_call(&mut stats, &gate, &mut conn, |c| c.getresponse()).unwrap();
-        let mut body = Vec::new();
-        resp_call(&mut stats, &gate, &mut resp, |r| {
-            r.read_to_end_keyed(&mut body, (3, 4))
-        })
-        .unwrap();
+        let (body, (port, fd)) = get_on(&mut stats, &gate, &mut conn, b"/again", (3, 4));
+        ports.push(port);
+        fds.push(fd);
         bodies.push(body);
         ports.push(local_port(conn.fileno().unwrap()));
         fds.push(conn.fileno().unwrap());
@@ -197,6 +188,27 @@ fn stale_connection_resend() {
         "the descriptor number changes on the resend"
     );
     assert!(stats.longest < CALL_LIMIT, "{stats:?}");
+}
+
+/// A GET of `path`, every call driven as an event loop would (`key`: read_to_end's repeat
+/// key): the body, and the socket the request went out on (local port, descriptor).
+fn get_on(
+    stats: &mut Stats,
+    gate: &Gate,
+    conn: &mut Connection,
+    path: &[u8],
+    key: (usize, usize),
+) -> (Vec<u8>, (u16, i32)) {
+    conn_call(stats, gate, conn, |c| c.request(b"GET", path, None, &[])).unwrap();
+    let fd = conn.fileno().unwrap();
+    let sent_on = (local_port(fd), fd);
+    let mut resp = conn_call(stats, gate, conn, |c| c.getresponse()).unwrap();
+    let mut body = Vec::new();
+    resp_call(stats, gate, &mut resp, |r| {
+        r.read_to_end_keyed(&mut body, key)
+    })
+    .unwrap();
+    (body, sent_on)
 }
 
 /// The server closes a keep-alive connection while it is idle: the next request opens a new
@@ -219,18 +231,9 @@ fn keep_alive_reopen_after_the_server_closed() {
     let mut ports = Vec::new();
     let mut fds = Vec::new();
     for i in 0..2 {
-        conn_call(&mut stats, &gate, &mut conn, |c| {
-            c.request(b"GET", b"/", None, &[])
-        })
-        .unwrap();
-        ports.push(local_port(conn.fileno().unwrap()));
-        fds.push(conn.fileno().unwrap());
-        let mut resp = conn_call(&mut stats, &gate, &mut conn, |c| c.getresponse()).unwrap();
-        let mut body = Vec::new();
-        resp_call(&mut stats, &gate, &mut resp, |r| {
-            r.read_to_end_keyed(&mut body, (5, 6))
-        })
-        .unwrap();
+        let (body, (port, fd)) = get_on(&mut stats, &gate, &mut conn, b"/", (5, 6));
+        ports.push(port);
+        fds.push(fd);
         assert_eq!(body, b"hi");
         if i == 0 {
             // The server's handler returned: it closed the connection.
