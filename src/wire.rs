@@ -62,7 +62,7 @@ pub struct Wire {
     outstanding: VecDeque<Sent>,
     /// Responses begun on it (0 on a fresh connection).
     responses: u64,
-    /// When it last carried bytes.
+    /// When its last response ended: the idle check measures from there.
     last_used: Instant,
     debug: Option<Arc<DebugSink>>,
     is_tls: bool,
@@ -639,7 +639,6 @@ impl Wire {
                 Ok(n) => {
                     *done += n;
                     self.bytes_out += n as u64;
-                    self.last_used = Instant::now();
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if self.nonblocking && e.kind() == io::ErrorKind::WouldBlock => {
@@ -648,7 +647,6 @@ impl Wire {
                 Err(e) => return Err(self.deadline_error(self.io_error("write to", &e))),
             }
         }
-        self.last_used = Instant::now();
         Ok(())
     }
 

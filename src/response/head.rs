@@ -166,7 +166,7 @@ pub fn parse_status_line(line: &[u8]) -> Result<(u8, u16, &[u8])> {
             format!("{why}: {}", escape_bytes(line, 200)),
         )
     };
-    if line.contains(&0) || line.contains(&b'\r') {
+    if memchr::memchr2(0, b'\r', line).is_some() {
         return Err(bad("NUL or bare CR in status line"));
     }
     let is_ws = |b: &u8| *b == b' ' || *b == b'\t';
@@ -244,7 +244,7 @@ pub enum Status {
 /// than `MAX_LINE` is `LineTooLong`, found as soon as that many bytes came without a LF.
 fn line_end(input: &[u8], scanned: &mut usize) -> Result<Option<usize>> {
     let from = (*scanned).min(input.len());
-    match input[from..].iter().position(|&b| b == b'\n') {
+    match memchr::memchr(b'\n', &input[from..]) {
         Some(i) => {
             *scanned = 0;
             let end = from + i + 1;
@@ -352,7 +352,7 @@ impl FieldsParser {
 
 /// Adds one field line (terminator stripped, not empty) to `head`.
 fn parse_field_line(line: &[u8], head: &mut Head, what: &str) -> Result<()> {
-    if line.contains(&0) || line.contains(&b'\r') {
+    if memchr::memchr2(0, b'\r', line).is_some() {
         return Err(protocol_error(format!(
             "NUL or bare CR in a {what} line: {}",
             escape_bytes(line, 200)
@@ -361,7 +361,7 @@ fn parse_field_line(line: &[u8], head: &mut Head, what: &str) -> Result<()> {
     if line[0] == b' ' || line[0] == b'\t' {
         // An obsolete fold continues the previous field; before any field it is skipped.
         head.fold_into_last(trim(line));
-    } else if let Some(colon) = line.iter().position(|&b| b == b':') {
+    } else if let Some(colon) = memchr::memchr(b':', line) {
         let name = &line[..colon];
         if name.iter().any(|&b| b == b' ' || b == b'\t') {
             return Err(protocol_error(format!(
