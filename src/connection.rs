@@ -28,9 +28,9 @@ const IDLE_CHECK_AFTER: Duration = Duration::from_millis(1);
 const MAX_REPLAY: usize = 1024 * 1024;
 /// A body up to this size is copied behind the head and sent with it in one write.
 const COALESCE_BODY: usize = 64 * 1024;
-/// The read buffer a connection of a non-blocking opening starts with (it grows on need to
-/// the usual BUF_SIZE): a head and a small body fit in it.
-const NONBLOCKING_FIRST_BUFFER: usize = 4 * 1024;
+/// The read buffer a connection of a non-blocking opening borrows while bytes are buffered
+/// (it grows on need to the usual BUF_SIZE): a head and a small body fit in it.
+const NONBLOCKING_FIRST_BUFFER: usize = crate::wire::LENT_BUFFER;
 
 /// Where the connection is in httplib's request cycle. A request in progress carries its
 /// own facts; ending it early, for whatever reason, is [`Connection::abandon`].
@@ -103,7 +103,7 @@ struct Tls {
 /// An HTTP/1.1 connection to one host (httplib's HTTPConnection / HTTPSConnection).
 pub struct Connection {
     target: Target,
-    tls: Option<Tls>,
+    tls: Option<Box<Tls>>,
     tcp: TcpOptions,
     strict: bool,
     debuglevel: i32,
@@ -112,7 +112,7 @@ pub struct Connection {
     factory: Option<TransportFactory>,
     wire: Option<SharedWire>,
     /// A non-blocking opening in progress (resolving, connecting, tunnel, handshake).
-    opening: Option<opening::Opening>,
+    opening: Option<Box<opening::Opening>>,
     state: State,
     /// The request being built, then the bytes of the last request sent when it may be sent
     /// again (idempotent, body in memory).
@@ -121,7 +121,7 @@ pub struct Connection {
     /// How long a request with `Expect: 100-continue` waits for the go-ahead.
     continue_timeout: Duration,
     /// Requests go through a tunnel, opened with CONNECT through `target` (the proxy).
-    tunnel: Option<Tunnel>,
+    tunnel: Option<Box<Tunnel>>,
     /// The proxy's answer to the last CONNECT.
     tunnel_head: Option<Head>,
     /// The read buffer's size; None: the default.
@@ -137,9 +137,9 @@ pub struct Connection {
     /// cleared by every call on entry.
     want: u8,
     /// Non-blocking mode: the call that returned `WouldBlock` and how far it got.
-    flight: Option<nonblocking::Flight>,
+    flight: Option<Box<nonblocking::Flight>>,
     /// Non-blocking mode: the response head getresponse is reading.
-    beginning: Option<crate::response::Beginning>,
+    beginning: Option<Box<crate::response::Beginning>>,
     /// The wire of the last response that closes its connection (which holds it alone), for
     /// timeout_ms: its body's reads are still bounded by the request's deadline.
     reading: Option<std::sync::Weak<Mutex<Wire>>>,
@@ -188,7 +188,7 @@ impl Connection {
     fn with_target(target: Target, tls: Option<Tls>) -> Result<Connection> {
         Ok(Connection {
             target,
-            tls,
+            tls: tls.map(Box::new),
             tcp: TcpOptions::default(),
             strict: true,
             debuglevel: 0,
@@ -311,13 +311,13 @@ impl Connection {
             request::check_header_name(n)?;
             request::check_header_value(n, v)?;
         }
-        self.tunnel = Some(Tunnel {
+        self.tunnel = Some(Box::new(Tunnel {
             origin,
             headers: headers
                 .iter()
                 .map(|(n, v)| (n.to_vec(), v.to_vec()))
                 .collect(),
-        });
+        }));
         self.tunnel_head = None;
         Ok(())
     }
@@ -408,7 +408,7 @@ impl Connection {
     }
 
     fn tls_mut(&mut self, what: &str) -> Result<&mut Tls> {
-        self.tls.as_mut().ok_or_else(|| {
+        self.tls.as_deref_mut().ok_or_else(|| {
             Error::new(
                 ErrorKind::InvalidArgument,
                 format!("{what} applies to HTTPS connections only"),
@@ -520,8 +520,8 @@ impl Connection {
                 }
             }
         };
-        // One thread may drive thousands of non-blocking connections: each starts with a small
-        // read buffer, grown on need (blocking mode keeps its usual one).
+        // One thread may drive thousands of non-blocking connections: each borrows a small read
+        // buffer while bytes are buffered, grown on need (blocking mode keeps its usual one).
         let first = if opened_nonblocking && self.block.is_none() {
             NONBLOCKING_FIRST_BUFFER
         } else {

@@ -29,6 +29,39 @@ pub struct Sent {
     pub deadline: Option<Instant>,
 }
 
+/// The requests sent whose responses have not begun, oldest first. The first is kept inline:
+/// with one request at a time (all but pipelining) the queue never allocates, and an event
+/// loop with thousands of connections touches no separate storage per request.
+#[derive(Debug, Default)]
+struct SentQueue {
+    first: Option<Sent>,
+    rest: VecDeque<Sent>,
+}
+
+impl SentQueue {
+    fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.rest.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+
+    fn push_back(&mut self, sent: Sent) {
+        if self.first.is_none() {
+            self.first = Some(sent);
+        } else {
+            self.rest.push_back(sent);
+        }
+    }
+
+    fn pop_front(&mut self) -> Option<Sent> {
+        let first = self.first.take();
+        self.first = self.rest.pop_front();
+        first
+    }
+}
+
 /// Where a line search ended.
 pub enum Line {
     /// `buf[start..end]` is a line, its terminator (LF) included.
@@ -48,6 +81,9 @@ pub enum Line {
 pub struct Wire {
     io: Box<dyn Transport>,
     buf: Vec<u8>,
+    /// The buffer is borrowed (LENT_BUFFER bytes) when a read needs it and given back as
+    /// soon as its bytes are consumed: empty while nothing is buffered.
+    lends: bool,
     pos: usize,
     end: usize,
     /// Host and port, for messages.
@@ -59,7 +95,7 @@ pub struct Wire {
     /// A response is being read from it.
     response_active: bool,
     /// Requests written whose responses have not begun.
-    outstanding: VecDeque<Sent>,
+    outstanding: SentQueue,
     /// Responses begun on it (0 on a fresh connection).
     responses: u64,
     /// When its last response ended: the idle check measures from there.
@@ -71,9 +107,6 @@ pub struct Wire {
     /// A read met the end of the stream: the server closed (or half-closed) the connection,
     /// which therefore never carries another request.
     peer_closed: bool,
-    /// The storage of a freed response's head, reused by the next one (no allocation per
-    /// request on a warm connection).
-    spare_head: Option<crate::response::head::Head>,
     /// The read buffer's usual size (BUF_SIZE unless the connection chose another).
     block: usize,
     /// The limit of each read and write (the connection's timeout option).
@@ -102,6 +135,38 @@ thread_local! {
     static SPARE_BUFFER: Cell<Option<Vec<u8>>> = const { Cell::new(None) };
 }
 
+/// The read buffer of a wire that borrows one only while bytes are buffered (a non-blocking
+/// connection): an event loop with thousands of connections keeps a few buffers, in cache,
+/// rather than one per connection, as a hand-written loop reads every socket into one buffer.
+pub(crate) const LENT_BUFFER: usize = 4 * 1024;
+
+/// The most lent buffers a thread keeps for the next borrower.
+const LENT_KEPT: usize = 16;
+
+thread_local! {
+    /// Lent buffers given back on this thread, the last given back on top (still in cache).
+    static LENT: std::cell::RefCell<Vec<Vec<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn borrow_buffer() -> Vec<u8> {
+    LENT.try_with(|l| l.borrow_mut().pop())
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| vec![0; LENT_BUFFER])
+}
+
+/// Gives a lent buffer back (one of another size, grown for a large response, is freed).
+fn give_back(buf: Vec<u8>) {
+    if buf.len() == LENT_BUFFER {
+        let _ = LENT.try_with(|l| {
+            let mut l = l.borrow_mut();
+            if l.len() < LENT_KEPT {
+                l.push(buf);
+            }
+        });
+    }
+}
+
 fn spare_buffer() -> Vec<u8> {
     SPARE_BUFFER
         .try_with(Cell::take)
@@ -113,7 +178,9 @@ fn spare_buffer() -> Vec<u8> {
 
 impl Drop for Wire {
     fn drop(&mut self) {
-        if self.buf.len() == BUF_SIZE {
+        if self.lends {
+            give_back(std::mem::take(&mut self.buf));
+        } else if self.buf.len() == BUF_SIZE {
             let buf = std::mem::take(&mut self.buf);
             let _ = SPARE_BUFFER.try_with(|s| s.set(Some(buf)));
         }
@@ -146,7 +213,10 @@ impl Wire {
         is_tls: bool,
         first: usize,
     ) -> Wire {
-        let buf = if first >= BUF_SIZE {
+        let lends = first == LENT_BUFFER;
+        let buf = if lends {
+            Vec::new()
+        } else if first >= BUF_SIZE {
             spare_buffer()
         } else {
             vec![0; first.max(MIN_BLOCK)]
@@ -154,6 +224,7 @@ impl Wire {
         Wire {
             io,
             buf,
+            lends,
             block: BUF_SIZE,
             pos: 0,
             end: 0,
@@ -161,7 +232,7 @@ impl Wire {
             closed: false,
             closed_why: "",
             response_active: false,
-            outstanding: VecDeque::new(),
+            outstanding: SentQueue::default(),
             responses: 0,
             bytes_out: 0,
             last_used: Instant::now(),
@@ -169,7 +240,6 @@ impl Wire {
             is_tls,
             unclean_eof: false,
             peer_closed: false,
-            spare_head: None,
             io_timeout: None,
             deadline: None,
             timeout_shortened: false,
@@ -381,18 +451,6 @@ impl Wire {
         self.close(why);
     }
 
-    /// The storage of a freed response's head, for the next one.
-    pub fn take_spare_head(&mut self) -> Option<crate::response::head::Head> {
-        self.spare_head.take()
-    }
-
-    /// Keeps a head's storage for the next response (while open and none is kept).
-    pub fn keep_spare_head(&mut self, head: crate::response::head::Head) {
-        if !self.closed && self.spare_head.is_none() {
-            self.spare_head = Some(head);
-        }
-    }
-
     /// Marks the wire closed without shutting the stream down: for a plain stream nobody
     /// else holds, which dropping closes anyway (a shutdown first would only cost a system
     /// call).
@@ -472,6 +530,8 @@ impl Wire {
     /// when the buffer next fills (a larger one).
     pub fn set_block(&mut self, n: usize) {
         self.block = n.clamp(MIN_BLOCK, MAX_BLOCK);
+        // A size of its own: the buffer is the wire's from now on.
+        self.lends = false;
         if self.pos == self.end {
             self.pos = 0;
             self.end = 0;
@@ -489,6 +549,9 @@ impl Wire {
         }
         self.pos = 0;
         self.end = 0;
+        if self.lends {
+            give_back(std::mem::take(&mut self.buf));
+        }
     }
 
     pub fn debug(&self, kind: DebugKind, data: &[u8]) {
@@ -512,7 +575,9 @@ impl Wire {
         if self.pos == self.end {
             self.pos = 0;
             self.end = 0;
-            if self.buf.len() > self.block {
+            if self.lends {
+                give_back(std::mem::take(&mut self.buf));
+            } else if self.buf.len() > self.block {
                 self.buf.truncate(self.block);
                 self.buf.shrink_to_fit();
             }
@@ -564,6 +629,9 @@ impl Wire {
     /// Reads more bytes into the buffer, making room (at most `limit` bytes unconsumed).
     /// Returns the count read, 0 at the end of the stream.
     pub fn fill(&mut self, limit: usize) -> Result<usize> {
+        if self.lends && self.buf.is_empty() {
+            self.buf = borrow_buffer();
+        }
         if self.pos > 0 && self.end == self.buf.len() {
             self.buf.copy_within(self.pos..self.end, 0);
             self.end -= self.pos;

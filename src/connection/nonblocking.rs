@@ -224,7 +224,9 @@ impl Connection {
         self.nb_enter(call)?;
         let r = self.usable_wire().map(|_| ());
         self.flight = match &r {
-            Err(e) if e.is_would_block() => Some(Flight::new(call, Step::Open, Then::Done)),
+            Err(e) if e.is_would_block() => {
+                Some(Box::new(Flight::new(call, Step::Open, Then::Done)))
+            }
             _ => None,
         };
         self.nb_blocked(r)
@@ -244,7 +246,7 @@ impl Connection {
         };
         let mut f = Flight::new(call, Step::Open, then);
         f.outbox = continue_body.unwrap_or_default();
-        self.flight = Some(f);
+        self.flight = Some(Box::new(f));
         self.nb_drive(None)
     }
 
@@ -270,7 +272,7 @@ impl Connection {
             sent: 0,
             ended: false,
         });
-        self.flight = Some(f);
+        self.flight = Some(Box::new(f));
         self.nb_drive(Some(read))
     }
 
@@ -287,7 +289,7 @@ impl Connection {
         };
         let mut f = Flight::new(call, step, then);
         f.outbox = bytes;
-        self.flight = Some(f);
+        self.flight = Some(Box::new(f));
         self.nb_drive(None)
     }
 
@@ -650,7 +652,7 @@ impl Connection {
                     answering: false,
                 },
             ..
-        }) = &self.flight
+        }) = self.flight.as_deref()
         {
             at = Some(*until);
         }

@@ -78,7 +78,7 @@ impl Connection {
     pub(super) fn open_nonblocking(&mut self) -> Result<Box<dyn Transport>> {
         let (mut opening, started) = match self.opening.take() {
             Some(o) => (o, false),
-            None => (self.start_opening()?, true),
+            None => (Box::new(self.start_opening()?), true),
         };
         if opening.deadline.is_some_and(|d| Instant::now() >= d) {
             return Err(Error::new(

@@ -58,6 +58,27 @@ impl Head {
         self.store.capacity() <= 16 * 1024 && self.fields.capacity() <= 128
     }
 
+    /// A head for the next response: the storage of the last one freed on this thread, or
+    /// a new one.
+    pub fn recycled() -> Head {
+        SPARE_HEAD
+            .try_with(|s| s.take())
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    /// Keeps this head's storage for the next response read on this thread (when it is not
+    /// too large and none is kept yet).
+    pub fn recycle(self) {
+        if self.worth_keeping() {
+            let _ = SPARE_HEAD.try_with(|s| {
+                let kept = s.take();
+                s.set(kept.or(Some(self)));
+            });
+        }
+    }
+
     pub fn reason(&self) -> &[u8] {
         &self.store[self.reason.0 as usize..self.reason.1 as usize]
     }
@@ -151,6 +172,14 @@ impl Head {
         h.reason = h.push_str(b"");
         h
     }
+}
+
+thread_local! {
+    /// The storage of the last response head freed on this thread, for the next one read on
+    /// it: no allocation per request, and memory the thread touched last rather than
+    /// storage kept per connection (an event loop with thousands of connections would find
+    /// that out of cache on every request).
+    static SPARE_HEAD: std::cell::Cell<Option<Head>> = const { std::cell::Cell::new(None) };
 }
 
 fn cstr_at(store: &[u8], (start, end): (u32, u32)) -> &CStr {
@@ -489,7 +518,7 @@ impl HeadReader {
             }
         }
         if self.head.is_none() {
-            self.head = Some(wire.take_spare_head().unwrap_or_default());
+            self.head = Some(Head::recycled());
         }
         loop {
             let debug = wire.debug_sink();

@@ -24,7 +24,6 @@ pub mod head;
 
 use std::cell::OnceCell;
 use std::ffi::{CStr, CString};
-use std::sync::{Arc, Mutex, Weak};
 
 use crate::debug::DebugKind;
 use crate::error::{Error, ErrorKind, Result};
@@ -46,8 +45,6 @@ pub struct Response {
     /// `getheader` values of repeated fields joined with ", ", built on first use, one slot
     /// per field index.
     joined: OnceCell<Vec<OnceCell<CString>>>,
-    /// The connection it came from, to give its head's storage back when freed.
-    home: Weak<Mutex<Wire>>,
     /// Non-blocking mode: what the last read that returned `WouldBlock` waits for.
     want: u8,
     /// Non-blocking mode: what a readline or read_all that returned `WouldBlock` read so
@@ -200,14 +197,16 @@ impl Response {
     pub(crate) fn resume(
         shared: SharedWire,
         strict: bool,
-        beginning: &mut Option<Beginning>,
+        beginning: &mut Option<Box<Beginning>>,
     ) -> Result<Response> {
         let mut wire = lock(&shared);
-        let b = beginning.get_or_insert_with(|| Beginning {
-            // This response's reads are bounded by its request's deadline.
-            sent: wire.begin_response(),
-            reader: HeadReader::new(),
-            interim: 0,
+        let b = beginning.get_or_insert_with(|| {
+            Box::new(Beginning {
+                // This response's reads are bounded by its request's deadline.
+                sent: wire.begin_response(),
+                reader: HeadReader::new(),
+                interim: 0,
+            })
         });
         let result = Self::read_final_head(&mut wire, strict, b);
         if matches!(&result, Err(e) if e.is_would_block()) {
@@ -234,7 +233,6 @@ impl Response {
         let mut resp = Response {
             head,
             body: Body::new(framing),
-            home: Arc::downgrade(&shared),
             wire: Some(shared),
             will_close,
             error: None,
@@ -287,7 +285,7 @@ impl Response {
                         format!("more than {MAX_INTERIM} interim (1xx) responses"),
                     ));
                 }
-                wire.keep_spare_head(head);
+                head.recycle();
                 continue;
             }
             let framed = framing_of(&head, head_request)?;
@@ -623,11 +621,7 @@ impl Drop for Response {
             lock(&shared).fail_response("a response was freed before its body ended");
             return;
         }
-        if self.head.worth_keeping() {
-            if let Some(shared) = self.home.upgrade() {
-                lock(&shared).keep_spare_head(std::mem::take(&mut self.head));
-            }
-        }
+        std::mem::take(&mut self.head).recycle();
     }
 }
 

@@ -40,7 +40,7 @@ impl Connection {
                 };
                 f.then = Then::EndBody;
             }
-            self.flight = Some(f);
+            self.flight = Some(Box::new(f));
         }
         loop {
             let step = self.flight().step;
