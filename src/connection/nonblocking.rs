@@ -140,7 +140,31 @@ pub(super) struct Flight {
     replaying: bool,
 }
 
+thread_local! {
+    /// The box of the last call in flight that ended on this thread, for the next one: a
+    /// call that returns at once allocates nothing.
+    static SPARE_FLIGHT: std::cell::Cell<Option<Box<Flight>>> = const { std::cell::Cell::new(None) };
+}
+
+/// Ends a call's flight (when there is one), keeping its box for the next call on this thread.
+pub(super) fn end_flight(flight: Option<Box<Flight>>) {
+    if let Some(f) = flight {
+        let _ = SPARE_FLIGHT.try_with(|s| s.set(Some(f)));
+    }
+}
+
 impl Flight {
+    /// This flight in a box: the spare one of this thread when there is one.
+    pub(super) fn boxed(self) -> Box<Flight> {
+        match SPARE_FLIGHT.try_with(std::cell::Cell::take).ok().flatten() {
+            Some(mut b) => {
+                *b = self;
+                b
+            }
+            None => Box::new(self),
+        }
+    }
+
     fn new(call: Call, step: Step, then: Then) -> Flight {
         Flight {
             call,
@@ -224,9 +248,7 @@ impl Connection {
         self.nb_enter(call)?;
         let r = self.usable_wire().map(|_| ());
         self.flight = match &r {
-            Err(e) if e.is_would_block() => {
-                Some(Box::new(Flight::new(call, Step::Open, Then::Done)))
-            }
+            Err(e) if e.is_would_block() => Some(Flight::new(call, Step::Open, Then::Done).boxed()),
             _ => None,
         };
         self.nb_blocked(r)
@@ -246,7 +268,7 @@ impl Connection {
         };
         let mut f = Flight::new(call, Step::Open, then);
         f.outbox = continue_body.unwrap_or_default();
-        self.flight = Some(Box::new(f));
+        self.flight = Some(f.boxed());
         self.nb_drive(None)
     }
 
@@ -272,7 +294,7 @@ impl Connection {
             sent: 0,
             ended: false,
         });
-        self.flight = Some(Box::new(f));
+        self.flight = Some(f.boxed());
         self.nb_drive(Some(read))
     }
 
@@ -289,7 +311,7 @@ impl Connection {
         };
         let mut f = Flight::new(call, step, then);
         f.outbox = bytes;
-        self.flight = Some(Box::new(f));
+        self.flight = Some(f.boxed());
         self.nb_drive(None)
     }
 
@@ -298,7 +320,7 @@ impl Connection {
         let r = self.nb_steps(&mut source);
         match &r {
             Err(e) if e.is_would_block() => {}
-            _ => self.flight = None,
+            _ => end_flight(self.flight.take()),
         }
         self.nb_blocked(r)
     }

@@ -84,6 +84,38 @@ pub(crate) struct Beginning {
     interim: usize,
 }
 
+thread_local! {
+    /// The box of the last response head read on this thread, for the next one.
+    static SPARE_BEGINNING: std::cell::Cell<Option<Box<Beginning>>> = const { std::cell::Cell::new(None) };
+}
+
+impl Beginning {
+    /// A beginning for the answer to `sent`, in the spare box of this thread when there is one.
+    fn boxed(sent: Option<Sent>) -> Box<Beginning> {
+        let b = Beginning {
+            sent,
+            reader: HeadReader::new(),
+            interim: 0,
+        };
+        match SPARE_BEGINNING
+            .try_with(std::cell::Cell::take)
+            .ok()
+            .flatten()
+        {
+            Some(mut spare) => {
+                *spare = b;
+                spare
+            }
+            None => Box::new(b),
+        }
+    }
+
+    /// Keeps this box for the next response head read on this thread.
+    fn recycle(self: Box<Self>) {
+        let _ = SPARE_BEGINNING.try_with(|s| s.set(Some(self)));
+    }
+}
+
 /// What a head says of the body that follows it and of the connection.
 struct Framed {
     framing: Framing,
@@ -200,19 +232,15 @@ impl Response {
         beginning: &mut Option<Box<Beginning>>,
     ) -> Result<Response> {
         let mut wire = lock(&shared);
-        let b = beginning.get_or_insert_with(|| {
-            Box::new(Beginning {
-                // This response's reads are bounded by its request's deadline.
-                sent: wire.begin_response(),
-                reader: HeadReader::new(),
-                interim: 0,
-            })
-        });
+        // This response's reads are bounded by its request's deadline.
+        let b = beginning.get_or_insert_with(|| Beginning::boxed(wire.begin_response()));
         let result = Self::read_final_head(&mut wire, strict, b);
         if matches!(&result, Err(e) if e.is_would_block()) {
             return Err(result.err().expect("matched"));
         }
-        *beginning = None;
+        if let Some(b) = beginning.take() {
+            b.recycle();
+        }
         let (
             head,
             Framed {

@@ -2,7 +2,7 @@
 //! with the resumable reader, and sends the request again on a fresh connection when a reused
 //! one turns out stale, each step repeated after `WouldBlock` where it stopped.
 
-use super::{Buf, Call, CallKind, Flight, Step, Then};
+use super::{end_flight, Buf, Call, CallKind, Flight, Step, Then};
 use crate::connection::{Connection, State};
 use crate::debug::DebugKind;
 use crate::error::{Error, ErrorKind, Result};
@@ -18,7 +18,7 @@ impl Connection {
         match &r {
             Err(e) if e.is_would_block() => {}
             _ => {
-                self.flight = None;
+                end_flight(self.flight.take());
                 self.beginning = None;
             }
         }
@@ -40,7 +40,7 @@ impl Connection {
                 };
                 f.then = Then::EndBody;
             }
-            self.flight = Some(Box::new(f));
+            self.flight = Some(f.boxed());
         }
         loop {
             let step = self.flight().step;
@@ -140,7 +140,7 @@ impl Connection {
     fn nb_got(&mut self, result: Result<Response>) -> Result<Response> {
         let withheld = self.pending().body_withheld;
         self.state = State::Idle;
-        self.flight = None;
+        end_flight(self.flight.take());
         self.beginning = None;
         self.finish_getresponse(result, withheld)
     }
