@@ -3,15 +3,15 @@
 //! an event loop opening ten thousand connections to host names does not start ten thousand
 //! threads.
 //!
-//! - At most [`MAX_THREADS`] threads (named `hc-resolve`) run at once; a name asked for while
-//!   all of them are busy waits in a queue, first come first served, for the first one free.
-//!   Twenty is what glibc's `getaddrinfo_a` and libcurl's threaded resolver
+//! - At most `MAX_THREADS` (20) threads, named `hc-resolve`, run at once; a name asked for
+//!   while all of them are busy waits in a queue, first come first served, for the first one
+//!   free. Twenty is what glibc's `getaddrinfo_a` and libcurl's threaded resolver
 //!   (`CURLMOPT_RESOLVE_THREADS_MAX`) allow by default. A lookup of a name in the hosts file
-//!   is CPU work (microseconds), for which more threads than cores gain nothing; a
-//!   DNS query mostly waits on the network, and twenty waiting at once keep a loop's names
-//!   flowing without one thread (and its stack) per connection.
-//! - Threads are started when a name is queued and none is idle, and each ends after
-//!   [`IDLE`] without work, so a program that resolves one name keeps no thread. glibc's
+//!   is CPU work (microseconds), for which more threads than cores gain nothing; a DNS query
+//!   mostly waits on the network, and twenty waiting at once keep a loop's names flowing
+//!   without one thread (and its stack) per connection.
+//! - Threads are started when a name is queued and none is idle, and each ends after `IDLE`
+//!   (10 ms) without work, so a program that resolves one name keeps no thread. glibc's
 //!   `getaddrinfo_a` keeps an idle thread a second; a hundredth is enough here. What a kept
 //!   thread saves is its start and end (about 20 µs of CPU), which adds up only when names
 //!   come faster than a hundred a second (a quarter of a percent of a core then); a burst
@@ -35,11 +35,11 @@ use std::time::{Duration, Instant};
 use crate::error::{Error, Result};
 
 /// The most threads resolving names at once, in the whole process.
-pub const MAX_THREADS: usize = 20;
+pub(crate) const MAX_THREADS: usize = 20;
 /// How long a thread of the pool stays without work before it ends.
-pub const IDLE: Duration = Duration::from_millis(10);
+pub(crate) const IDLE: Duration = Duration::from_millis(10);
 /// The name of the pool's threads (what /proc/self/task/*/comm and debuggers show).
-pub const THREAD_NAME: &str = "hc-resolve";
+pub(crate) const THREAD_NAME: &str = "hc-resolve";
 
 /// The end of the resolver's signal that the connection holds: it becomes readable (end of
 /// stream) when its name is resolved. A socket pair, so that every event loop can watch it (a
@@ -101,7 +101,7 @@ pub struct Resolver {
 
 impl Resolver {
     /// Starts resolving `host` (a name, not an IP literal) for `port`: queues it for the
-    /// pool, starting a thread when none is free and fewer than [`MAX_THREADS`] run.
+    /// pool, starting a thread when none is free and fewer than `MAX_THREADS` (20) run.
     pub fn start(host: &str, port: u16) -> Result<Resolver> {
         let fail = |e: io::Error| Error::io(&format!("starting to resolve host {host:?}"), &e);
         let (signal, far) = signal_pair().map_err(fail)?;
