@@ -205,6 +205,15 @@ impl Connecting {
         socket_number(socket)
     }
 
+    /// The descriptor it holds: the connect in progress, else the one kept until the next
+    /// exists (after every address failed: the last one's socket).
+    pub fn held_fd(&self) -> Option<i32> {
+        self.fd().or_else(|| match self.retired.as_ref()? {
+            Retired::Resolver(r) => r.fd(),
+            Retired::Socket(s) => socket_number(s),
+        })
+    }
+
     /// Goes as far as it can without waiting: the connected stream (non-blocking, with
     /// TCP_NODELAY), None while a connect is in progress (wait for the socket to become
     /// writable), or the error of the last address when none answered.
