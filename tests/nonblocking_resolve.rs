@@ -331,15 +331,15 @@ fn connections_freed_while_their_names_wait_leave_no_descriptor_and_no_thread() 
 }
 
 #[test]
-fn closing_a_connection_whose_name_waits_ends_its_opening_and_a_new_one_resolves() {
+fn connections_closed_while_many_names_resolve_open_again_from_the_start() {
     let _one = alone();
     let port = accepting_listener();
     let mut conns = to_localhost(MANY, port);
     for c in &mut conns {
         assert_eq!(c.connect().unwrap_err().kind(), ErrorKind::WouldBlock);
     }
-    // The last ones wait in the queue behind the others: closed, they have no descriptor;
-    // opened again, they start over and connect.
+    // The last ones came behind the others (their names queued, being looked up, or just
+    // resolved): closed, they have no descriptor; opened again, they start over and connect.
     let mut last = conns.split_off(MANY - 10);
     for c in &mut last {
         let t = Instant::now();

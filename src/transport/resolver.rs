@@ -252,6 +252,10 @@ fn work() {
         pool.idle -= 1;
         if pool.queue.is_empty() {
             pool.threads -= 1;
+            if pool.threads == 0 {
+                // The last one out gives back what a burst of names made the queue grow to.
+                pool.queue.shrink_to_fit();
+            }
             return;
         }
     }
