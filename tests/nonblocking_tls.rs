@@ -11,6 +11,7 @@ mod common;
 mod tls_peer;
 
 use std::os::raw::c_int;
+use std::sync::mpsc;
 
 use common::event_loop::wait_ready;
 use httpclient::transport::{WANT_READ, WANT_WRITE};
@@ -195,6 +196,31 @@ fn exchange(
     bound: usize,
     on_block: &mut dyn FnMut(Call, u8),
 ) -> Result<Vec<Seen>, (httpclient::Error, Vec<Seen>)> {
+    exchange_with(
+        port,
+        nonblocking,
+        reqs,
+        log,
+        bound,
+        SMALL_BUFFER,
+        on_block,
+        &mut |_, _| {},
+    )
+}
+
+/// [`exchange`] with the client's send buffer `sndbuf`, and `after_sent` told each request's
+/// index and the socket once the request is written.
+#[allow(clippy::too_many_arguments)]
+fn exchange_with(
+    port: u16,
+    nonblocking: bool,
+    reqs: &[Req],
+    log: &mut Log,
+    bound: usize,
+    sndbuf: usize,
+    on_block: &mut dyn FnMut(Call, u8),
+    after_sent: &mut dyn FnMut(usize, i32),
+) -> Result<Vec<Seen>, (httpclient::Error, Vec<Seen>)> {
     let mut c = Connection::new_https("127.0.0.1", port).unwrap();
     c.set_ca_file(common::servers().ca_file.to_str().unwrap())
         .unwrap();
@@ -212,7 +238,7 @@ fn exchange(
     if let Err(e) = r {
         return Err((e, out));
     }
-    set_sndbuf(c.fileno().unwrap(), SMALL_BUFFER);
+    set_sndbuf(c.fileno().unwrap(), sndbuf);
     for (i, req) in reqs.iter().enumerate() {
         let body = req.body.as_deref();
         let r = drive(
@@ -227,6 +253,7 @@ fn exchange(
         if let Err(e) = r {
             return Err((e, out));
         }
+        after_sent(i, c.fileno().unwrap());
         let mut resp = match drive(
             log,
             bound,
@@ -277,7 +304,7 @@ fn count(types: &[u8], t: u8) -> usize {
 /// the bytes the server got.
 fn blocking_reference(version: SslVersion, twists: &[Twist], reqs: &[Req]) -> (Vec<Seen>, Got) {
     let steps = twists.iter().map(|&t| Step::new(t)).collect();
-    let peer = TlsPeer::start(version, steps, None);
+    let peer = TlsPeer::start(version, steps, false);
     let mut log = Log::default();
     let bytes = reqs
         .iter()
@@ -343,7 +370,7 @@ fn tls12_renegotiation_a_write_waits_to_read() {
 
     let (first, release) = Step::held(Twist::RenegotiateBeforeAnswer);
     let steps = vec![first, Step::new(Twist::None), Step::new(Twist::None)];
-    let peer = TlsPeer::start(SslVersion::TLS1_2, steps, None);
+    let peer = TlsPeer::start(SslVersion::TLS1_2, steps, false);
     let mut log = Log::default();
     let mut release = Some(release);
     let mut on_block = |call: Call, _want: u8| {
@@ -411,7 +438,7 @@ fn tls12_renegotiation_asked_in_the_middle_of_an_upload() {
     assert_eq!(count(&reference_got.handshake_in, FINISHED), 2);
 
     let steps = twists.iter().map(|&t| Step::new(t)).collect();
-    let peer = TlsPeer::start(SslVersion::TLS1_2, steps, None);
+    let peer = TlsPeer::start(SslVersion::TLS1_2, steps, false);
     let mut log = Log::default();
     let got_seen = exchange(
         peer.port(),
@@ -464,7 +491,7 @@ fn tls13_key_update_requested_by_the_server() {
     assert_eq!(count(&reference_got.handshake_in, KEY_UPDATE), 1);
 
     let steps = twists.iter().map(|&t| Step::new(t)).collect();
-    let peer = TlsPeer::start(SslVersion::TLS1_3, steps, None);
+    let peer = TlsPeer::start(SslVersion::TLS1_3, steps, false);
     let mut log = Log::default();
     let got_seen = exchange(
         peer.port(),
@@ -503,4 +530,107 @@ fn tls13_key_update_requested_by_the_server() {
         };
         assert_eq!(want, expected, "{call:?}: {}", log.summary());
     }
+}
+
+/// TLS 1.2: the server answers a 64 KiB upload before reading its body, after a HelloRequest
+/// sent alone. The client's upload is written whole into its socket but not sent (the server
+/// reads nothing, its window is closed), and the socket is not writable while it holds unsent
+/// bytes (TCP_NOTSENT_LOWAT 1, segments of at most 88 bytes: no room for a 541-byte record).
+/// getresponse reads the HelloRequest, OpenSSL answers it at once with a ClientHello, which
+/// can't be written: the read waits to WRITE. Once the server reads the body the loop,
+/// polling for writability as told, completes it; everything equals blocking mode's.
+#[test]
+fn tls12_renegotiation_a_read_waits_to_write() {
+    let reqs = [
+        post(b"/upload", upload()[..64 << 10].to_vec()),
+        get(b"/after"),
+    ];
+    let twists = [Twist::RenegotiateEarlyAnswer, Twist::None];
+    let (reference, reference_got) = blocking_reference(SslVersion::TLS1_2, &twists, &reqs);
+    assert_eq!(count(&reference_got.handshake_in, CLIENT_HELLO), 2);
+    assert_eq!(count(&reference_got.handshake_in, FINISHED), 2);
+
+    let (mut first, release) = Step::held(Twist::RenegotiateEarlyAnswer);
+    let (hello_request_tx, hello_request_rx) = mpsc::channel();
+    first.hello_request_sent = Some(hello_request_tx);
+    let peer = TlsPeer::start(
+        SslVersion::TLS1_2,
+        vec![first, Step::new(Twist::None)],
+        true,
+    );
+    let mut log = Log::default();
+    let mut release = Some(release);
+    let mut on_block = |call: Call, _want: u8| {
+        // The first WouldBlock after the upload: the server may answer and read on.
+        if !matches!(call, Call::Connect | Call::Request(0)) {
+            if let Some(tx) = release.take() {
+                let _ = tx.send(());
+            }
+        }
+    };
+    let mut after_sent = |i: usize, fd: i32| {
+        if i == 0 {
+            set_int_opt(fd, libc::IPPROTO_TCP, libc::TCP_NOTSENT_LOWAT, 1);
+            // The HelloRequest alone is there to read (the answer is held back).
+            hello_request_rx.recv().unwrap();
+            wait_ready(fd, WANT_READ);
+        }
+    };
+    // A send buffer that takes the whole upload at once.
+    let r = exchange_with(
+        peer.port(),
+        true,
+        &reqs,
+        &mut log,
+        bound_for(64 << 10),
+        256 << 10,
+        &mut on_block,
+        &mut after_sent,
+    );
+    release.take();
+    let got = peer.finish();
+    eprintln!("a read waits to write: {}", log.summary());
+    let got_seen = r.unwrap_or_else(|(e, _)| panic!("non-blocking mode: {e} ({})", log.summary()));
+
+    assert_eq!(got_seen, reference, "responses");
+    assert_same("a read waits to write", &reqs, &got, &reference_got);
+    assert_eq!(
+        count(&got.handshake_in, CLIENT_HELLO),
+        2,
+        "{:?}",
+        got.handshake_in
+    );
+    assert_eq!(
+        count(&got.handshake_in, FINISHED),
+        2,
+        "{:?}",
+        got.handshake_in
+    );
+    // The upload went into the socket at once; getresponse's first WouldBlock waits to
+    // write the ClientHello.
+    assert!(
+        log.wants(|c| c == Call::Request(0)).is_empty(),
+        "{}",
+        log.summary()
+    );
+    assert_eq!(
+        log.wants(|c| c == Call::GetResponse(0)).first(),
+        Some(&WANT_WRITE),
+        "getresponse's first WouldBlock: {}",
+        log.summary()
+    );
+}
+
+fn set_int_opt(fd: i32, level: c_int, name: c_int, v: c_int) {
+    // SAFETY: an open socket and an int option.
+    let r = unsafe {
+        libc::setsockopt(
+            fd,
+            level,
+            name,
+            (&v as *const c_int).cast(),
+            std::mem::size_of::<c_int>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(r, 0, "setsockopt {level} {name}");
 }

@@ -92,30 +92,44 @@ pub enum Twist {
     RenegotiateMidBody(usize),
     /// TLS 1.3: once the request is read, a KeyUpdate with update_requested, then the answer.
     KeyUpdateBeforeAnswer,
+    /// TLS 1.2: once the request head is read, a HelloRequest, then (after the hold) an
+    /// answer that says nothing of the body ([`early_answer`]), and only then the body: the
+    /// client reads the HelloRequest while its upload still fills its socket.
+    RenegotiateEarlyAnswer,
 }
 
-/// One exchange: its twist, and optionally a hold: after answering, the server reads nothing
-/// more until the hold is released (or its sender dropped).
+/// One exchange: its twist, and the points where the server stops until the test lets it go
+/// on (a hold ends when its sender sends or is dropped).
 pub struct Step {
     pub twist: Twist,
+    /// After the answer, before reading anything more ([`Twist::RenegotiateEarlyAnswer`]:
+    /// after the HelloRequest, before the answer).
     pub hold: Option<mpsc::Receiver<()>>,
+    /// [`Twist::RenegotiateEarlyAnswer`]: told once the HelloRequest is written.
+    pub hello_request_sent: Option<mpsc::Sender<()>>,
 }
 
 impl Step {
     pub fn new(twist: Twist) -> Step {
-        Step { twist, hold: None }
+        Step {
+            twist,
+            hold: None,
+            hello_request_sent: None,
+        }
     }
 
-    /// The step with a hold, and the sender that releases it.
+    /// The step with a hold after the answer, and the sender that releases it.
     pub fn held(twist: Twist) -> (Step, mpsc::Sender<()>) {
         let (tx, rx) = mpsc::channel();
-        (
-            Step {
-                twist,
-                hold: Some(rx),
-            },
-            tx,
-        )
+        let mut step = Step::new(twist);
+        step.hold = Some(rx);
+        (step, tx)
+    }
+}
+
+fn wait(hold: &Option<mpsc::Receiver<()>>) {
+    if let Some(h) = hold {
+        let _ = h.recv();
     }
 }
 
@@ -171,11 +185,23 @@ pub fn answer_for(index: usize, body: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The answer [`Twist::RenegotiateEarlyAnswer`] gives before reading the body.
+pub fn early_answer(index: usize) -> Vec<u8> {
+    let text = format!("request {index}: answered before its body was read\n");
+    let mut out = format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nX-Request: {index}\r\n\r\n",
+        text.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(text.as_bytes());
+    out
+}
+
 impl TlsPeer {
     /// Listens on 127.0.0.1 for one connection of exactly `version`, served by `steps`.
-    /// `rcvbuf`, when given, is the SO_RCVBUF of the accepted socket (a small one keeps an
-    /// upload in the middle of a record for longer).
-    pub fn start(version: SslVersion, steps: Vec<Step>, rcvbuf: Option<usize>) -> TlsPeer {
+    /// With `small_window`, the connection's receive window and segment size are as small as
+    /// Linux allows, from its first segment (set on the listening socket).
+    pub fn start(version: SslVersion, steps: Vec<Step>, small_window: bool) -> TlsPeer {
         let mut b = SslContextBuilder::new(SslMethod::tls_server()).unwrap();
         b.set_certificate_chain_file(pki("localhost.pem")).unwrap();
         b.set_private_key_file(pki("localhost.key"), SslFiletype::PEM)
@@ -188,6 +214,13 @@ impl TlsPeer {
         b.set_options(SslOptions::NO_SESSION_RESUMPTION_ON_RENEGOTIATION);
         let ctx = b.build();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        if small_window {
+            // The kernel's least receive buffer, and segments of at most 88 bytes: the
+            // client's socket then queues its bytes in pieces smaller than one TLS record
+            // of a handshake message, and a window the server stops reading closes at once.
+            set_int_opt(&listener, libc::SOL_SOCKET, libc::SO_RCVBUF, 1);
+            set_int_opt(&listener, libc::IPPROTO_TCP, libc::TCP_MAXSEG, 88);
+        }
         let port = listener.local_addr().unwrap().port();
         let handle = thread::spawn(move || {
             let mut got = Got {
@@ -195,9 +228,6 @@ impl TlsPeer {
                 ..Got::default()
             };
             let (tcp, _) = listener.accept().unwrap();
-            if let Some(n) = rcvbuf {
-                set_rcvbuf(&tcp, n);
-            }
             // Bounded: a client that stops talking ends the server within the test's time.
             tcp.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
             tcp.set_write_timeout(Some(Duration::from_secs(20)))
@@ -241,20 +271,18 @@ impl TlsPeer {
     }
 }
 
-fn set_rcvbuf(tcp: &TcpStream, n: usize) {
-    use std::os::fd::AsRawFd;
-    let v = n as c_int;
+fn set_int_opt(socket: &impl std::os::fd::AsRawFd, level: c_int, name: c_int, v: c_int) {
     // SAFETY: a valid socket and an int option.
     let r = unsafe {
         libc::setsockopt(
-            tcp.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_RCVBUF,
+            socket.as_raw_fd(),
+            level,
+            name,
             (&v as *const c_int).cast(),
             std::mem::size_of::<c_int>() as libc::socklen_t,
         )
     };
-    assert_eq!(r, 0, "SO_RCVBUF");
+    assert_eq!(r, 0, "setsockopt({level}, {name}, {v})");
 }
 
 fn renegotiate(s: &mut SslStream<TcpStream>) -> io::Result<()> {
@@ -304,6 +332,15 @@ fn serve(s: &mut SslStream<TcpStream>, steps: Vec<Step>, got: &mut Got) -> io::R
             .find_map(|l| l.strip_prefix("content-length:"))
             .map_or(0, |v| v.trim().parse().unwrap());
         got.heads.push(head);
+        if step.twist == Twist::RenegotiateEarlyAnswer {
+            renegotiate(s)?;
+            if let Some(tx) = &step.hello_request_sent {
+                let _ = tx.send(());
+            }
+            wait(&step.hold);
+            s.write_all(&early_answer(index))?;
+            s.flush()?;
+        }
         got.handshake_at_head
             .push(RECEIVED.with(|r| r.borrow().len()));
         // The body, with the renegotiation asked for part way through.
@@ -329,12 +366,12 @@ fn serve(s: &mut SslStream<TcpStream>, steps: Vec<Step>, got: &mut Got) -> io::R
             Twist::KeyUpdateBeforeAnswer => key_update(s)?,
             _ => {}
         }
-        s.write_all(&answer_for(index, &body))?;
-        s.flush()?;
-        got.bodies.push(body);
-        if let Some(hold) = step.hold {
-            let _ = hold.recv();
+        if step.twist != Twist::RenegotiateEarlyAnswer {
+            s.write_all(&answer_for(index, &body))?;
+            s.flush()?;
+            wait(&step.hold);
         }
+        got.bodies.push(body);
     }
     // Until the client closes.
     while fill(s, &mut buf)? {}
