@@ -208,8 +208,17 @@ fn exchange(
     )
 }
 
-/// [`exchange`] with the client's send buffer `sndbuf`, and `after_sent` told each request's
-/// index and the socket once the request is written.
+/// Where [`exchange_with`] tells the test how far it got.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum At {
+    /// Request i is about to be made.
+    Before(usize),
+    /// Request i is written.
+    Sent(usize),
+}
+
+/// [`exchange`] with the client's send buffer `sndbuf`, and `at` told where the exchange
+/// stands, with the socket, before each request and once it is written.
 #[allow(clippy::too_many_arguments)]
 fn exchange_with(
     port: u16,
@@ -219,7 +228,7 @@ fn exchange_with(
     bound: usize,
     sndbuf: usize,
     on_block: &mut dyn FnMut(Call, u8),
-    after_sent: &mut dyn FnMut(usize, i32),
+    at: &mut dyn FnMut(At, i32),
 ) -> Result<Vec<Seen>, (httpclient::Error, Vec<Seen>)> {
     let mut c = Connection::new_https("127.0.0.1", port).unwrap();
     c.set_ca_file(common::servers().ca_file.to_str().unwrap())
@@ -240,6 +249,7 @@ fn exchange_with(
     }
     set_sndbuf(c.fileno().unwrap(), sndbuf);
     for (i, req) in reqs.iter().enumerate() {
+        at(At::Before(i), c.fileno().unwrap());
         let body = req.body.as_deref();
         let r = drive(
             log,
@@ -253,7 +263,7 @@ fn exchange_with(
         if let Err(e) = r {
             return Err((e, out));
         }
-        after_sent(i, c.fileno().unwrap());
+        at(At::Sent(i), c.fileno().unwrap());
         let mut resp = match drive(
             log,
             bound,
@@ -424,6 +434,75 @@ fn tls12_renegotiation_a_write_waits_to_read() {
     );
 }
 
+/// TLS 1.2: the HelloRequest comes right after an answer, while the connection is idle. The
+/// next request's check that the server did not close the idle connection (a peek) reads it
+/// and sends the ClientHello, the connection stays (the server serves one connection only),
+/// and the request's write waits to READ for the ServerHello.
+#[test]
+fn tls12_renegotiation_while_idle() {
+    let reqs = [get(b"/first"), post(b"/upload", upload()), get(b"/last")];
+    let twists = [Twist::RenegotiateAfterAnswer, Twist::None, Twist::None];
+    let (reference, reference_got) = blocking_reference(SslVersion::TLS1_2, &twists, &reqs);
+    assert_eq!(count(&reference_got.handshake_in, CLIENT_HELLO), 2);
+    assert_eq!(count(&reference_got.handshake_in, FINISHED), 2);
+
+    let (first, release) = Step::held(Twist::RenegotiateAfterAnswer);
+    let steps = vec![first, Step::new(Twist::None), Step::new(Twist::None)];
+    let peer = TlsPeer::start(SslVersion::TLS1_2, steps, false);
+    let mut log = Log::default();
+    let mut release = Some(release);
+    let mut on_block = |call: Call, _want: u8| {
+        if call == Call::Request(1) {
+            if let Some(tx) = release.take() {
+                let _ = tx.send(());
+            }
+        }
+    };
+    let mut at = |at: At, fd: i32| {
+        if at == At::Before(1) {
+            // The HelloRequest is there before the request is made, and the connection has
+            // been idle long enough (1 ms) for the request to check it first.
+            wait_ready(fd, WANT_READ);
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    };
+    let r = exchange_with(
+        peer.port(),
+        true,
+        &reqs,
+        &mut log,
+        bound_for(4 << 20),
+        SMALL_BUFFER,
+        &mut on_block,
+        &mut at,
+    );
+    release.take();
+    let got = peer.finish();
+    eprintln!("renegotiation while idle: {}", log.summary());
+    let got_seen = r.unwrap_or_else(|(e, _)| panic!("non-blocking mode: {e} ({})", log.summary()));
+
+    assert_eq!(got_seen, reference, "responses");
+    assert_same("renegotiation while idle", &reqs, &got, &reference_got);
+    assert_eq!(
+        count(&got.handshake_in, CLIENT_HELLO),
+        2,
+        "{:?}",
+        got.handshake_in
+    );
+    assert_eq!(
+        count(&got.handshake_in, FINISHED),
+        2,
+        "{:?}",
+        got.handshake_in
+    );
+    assert_eq!(
+        log.wants(|c| c == Call::Request(1)).first(),
+        Some(&WANT_READ),
+        "the upload's first WouldBlock: {}",
+        log.summary()
+    );
+}
+
 /// TLS 1.2: the server asks for a renegotiation after 1 MiB of a 4 MiB upload. SSL_write
 /// never reads, so the client sees the HelloRequest only when it reads the answer: the
 /// upload is written whole on the old keys (every WouldBlock of the upload wants WRITE), the
@@ -568,8 +647,8 @@ fn tls12_renegotiation_a_read_waits_to_write() {
             }
         }
     };
-    let mut after_sent = |i: usize, fd: i32| {
-        if i == 0 {
+    let mut at = |at: At, fd: i32| {
+        if at == At::Sent(0) {
             set_int_opt(fd, libc::IPPROTO_TCP, libc::TCP_NOTSENT_LOWAT, 1);
             // The HelloRequest alone is there to read (the answer is held back).
             hello_request_rx.recv().unwrap();
@@ -585,7 +664,7 @@ fn tls12_renegotiation_a_read_waits_to_write() {
         bound_for(64 << 10),
         256 << 10,
         &mut on_block,
-        &mut after_sent,
+        &mut at,
     );
     release.take();
     let got = peer.finish();
@@ -617,6 +696,88 @@ fn tls12_renegotiation_a_read_waits_to_write() {
         log.wants(|c| c == Call::GetResponse(0)).first(),
         Some(&WANT_WRITE),
         "getresponse's first WouldBlock: {}",
+        log.summary()
+    );
+}
+
+/// The same as [`tls12_renegotiation_a_read_waits_to_write`] in the middle of the response
+/// body: the server sends the answer's head and the first part of its body, then a
+/// HelloRequest alone, while the client's upload sits unsent in its socket. The body read
+/// that meets it waits to WRITE, and `hc_response_want` says so.
+#[test]
+fn tls12_renegotiation_a_body_read_waits_to_write() {
+    let reqs = [
+        post(b"/upload", upload()[..64 << 10].to_vec()),
+        get(b"/after"),
+    ];
+    let twists = [Twist::RenegotiateMidAnswer, Twist::None];
+    let (reference, reference_got) = blocking_reference(SslVersion::TLS1_2, &twists, &reqs);
+    assert_eq!(count(&reference_got.handshake_in, CLIENT_HELLO), 2);
+
+    let (first, release) = Step::held(Twist::RenegotiateMidAnswer);
+    let peer = TlsPeer::start(
+        SslVersion::TLS1_2,
+        vec![first, Step::new(Twist::None)],
+        true,
+    );
+    let mut log = Log::default();
+    let mut release = Some(release);
+    let mut body_blocks = 0;
+    let mut on_block = |call: Call, _want: u8| {
+        // The body read's first WouldBlock (the first part read): the HelloRequest may go;
+        // at its second, the rest of the answer and the reading of the upload.
+        if call == Call::Read(0) {
+            body_blocks += 1;
+            if let Some(tx) = &release {
+                let _ = tx.send(());
+            }
+            if body_blocks == 2 {
+                release = None;
+            }
+        } else if matches!(call, Call::Request(1) | Call::GetResponse(1)) {
+            release = None;
+        }
+    };
+    let mut at = |at: At, fd: i32| {
+        if at == At::Sent(0) {
+            set_int_opt(fd, libc::IPPROTO_TCP, libc::TCP_NOTSENT_LOWAT, 1);
+        }
+    };
+    let r = exchange_with(
+        peer.port(),
+        true,
+        &reqs,
+        &mut log,
+        bound_for(64 << 10),
+        256 << 10,
+        &mut on_block,
+        &mut at,
+    );
+    release.take();
+    let got = peer.finish();
+    eprintln!("a body read waits to write: {}", log.summary());
+    let got_seen = r.unwrap_or_else(|(e, _)| panic!("non-blocking mode: {e} ({})", log.summary()));
+
+    assert_eq!(got_seen, reference, "responses");
+    assert_same("a body read waits to write", &reqs, &got, &reference_got);
+    assert_eq!(
+        count(&got.handshake_in, CLIENT_HELLO),
+        2,
+        "{:?}",
+        got.handshake_in
+    );
+    assert_eq!(
+        count(&got.handshake_in, FINISHED),
+        2,
+        "{:?}",
+        got.handshake_in
+    );
+    // Waiting for the HelloRequest, then for the socket to take the ClientHello.
+    let wants = log.wants(|c| c == Call::Read(0));
+    assert_eq!(
+        wants.get(..2),
+        Some(&[WANT_READ, WANT_WRITE][..]),
+        "the body read's WouldBlocks: {}",
         log.summary()
     );
 }

@@ -87,6 +87,9 @@ pub enum Twist {
     /// TLS 1.2: once the request is read, a HelloRequest (the server starts a renegotiation),
     /// then the answer. The client reads the HelloRequest before the answer.
     RenegotiateBeforeAnswer,
+    /// TLS 1.2: a HelloRequest right after the answer: it reaches the client while the
+    /// connection is idle between two requests.
+    RenegotiateAfterAnswer,
     /// TLS 1.2: a HelloRequest once this many body bytes were read, then the rest of the body
     /// and the answer: the renegotiation is asked for in the middle of the client's upload.
     RenegotiateMidBody(usize),
@@ -96,6 +99,12 @@ pub enum Twist {
     /// answer that says nothing of the body ([`early_answer`]), and only then the body: the
     /// client reads the HelloRequest while its upload still fills its socket.
     RenegotiateEarlyAnswer,
+    /// TLS 1.2: once the request head is read, the answer's head and the first part of its
+    /// body ([`split_answer`]); after the hold is released once, a HelloRequest; after it is
+    /// released again, the rest of the answer; and only then the request's body: the client
+    /// meets the HelloRequest while reading the response body, its upload still filling its
+    /// socket.
+    RenegotiateMidAnswer,
 }
 
 /// One exchange: its twist, and the points where the server stops until the test lets it go
@@ -103,7 +112,8 @@ pub enum Twist {
 pub struct Step {
     pub twist: Twist,
     /// After the answer, before reading anything more ([`Twist::RenegotiateEarlyAnswer`]:
-    /// after the HelloRequest, before the answer).
+    /// after the HelloRequest, before the answer; [`Twist::RenegotiateMidAnswer`]: twice, see
+    /// there).
     pub hold: Option<mpsc::Receiver<()>>,
     /// [`Twist::RenegotiateEarlyAnswer`]: told once the HelloRequest is written.
     pub hello_request_sent: Option<mpsc::Sender<()>>,
@@ -183,6 +193,19 @@ pub fn answer_for(index: usize, body: &[u8]) -> Vec<u8> {
     .into_bytes();
     out.extend_from_slice(text.as_bytes());
     out
+}
+
+/// The answer [`Twist::RenegotiateMidAnswer`] gives before reading the body, in its two parts.
+pub fn split_answer(index: usize) -> (Vec<u8>, Vec<u8>) {
+    let first = format!("request {index}: the first part of the answer\n");
+    let rest = format!("request {index}: the rest, after a HelloRequest\n");
+    let mut out = format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nX-Request: {index}\r\n\r\n",
+        first.len() + rest.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(first.as_bytes());
+    (out, rest.into_bytes())
 }
 
 /// The answer [`Twist::RenegotiateEarlyAnswer`] gives before reading the body.
@@ -332,6 +355,16 @@ fn serve(s: &mut SslStream<TcpStream>, steps: Vec<Step>, got: &mut Got) -> io::R
             .find_map(|l| l.strip_prefix("content-length:"))
             .map_or(0, |v| v.trim().parse().unwrap());
         got.heads.push(head);
+        if step.twist == Twist::RenegotiateMidAnswer {
+            let (first, rest) = split_answer(index);
+            s.write_all(&first)?;
+            s.flush()?;
+            wait(&step.hold);
+            renegotiate(s)?;
+            wait(&step.hold);
+            s.write_all(&rest)?;
+            s.flush()?;
+        }
         if step.twist == Twist::RenegotiateEarlyAnswer {
             renegotiate(s)?;
             if let Some(tx) = &step.hello_request_sent {
@@ -366,9 +399,15 @@ fn serve(s: &mut SslStream<TcpStream>, steps: Vec<Step>, got: &mut Got) -> io::R
             Twist::KeyUpdateBeforeAnswer => key_update(s)?,
             _ => {}
         }
-        if step.twist != Twist::RenegotiateEarlyAnswer {
+        if !matches!(
+            step.twist,
+            Twist::RenegotiateEarlyAnswer | Twist::RenegotiateMidAnswer
+        ) {
             s.write_all(&answer_for(index, &body))?;
             s.flush()?;
+            if step.twist == Twist::RenegotiateAfterAnswer {
+                renegotiate(s)?;
+            }
             wait(&step.hold);
         }
         got.bodies.push(body);
