@@ -612,9 +612,11 @@ fn tls13_key_update_requested_by_the_server() {
 }
 
 /// TLS 1.2: the server answers a 64 KiB upload before reading its body, after a HelloRequest
-/// sent alone. The client's upload is written whole into its socket but not sent (the server
-/// reads nothing, its window is closed), and the socket is not writable while it holds unsent
-/// bytes (TCP_NOTSENT_LOWAT 1, segments of at most 88 bytes: no room for a 541-byte record).
+/// sent alone. The client's upload is written whole into its socket, and most of it stays
+/// there unsent (the server reads nothing; its kernel took about 17 KiB before the window
+/// closed, as measured with SIOCOUTQNSD, so 64 KiB leave some 48 KiB), and the socket is not
+/// writable while it holds unsent bytes (TCP_NOTSENT_LOWAT 1, segments of at most 88 bytes:
+/// no room for a 541-byte record).
 /// getresponse reads the HelloRequest, OpenSSL answers it at once with a ClientHello, which
 /// can't be written: the read waits to WRITE. Once the server reads the body the loop,
 /// polling for writability as told, completes it; everything equals blocking mode's.
@@ -650,6 +652,7 @@ fn tls12_renegotiation_a_read_waits_to_write() {
     let mut at = |at: At, fd: i32| {
         if at == At::Sent(0) {
             set_int_opt(fd, libc::IPPROTO_TCP, libc::TCP_NOTSENT_LOWAT, 1);
+            assert_unsent(fd);
             // The HelloRequest alone is there to read (the answer is held back).
             hello_request_rx.recv().unwrap();
             wait_ready(fd, WANT_READ);
@@ -741,6 +744,7 @@ fn tls12_renegotiation_a_body_read_waits_to_write() {
     let mut at = |at: At, fd: i32| {
         if at == At::Sent(0) {
             set_int_opt(fd, libc::IPPROTO_TCP, libc::TCP_NOTSENT_LOWAT, 1);
+            assert_unsent(fd);
         }
     };
     let r = exchange_with(
@@ -779,6 +783,19 @@ fn tls12_renegotiation_a_body_read_waits_to_write() {
         Some(&[WANT_READ, WANT_WRITE][..]),
         "the body read's WouldBlocks: {}",
         log.summary()
+    );
+}
+
+/// The premise of the tests where a read waits to write: the upload, written, is mostly
+/// still in the client's socket, unsent.
+fn assert_unsent(fd: i32) {
+    let mut unsent: c_int = 0;
+    // SAFETY: an open TCP socket and an int out-parameter.
+    let r = unsafe { libc::ioctl(fd, libc::SIOCOUTQNSD, &mut unsent) };
+    assert_eq!(r, 0, "SIOCOUTQNSD");
+    assert!(
+        unsent > 16 << 10,
+        "only {unsent} bytes of the upload wait in the socket"
     );
 }
 
