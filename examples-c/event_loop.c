@@ -12,10 +12,11 @@
  *   - A call that would wait returns HC_ERR_WOULD_BLOCK. Wait until the descriptor is ready
  *     for what hc_connection_want (hc_response_want for a read) says, READ and/or WRITE (TLS
  *     can want READ for a write), then repeat the same call with the same arguments.
- *   - Read hc_connection_fileno after every HC_ERR_WOULD_BLOCK: the descriptor changes after
- *     name resolution and when a keep-alive connection is reopened. Re-register it then.
- *     When it is -1 between requests (the server closed the connection), the descriptor
- *     left the epoll set with its close: the next one may have the same number.
+ *   - Read hc_connection_fileno (hc_response_fileno for a read) after every
+ *     HC_ERR_WOULD_BLOCK: the descriptor changes after name resolution and when the
+ *     connection is opened again (the server closed it, with Connection: close or while
+ *     idle). Re-register it when its number differs: a new descriptor never has the number
+ *     of the one before it, so the number says it all.
  *   - hc_connection_timeout_ms says when to call again at the latest, even if nothing happens.
  * The descriptor stays the library's: never read from it or close it.
  */
@@ -31,7 +32,7 @@
 
 #include <httpclient.h>
 
-/* hc-requires: hc_connection_set_blocking hc_connection_want hc_response_want hc_connection_timeout_ms */
+/* hc-requires: hc_connection_set_blocking hc_connection_want hc_response_want hc_response_fileno hc_connection_timeout_ms */
 
 #define LIMIT_MS 60000 /* the whole run gives up after this */
 
@@ -69,9 +70,9 @@ static int fail(const struct job *j, const char *what, hc_error err) {
     return -1;
 }
 
-/* Registers the job for `events` on the connection's current descriptor. */
-static int watch(struct job *j, uint32_t events) {
-    int fd = hc_connection_fileno(j->conn);
+/* Registers the job for `events` on descriptor `fd`, the connection's (or its response's)
+   now: again only when the number or the events differ from what is registered. */
+static int watch(struct job *j, int fd, uint32_t events) {
     struct epoll_event ev;
     if (fd == j->fd && events == j->events)
         return 0;
@@ -79,22 +80,26 @@ static int watch(struct job *j, uint32_t events) {
     ev.events = events;
     ev.data.ptr = j;
     if (fd != j->fd) {
-        /* A new descriptor: the old one is closed already (and so out of the set). */
+        /* A new descriptor: the old one is closed already (and so out of the set), so this
+           fails with EBADF or ENOENT, which is fine. */
         if (j->fd >= 0)
             epoll_ctl(ep, EPOLL_CTL_DEL, j->fd, NULL);
-        if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0 && errno == EEXIST)
-            epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
-    } else if (epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev) != 0 && errno == ENOENT) {
-        /* The same number, but a new descriptor that is not in the set yet. */
-        epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+        j->fd = -1;
+        if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+            perror("event_loop: EPOLL_CTL_ADD");
+            return -1;
+        }
+    } else if (epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev) != 0) {
+        perror("event_loop: EPOLL_CTL_MOD");
+        return -1;
     }
     j->fd = fd;
     j->events = events;
     return 0;
 }
 
-/* After HC_ERR_WOULD_BLOCK: wait for what the call wants. */
-static int wait_for(struct job *j, int want) {
+/* After HC_ERR_WOULD_BLOCK: wait for what the call wants, on descriptor `fd`. */
+static int wait_for(struct job *j, int fd, int want) {
     int64_t t = hc_connection_timeout_ms(j->conn);
     uint32_t events = 0;
     if (want & HC_WANT_READ)
@@ -102,7 +107,7 @@ static int wait_for(struct job *j, int want) {
     if (want & HC_WANT_WRITE)
         events |= EPOLLOUT;
     j->due = t < 0 ? -1 : now_ms() + t;
-    return watch(j, events);
+    return watch(j, fd, events);
 }
 
 static int check_body(struct job *j) {
@@ -124,16 +129,10 @@ static int drive(struct job *j) {
         size_t n = 0;
         switch (j->step) {
         case REQUEST:
-            if (j->fd >= 0 && hc_connection_fileno(j->conn) < 0) {
-                /* The server closed the connection after the last response (Connection:
-                   close): the descriptor is gone, and with it its epoll registration. The
-                   next call opens a new one, which may get the same number: forget it now. */
-                j->fd = -1;
-                j->events = 0;
-            }
+            /* After a response that closed the connection, this opens a new one. */
             err = hc_request(j->conn, "GET", path, NULL, 0, NULL, 0);
             if (err == HC_ERR_WOULD_BLOCK)
-                return wait_for(j, hc_connection_want(j->conn));
+                return wait_for(j, hc_connection_fileno(j->conn), hc_connection_want(j->conn));
             if (err != HC_OK)
                 return fail(j, "hc_request", err);
             j->step = RESPONSE;
@@ -141,7 +140,7 @@ static int drive(struct job *j) {
         case RESPONSE:
             err = hc_getresponse(j->conn, &j->resp);
             if (err == HC_ERR_WOULD_BLOCK)
-                return wait_for(j, hc_connection_want(j->conn));
+                return wait_for(j, hc_connection_fileno(j->conn), hc_connection_want(j->conn));
             if (err != HC_OK)
                 return fail(j, "hc_getresponse", err);
             j->len = 0;
@@ -151,7 +150,9 @@ static int drive(struct job *j) {
             /* Bytes as soon as there are any; HC_OK with n == 0 at the end of the body. */
             err = hc_response_read(j->resp, buf, sizeof buf, &n);
             if (err == HC_ERR_WOULD_BLOCK)
-                return wait_for(j, hc_response_want(j->resp));
+                /* The response's descriptor: after a head that says Connection: close the
+                   connection has handed it over (hc_connection_fileno is -1). */
+                return wait_for(j, hc_response_fileno(j->resp), hc_response_want(j->resp));
             if (err != HC_OK)
                 return fail(j, "hc_response_read", err);
             if (n > 0) {

@@ -9,11 +9,11 @@
  *
  * As in event_loop.c: the calls of blocking mode in the same order; after HC_ERR_WOULD_BLOCK
  * poll for what hc_connection_want / hc_response_want say and repeat the same call. When
- * hc_connection_fileno gives another descriptor (after name resolution, or a reopened
- * keep-alive connection), stop and close the old uv_poll_t and start one on the new
- * descriptor: libuv polls a descriptor, and the library has closed the old one. When it is -1
- * between requests (the server closed the connection), stop polling before the next request:
- * its new descriptor may get the same number.
+ * hc_connection_fileno (hc_response_fileno for a read) gives another descriptor (after name
+ * resolution, or a connection opened again after the server closed it), stop and close the
+ * old uv_poll_t and start one on the new descriptor: libuv polls a descriptor, and the
+ * library has closed the old one. A new descriptor never has the number of the one before it,
+ * so the number says when.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
@@ -25,7 +25,7 @@
 
 #include <httpclient.h>
 
-/* hc-requires: hc_connection_set_blocking hc_connection_want hc_response_want hc_connection_timeout_ms */
+/* hc-requires: hc_connection_set_blocking hc_connection_want hc_response_want hc_response_fileno hc_connection_timeout_ms */
 
 #define LIMIT_MS 60000 /* the whole run gives up after this */
 
@@ -74,10 +74,9 @@ static void stop_poll(struct job *j) {
     j->fd = -1;
 }
 
-/* After HC_ERR_WOULD_BLOCK: poll the connection's descriptor now for what the call wants,
-   and arm the timer with hc_connection_timeout_ms. */
-static void wait_for(struct job *j, int want) {
-    int fd = hc_connection_fileno(j->conn);
+/* After HC_ERR_WOULD_BLOCK: poll descriptor `fd` (the connection's, or its response's, now)
+   for what the call wants, and arm the timer with hc_connection_timeout_ms. */
+static void wait_for(struct job *j, int fd, int want) {
     int events = (want & HC_WANT_READ ? UV_READABLE : 0) | (want & HC_WANT_WRITE ? UV_WRITABLE : 0);
     int64_t t = hc_connection_timeout_ms(j->conn);
     if (fd != j->fd) {
@@ -124,11 +123,9 @@ static void drive(struct job *j) {
         size_t n = 0;
         switch (j->step) {
         case REQUEST:
-            if (j->poll && hc_connection_fileno(j->conn) < 0)
-                stop_poll(j); /* the server closed it: the next descriptor may reuse its number */
             err = hc_request(j->conn, "GET", path, NULL, 0, NULL, 0);
             if (err == HC_ERR_WOULD_BLOCK) {
-                wait_for(j, hc_connection_want(j->conn));
+                wait_for(j, hc_connection_fileno(j->conn), hc_connection_want(j->conn));
                 return;
             }
             if (err != HC_OK) {
@@ -140,7 +137,7 @@ static void drive(struct job *j) {
         case RESPONSE:
             err = hc_getresponse(j->conn, &j->resp);
             if (err == HC_ERR_WOULD_BLOCK) {
-                wait_for(j, hc_connection_want(j->conn));
+                wait_for(j, hc_connection_fileno(j->conn), hc_connection_want(j->conn));
                 return;
             }
             if (err != HC_OK) {
@@ -153,7 +150,9 @@ static void drive(struct job *j) {
         case BODY:
             err = hc_response_read(j->resp, buf, sizeof buf, &n);
             if (err == HC_ERR_WOULD_BLOCK) {
-                wait_for(j, hc_response_want(j->resp));
+                /* After Connection: close the response has the descriptor, the connection
+                   none (-1). */
+                wait_for(j, hc_response_fileno(j->resp), hc_response_want(j->resp));
                 return;
             }
             if (err != HC_OK) {

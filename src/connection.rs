@@ -143,6 +143,19 @@ pub struct Connection {
     /// The wire of the last response that closes its connection (which holds it alone), for
     /// timeout_ms: its body's reads are still bounded by the request's deadline.
     reading: Option<std::sync::Weak<Mutex<Wire>>>,
+    /// Non-blocking mode: the descriptor given up last, kept until the next one exists.
+    retired: Option<Retired>,
+}
+
+/// Non-blocking mode: what holds the number of a descriptor the connection gave up (a wire
+/// closed or handed to a response that closes it, an opening given up), until the
+/// connection's next descriptor exists. Its socket is released when it closes (the number
+/// then holds a placeholder, `ffi::park`), so an event loop that compares
+/// `hc_connection_fileno` with the number it registered always sees a new socket as a new
+/// number. At most one descriptor; dropping this closes it.
+enum Retired {
+    Wire(#[allow(dead_code)] SharedWire),
+    Opening(#[allow(dead_code)] Box<opening::Opening>),
 }
 
 /// Where a tunnel leads and what the CONNECT carries.
@@ -211,6 +224,7 @@ impl Connection {
             flight: None,
             beginning: None,
             reading: None,
+            retired: None,
         })
     }
 
@@ -568,13 +582,35 @@ impl Connection {
                 return Ok((shared.clone(), reused));
             }
         }
-        // In non-blocking mode the wire replaced stays open until the new descriptor exists,
-        // so that the new one never takes its number (an event loop comparing numbers sees the
-        // change; epoll forgets a closed descriptor by itself).
+        // In non-blocking mode the wire replaced (or the descriptor given up before) keeps its
+        // number until the new descriptor exists, so that the new one never takes it (an event
+        // loop comparing numbers sees the change). When the opening fails at once, nothing new
+        // exists: the number stays taken.
         let replaced = self.wire.take().filter(|_| self.nonblocking);
+        let kept = replaced.map(Retired::Wire).or(self.retired.take());
         let opened = self.open();
-        drop(replaced);
+        match &opened {
+            Err(e) if !e.is_would_block() && self.retired.is_none() => self.retired = kept,
+            _ => drop(kept),
+        }
         Ok((opened?, false))
+    }
+
+    /// A wire given up (closed, or closing when the response reading it ends): non-blocking
+    /// mode keeps it, and with it its descriptor's number, until the next descriptor exists.
+    fn retire_wire(&mut self, wire: SharedWire) {
+        if self.nonblocking {
+            self.retired = Some(Retired::Wire(wire));
+        }
+    }
+
+    /// An opening given up after a call returned `WouldBlock` on its descriptor: its socket
+    /// is released, its number kept until the next descriptor exists.
+    fn retire_opening(&mut self, o: opening::Opening) {
+        if let Some(fd) = o.held_fd() {
+            crate::ffi::park::park(fd);
+            self.retired = Some(Retired::Opening(Box::new(o)));
+        }
     }
 
     /// Closes the connection (and the response being read from it, as httplib does). The
@@ -582,7 +618,9 @@ impl Connection {
     pub fn close(&mut self) {
         self.flight = None;
         self.beginning = None;
-        self.opening = None;
+        if let Some(o) = self.opening.take() {
+            self.retire_opening(o);
+        }
         self.abandon(Some("the connection was closed by its owner"));
     }
 
@@ -594,6 +632,7 @@ impl Connection {
         if let Some(why) = close_why {
             if let Some(shared) = self.wire.take() {
                 lock(&shared).close(why);
+                self.retire_wire(shared);
             }
         }
         self.state = State::Idle;
@@ -1285,13 +1324,18 @@ impl Connection {
                 }
                 if resp.will_close() {
                     // The response owns the connection now; the next request opens another.
-                    self.reading = self.wire.take().map(|w| Arc::downgrade(&w));
+                    let wire = self.wire.take();
+                    self.reading = wire.as_ref().map(Arc::downgrade);
+                    if let Some(w) = wire {
+                        self.retire_wire(w);
+                    }
                 }
                 Ok(resp)
             }
             Err(e) => {
                 if let Some(w) = self.wire.take() {
                     lock(&w).close("a response failed");
+                    self.retire_wire(w);
                 }
                 Err(e)
             }

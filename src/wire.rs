@@ -480,12 +480,19 @@ impl Wire {
         }
     }
 
-    /// Closes the stream; the wire is never used again.
+    /// Closes the stream; the wire is never used again. In non-blocking mode the socket is
+    /// released at once, its descriptor number kept by a placeholder until the wire is dropped
+    /// (docs/nonblocking.md, "The descriptor changes").
     pub fn close(&mut self, why: &'static str) {
         if !self.closed {
             self.closed = true;
             self.closed_why = why;
             self.io.shutdown();
+            if self.nonblocking {
+                if let Some(fd) = self.io.fd() {
+                    crate::ffi::park::park(fd);
+                }
+            }
         }
         self.pos = 0;
         self.end = 0;

@@ -16,7 +16,8 @@ use crate::debug::{DebugKind, DebugSink};
 use crate::error::{Error, ErrorKind, Result};
 use crate::request;
 use crate::response::head::{Head, HeadParser, Status};
-use crate::transport::tcp::{self, Connecting, Resolver, TcpTransport};
+use crate::transport::resolver::Resolver;
+use crate::transport::tcp::{self, Connecting, TcpTransport};
 use crate::transport::tls::{self, Handshake, TlsTransport};
 use crate::transport::{Transport, WANT_READ, WANT_WRITE};
 use crate::url::Target;
@@ -56,6 +57,17 @@ impl Opening {
     }
 }
 
+impl Opening {
+    /// The descriptor it still holds, also after it failed (a refused connect's socket):
+    /// the one to keep when it is given up.
+    pub(super) fn held_fd(&self) -> Option<i32> {
+        match &self.step {
+            Step::Connecting(c) => c.held_fd(),
+            _ => self.fd(),
+        }
+    }
+}
+
 /// What one round of an opening came to.
 enum Progress {
     /// The connection is open.
@@ -81,20 +93,24 @@ impl Connection {
             None => (self.start_opening()?, true),
         };
         if opening.deadline.is_some_and(|d| Instant::now() >= d) {
-            return Err(Error::new(
+            let e = Error::new(
                 ErrorKind::Timeout,
                 format!(
                     "opening the connection to {}: the deadline passed",
                     self.target.display()
                 ),
-            ));
+            );
+            return Err(self.opening_failed(opening, started, e));
         }
         // A name's resolution has only just started: the call that starts it always waits
         // for the resolver's descriptor, however fast the answer (one rule, no race).
         let progress = if started && matches!(opening.step, Step::Resolving(_)) {
             Progress::Waits(WANT_READ)
         } else {
-            self.advance_opening(&mut opening.step)?
+            match self.advance_opening(&mut opening.step) {
+                Ok(p) => p,
+                Err(e) => return Err(self.opening_failed(opening, started, e)),
+            }
         };
         match progress {
             Progress::Open(io) => Ok(io),
@@ -114,6 +130,16 @@ impl Connection {
                 Err(Error::would_block(&format!("{what} {peer}")))
             }
         }
+    }
+
+    /// An opening ended by `e`. One that a call already returned `WouldBlock` for keeps the
+    /// number of the descriptor it still holds until the next descriptor exists (the loop may
+    /// have registered it).
+    fn opening_failed(&mut self, opening: Opening, started: bool, e: Error) -> Error {
+        if !started {
+            self.retire_opening(opening);
+        }
+        e
     }
 
     /// The first step: the addresses of an IP literal at once, a name's from a resolver

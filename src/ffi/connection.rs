@@ -412,7 +412,11 @@ pub extern "C" fn hc_connection_close(conn: *mut hc_connection) -> hc_error {
 /// opening waits on: while a host name is resolved, one end of a socket pair the library owns,
 /// readable when the name is resolved; then the socket of each address tried. Each is a new
 /// descriptor with a number of its own: read it again after every HC_ERR_WOULD_BLOCK
-/// (docs/nonblocking.md).
+/// (docs/nonblocking.md). A new descriptor never has the number of the connection's one
+/// before it, also when the connection is opened again after its socket closed (a response
+/// with Connection: close, hc_connection_close): until then the closed socket's number is
+/// kept by a placeholder the library owns (one descriptor at most, closed when the next one
+/// exists or by hc_connection_free). Blocking mode closes sockets at once.
 ///
 /// On Windows the value is the connection's `SOCKET` (for `WSAPoll()` or `select()`, not for
 /// the C runtime's read()): convert it with `(SOCKET)hc_connection_fileno(conn)`. Windows

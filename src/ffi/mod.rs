@@ -17,6 +17,7 @@ pub mod client;
 pub mod connection;
 pub mod constants;
 pub mod error;
+pub(crate) mod park;
 pub mod response;
 mod sys;
 pub(crate) mod tls_session;

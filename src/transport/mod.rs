@@ -1,6 +1,7 @@
 //! The byte streams a connection runs over: TCP (with timeouts, IPv6 and IPv4) and TLS on
 //! top of it. Tests and fuzzers may bring their own [`Transport`].
 
+pub mod resolver;
 pub mod tcp;
 pub mod tls;
 

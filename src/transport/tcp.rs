@@ -1,6 +1,6 @@
 //! TCP: resolve, try each address in turn, set TCP_NODELAY and the timeouts. In non-blocking
-//! mode the same steps never wait: [`Resolver`] asks the system's resolver on a thread of its
-//! own, and [`Connecting`] connects a non-blocking socket to each address in turn.
+//! mode the same steps never wait: [`Resolver`] asks the system's resolver on a thread of the
+//! resolver's pool, and [`Connecting`] connects a non-blocking socket to each address in turn.
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
+use super::resolver::Resolver;
 use super::Transport;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -39,7 +40,7 @@ pub fn literal_addrs(host: &str, port: u16) -> Option<Vec<SocketAddr>> {
 }
 
 /// The addresses of `host` from the system's resolver, or why there are none.
-fn resolved(host: &str, r: io::Result<Vec<SocketAddr>>) -> Result<Vec<SocketAddr>> {
+pub(super) fn resolved(host: &str, r: io::Result<Vec<SocketAddr>>) -> Result<Vec<SocketAddr>> {
     let addrs = r.map_err(|e| {
         Error::new(
             ErrorKind::HostNotFound,
@@ -145,97 +146,6 @@ impl Transport for TcpTransport {
 
 // ----- non-blocking: name resolution off the caller's thread, connect without waiting -----
 
-/// The end of the resolver's signal that the connection holds: it becomes readable (end of
-/// stream) when the resolver's thread is done. A socket pair, so that every event loop can
-/// watch it (a pipe can't be polled on Windows).
-#[cfg(unix)]
-type Signal = std::os::unix::net::UnixStream;
-#[cfg(not(unix))]
-type Signal = TcpStream;
-
-#[cfg(unix)]
-fn signal_pair() -> io::Result<(Signal, Signal)> {
-    Signal::pair()
-}
-
-/// Windows has no socketpair: two ends of a loopback TCP connection.
-#[cfg(not(unix))]
-fn signal_pair() -> io::Result<(Signal, Signal)> {
-    let listener = std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))?;
-    let near = TcpStream::connect(listener.local_addr()?)?;
-    let (far, _) = listener.accept()?;
-    Ok((near, far))
-}
-
-#[cfg(unix)]
-fn signal_number(s: &Signal) -> Option<i32> {
-    use std::os::fd::AsRawFd;
-    Some(s.as_raw_fd())
-}
-
-#[cfg(not(unix))]
-fn signal_number(s: &Signal) -> Option<i32> {
-    crate::sys::socket_number(s)
-}
-
-/// The answer of a resolver's thread, left for the connection.
-type Answer = std::sync::Arc<std::sync::Mutex<Option<io::Result<Vec<SocketAddr>>>>>;
-
-/// A host name being resolved by the system's resolver (getaddrinfo) on a thread of its own,
-/// so that the caller's thread never waits. The thread owns its end of a socket pair and
-/// closes it when the answer is in: the connection's end ([`Resolver::fd`]) becomes readable
-/// then. getaddrinfo can't be interrupted: a resolver dropped before the answer leaves its
-/// thread to finish alone; the thread's end and the answer are freed when it exits.
-pub struct Resolver {
-    host: String,
-    signal: Signal,
-    answer: Answer,
-}
-
-impl Resolver {
-    /// Starts resolving `host` (a name, not an IP literal) for `port`.
-    pub fn start(host: &str, port: u16) -> Result<Resolver> {
-        let fail = |e: io::Error| Error::io(&format!("starting to resolve host {host:?}"), &e);
-        let (signal, done) = signal_pair().map_err(fail)?;
-        let answer: Answer = Default::default();
-        let theirs = answer.clone();
-        let name = host.to_owned();
-        std::thread::Builder::new()
-            .name("hc-resolve".into())
-            .spawn(move || {
-                let r = (name.as_str(), port)
-                    .to_socket_addrs()
-                    .map(Iterator::collect);
-                *theirs.lock().unwrap_or_else(|p| p.into_inner()) = Some(r);
-                // The end of the stream is the signal: nothing is written, so a connection
-                // already gone can't make this fail (or raise SIGPIPE).
-                drop(done);
-            })
-            .map_err(fail)?;
-        Ok(Resolver {
-            host: host.to_owned(),
-            signal,
-            answer,
-        })
-    }
-
-    /// The descriptor that becomes readable when the answer is in.
-    pub fn fd(&self) -> Option<i32> {
-        signal_number(&self.signal)
-    }
-
-    /// The addresses, once resolved (None while the thread is still at it), or why there
-    /// are none.
-    pub fn poll(&mut self) -> Option<Result<Vec<SocketAddr>>> {
-        let r = self
-            .answer
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()?;
-        Some(resolved(&self.host, r))
-    }
-}
-
 /// A connect that never waits: a non-blocking socket connecting to each address in turn,
 /// skipping those of the other family than the source address's, as [`connect_addrs`] does.
 pub struct Connecting {
@@ -283,7 +193,7 @@ impl Connecting {
         addrs: Vec<SocketAddr>,
         source: Option<SocketAddr>,
     ) -> Connecting {
-        let mut c = Connecting::new(&resolver.host, addrs, source);
+        let mut c = Connecting::new(resolver.host(), addrs, source);
         c.retired = Some(Retired::Resolver(resolver));
         c
     }
@@ -293,6 +203,15 @@ impl Connecting {
     pub fn fd(&self) -> Option<i32> {
         let (socket, _) = self.socket.as_ref()?;
         socket_number(socket)
+    }
+
+    /// The descriptor it holds: the connect in progress, else the one kept until the next
+    /// exists (after every address failed: the last one's socket).
+    pub fn held_fd(&self) -> Option<i32> {
+        self.fd().or_else(|| match self.retired.as_ref()? {
+            Retired::Resolver(r) => r.fd(),
+            Retired::Socket(s) => socket_number(s),
+        })
     }
 
     /// Goes as far as it can without waiting: the connected stream (non-blocking, with
