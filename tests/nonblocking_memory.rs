@@ -3,12 +3,14 @@
 //! needs more, so a connection that reads small responses holds no 16 KiB buffer; a large
 //! head and body still come through whole.
 //!
-//! This test binary's allocator notes the largest allocation the watching thread makes.
+//! This test binary's allocator notes the largest allocation the watching thread makes, and
+//! counts the bytes it holds (allocated and not yet freed, by any thread).
 
 mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
+use std::sync::atomic::{AtomicIsize, Ordering};
 
 use common::event_loop::{drive_conn, read_body};
 use common::routed::{ok, Routed};
@@ -21,6 +23,13 @@ thread_local! {
     static LARGEST: Cell<usize> = const { Cell::new(0) };
 }
 
+/// Bytes allocated and not freed, all threads.
+static HELD: AtomicIsize = AtomicIsize::new(0);
+
+fn held() -> isize {
+    HELD.load(Ordering::SeqCst)
+}
+
 fn note(size: usize) {
     if WATCHING.try_with(Cell::get).unwrap_or(false) {
         let _ = LARGEST.try_with(|l| l.set(l.get().max(size)));
@@ -31,20 +40,24 @@ fn note(size: usize) {
 unsafe impl GlobalAlloc for Watching {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         note(layout.size());
+        HELD.fetch_add(layout.size() as isize, Ordering::SeqCst);
         // SAFETY: the caller's layout, unchanged.
         unsafe { System.alloc(layout) }
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         note(layout.size());
+        HELD.fetch_add(layout.size() as isize, Ordering::SeqCst);
         // SAFETY: as above.
         unsafe { System.alloc_zeroed(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        HELD.fetch_sub(layout.size() as isize, Ordering::SeqCst);
         // SAFETY: as above.
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         note(new_size);
+        HELD.fetch_add(new_size as isize - layout.size() as isize, Ordering::SeqCst);
         // SAFETY: as above.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -123,4 +136,37 @@ fn a_large_head_and_body_still_come_through_whole_after_small_ones() {
         assert_eq!(body, pattern(100_000));
         assert_eq!(get(&mut c, "/"), (200, None, b"hello".to_vec()));
     }
+}
+
+/// An event loop keeps thousands of connections open between requests: an idle one holds no
+/// read buffer (it borrows one from its thread while a response's bytes are buffered), so an
+/// open, idle keep-alive connection holds less than one 4 KiB buffer in all.
+#[test]
+fn idle_non_blocking_connections_hold_no_read_buffer() {
+    const CONNS: usize = 64;
+    let srv = server();
+    // A first connection settles the per-thread storage (spare buffers and heads).
+    let mut first = Connection::new("127.0.0.1", srv.port()).unwrap();
+    first.set_blocking(false).unwrap();
+    assert_eq!(get(&mut first, "/"), (200, None, b"hello".to_vec()));
+    let before = held();
+    let mut cs: Vec<Connection> = (0..CONNS)
+        .map(|_| {
+            let mut c = Connection::new("127.0.0.1", srv.port()).unwrap();
+            c.set_blocking(false).unwrap();
+            c
+        })
+        .collect();
+    for c in cs.iter_mut() {
+        // Two requests each: the connection has read responses and is idle, keep-alive.
+        for _ in 0..2 {
+            assert_eq!(get(c, "/"), (200, None, b"hello".to_vec()));
+        }
+    }
+    let per_connection = (held() - before) / CONNS as isize;
+    assert!(
+        per_connection < 4096,
+        "each open, idle connection holds {per_connection} bytes"
+    );
+    drop(cs);
 }
