@@ -227,6 +227,25 @@ fn connection_close_then_the_next_request_gets_another_number() {
     }
 }
 
+/// The same with a host name: each request's opening waits on the resolver's descriptor, then
+/// on each address's socket (`localhost` may be ::1, refused here, before 127.0.0.1); every
+/// one has another number than the one registered before it.
+#[test]
+fn connection_close_then_a_named_host_gets_another_number() {
+    let _serial = serial();
+    let srv = ScriptedServer::reply_each(vec![closing_reply("named")]);
+    let mut lp = EpollLoop::new();
+    let mut c = Connection::new("localhost", srv.port()).unwrap();
+    c.set_blocking(false).unwrap();
+    for _ in 0..3 {
+        assert_eq!(lp.get(&mut c, b"/"), (200, b"named".to_vec()));
+    }
+    assert_eq!(srv.connections(), 3);
+    for w in lp.registered.windows(2) {
+        assert_ne!(w[0], w[1], "{:?}", lp.registered);
+    }
+}
+
 /// The socket of a response with `Connection: close` leaves the loop's epoll set when the
 /// body ends, although its number stays taken: nothing of it is reported to a loop that keeps
 /// it registered (a shut-down socket kept open would report EPOLLHUP without end).
