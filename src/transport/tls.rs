@@ -450,14 +450,21 @@ impl Transport for TlsTransport {
     fn closed_while_idle(&mut self) -> bool {
         // Anything readable while idle (plaintext, a close_notify or alert, possibly already
         // read ahead into OpenSSL's buffer, or a FIN) means the stream can't carry another
-        // request. A non-blocking peek through OpenSSL sees all of them.
+        // request. A non-blocking peek through OpenSSL sees all of them. A peek that waits
+        // met a TLS 1.2 HelloRequest: OpenSSL answered it with a ClientHello and waits for the
+        // server's reply (WANT_READ), or for room in the socket to finish writing it
+        // (WANT_WRITE, the previous upload still filling the socket); the stream is open and
+        // the next write goes on with that handshake.
         if self.stream.ssl().pending() > 0 {
             return true;
         }
         let mut byte = [0u8; 1];
-        let idle = self.without_blocking(
-            |s| matches!(s.ssl_peek(&mut byte), Err(e) if e.code() == ErrorCode::WANT_READ),
-        );
+        let idle = self.without_blocking(|s| {
+            matches!(
+                s.ssl_peek(&mut byte),
+                Err(e) if e.code() == ErrorCode::WANT_READ || e.code() == ErrorCode::WANT_WRITE
+            )
+        });
         idle != Some(true)
     }
     fn set_io_timeout(&mut self, t: Option<Duration>) -> io::Result<()> {
