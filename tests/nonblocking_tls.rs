@@ -794,7 +794,7 @@ fn tls12_renegotiation_a_body_read_waits_to_write() {
 /// The next request's check that the idle connection is still open (a peek) reads the
 /// HelloRequest, and OpenSSL's ClientHello can't be written: the connection is still open
 /// and stays (the server serves one connection only); the request's write finishes the
-/// ClientHello (WRITE), waits for the server's reply (READ), and goes out.
+/// ClientHello (WRITE) and the handshake, and goes out.
 #[test]
 fn tls12_renegotiation_while_idle_with_a_full_socket() {
     let reqs = [
@@ -876,9 +876,11 @@ fn tls12_renegotiation_while_idle_with_a_full_socket() {
         "{:?}",
         got.handshake_in
     );
+    // The request's first WouldBlock finishes the ClientHello. (Whether it then waits to
+    // READ depends on the server's speed: the socket becomes writable only once the server
+    // has read the upload and the ClientHello, and its reply may be there already.)
     let wants = log.wants(|c| c == Call::Request(1));
     assert_eq!(wants.first(), Some(&WANT_WRITE), "{}", log.summary());
-    assert!(wants.contains(&WANT_READ), "{}", log.summary());
 }
 
 /// The premise of the tests where a read waits to write: the upload, written, is mostly
