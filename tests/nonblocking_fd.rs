@@ -16,6 +16,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use common::event_loop::wait_ready;
+use common::routed::{ok, Routed};
 use common::scripted::ScriptedServer;
 use httpclient::transport::{WANT_READ, WANT_WRITE};
 use httpclient::{Connection, ErrorKind, Response};
@@ -482,4 +483,56 @@ fn a_refused_connect_then_a_request_gets_another_number() {
     assert_eq!(lp.get(&mut c, b"/"), (200, b"d".to_vec()));
     assert!(answer.join().unwrap().starts_with(b"GET / HTTP/1.1\r\n"));
     assert_ne!(lp.last(), refused, "{:?}", lp.registered);
+}
+
+/// A TLS handshake that fails after the loop registered its socket (the server answers the
+/// ClientHello with bytes that are not TLS), then the request again, to a server that speaks
+/// TLS this time: the new socket gets another number, and the loop completes the request.
+#[test]
+fn a_failed_tls_handshake_then_a_request_gets_another_number() {
+    let _serial = serial();
+    let origin = Routed::start_tls(|_| ok("tls"));
+    let upstream = origin.port();
+    // The first connection fails the handshake; the next ones pass through to the origin.
+    let front = ScriptedServer::start(move |conn, idx| {
+        use std::io::{Read, Write};
+        if idx == 0 {
+            let mut hello = [0u8; 5];
+            let _ = conn.read_exact(&mut hello);
+            let _ = conn.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n");
+            return;
+        }
+        let up = std::net::TcpStream::connect(("127.0.0.1", upstream)).unwrap();
+        let (mut up_r, mut up_w) = (up.try_clone().unwrap(), up);
+        let (mut down_r, mut down_w) = (conn.try_clone().unwrap(), conn.try_clone().unwrap());
+        let t = std::thread::spawn(move || {
+            let _ = std::io::copy(&mut down_r, &mut up_w);
+            let _ = up_w.shutdown(std::net::Shutdown::Write);
+        });
+        let _ = std::io::copy(&mut up_r, &mut down_w);
+        let _ = down_w.shutdown(std::net::Shutdown::Write);
+        let _ = t.join();
+        let _ = conn.flush();
+    });
+    let mut lp = EpollLoop::new();
+    let mut c = Connection::new_https("127.0.0.1", front.port()).unwrap();
+    let ca = common::servers().ca_file.to_str().unwrap().to_owned();
+    c.set_ca_file(&ca).unwrap();
+    c.set_blocking(false).unwrap();
+    let failed = (0..MAX_CALLS)
+        .find_map(|_| match c.request(b"GET", b"/", None, &[]) {
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                lp.wait(c.fileno().unwrap_or(-1), c.want());
+                None
+            }
+            r => Some(r),
+        })
+        .expect("the handshake ends");
+    let e = failed.expect_err("the handshake fails");
+    assert_eq!(e.kind(), ErrorKind::Tls, "{e}");
+    let registered = lp.last();
+    assert_eq!(c.fileno(), None);
+    assert_eq!(lp.get(&mut c, b"/"), (200, b"tls".to_vec()));
+    assert_eq!(front.connections(), 2);
+    assert_ne!(lp.last(), registered, "{:?}", lp.registered);
 }

@@ -141,7 +141,7 @@ fn drive<S, T>(
     subject: &mut S,
     mut f: impl FnMut(&mut S) -> httpclient::Result<T>,
     fd_want: impl Fn(&S) -> (i32, u8),
-    on_block: &mut dyn FnMut(Call, u8),
+    on_block: &mut dyn FnMut(Call, u8, i32),
 ) -> httpclient::Result<T> {
     loop {
         log.calls += 1;
@@ -154,7 +154,7 @@ fn drive<S, T>(
             Err(e) if e.kind() == ErrorKind::WouldBlock => {
                 let (fd, want) = fd_want(subject);
                 log.blocks.push((call, want));
-                on_block(call, want);
+                on_block(call, want, fd);
                 wait_ready(fd, want);
             }
             r => return r,
@@ -194,7 +194,7 @@ fn exchange(
     reqs: &[Req],
     log: &mut Log,
     bound: usize,
-    on_block: &mut dyn FnMut(Call, u8),
+    on_block: &mut dyn FnMut(Call, u8, i32),
 ) -> Result<Vec<Seen>, (httpclient::Error, Vec<Seen>)> {
     exchange_with(
         port,
@@ -227,7 +227,7 @@ fn exchange_with(
     log: &mut Log,
     bound: usize,
     sndbuf: usize,
-    on_block: &mut dyn FnMut(Call, u8),
+    on_block: &mut dyn FnMut(Call, u8, i32),
     at: &mut dyn FnMut(At, i32),
 ) -> Result<Vec<Seen>, (httpclient::Error, Vec<Seen>)> {
     let mut c = Connection::new_https("127.0.0.1", port).unwrap();
@@ -298,12 +298,15 @@ fn exchange_with(
     Ok(out)
 }
 
-/// How many calls an exchange of `bytes` request bytes may take: on average at least 256
-/// bytes of progress per call, plus room for the handshakes. A loop that spun (a want that
-/// does not match what OpenSSL waits for: poll says ready at once, the call blocks again)
-/// passes it within a second.
+/// How many calls an exchange of `bytes` request bytes may take: one per 4 KiB written plus
+/// 500 for the handshakes, the heads and the bodies read. Ten runs made 13 to 18 calls for
+/// 64 KiB and 62 to 80 for 4 MiB: the socket wakes a writer only once a good part of its
+/// buffer is free, so a write moves tens of KiB, whatever the load. A loop that spun (a want
+/// that is not what OpenSSL waits for: poll says ready at once, the call blocks again) passes
+/// the bound within a second; with a body read's want forced to READ the loop made 1,208
+/// calls.
 fn bound_for(bytes: usize) -> usize {
-    bytes / 256 + 2_000
+    bytes / 4096 + 500
 }
 
 fn count(types: &[u8], t: u8) -> usize {
@@ -326,7 +329,7 @@ fn blocking_reference(version: SslVersion, twists: &[Twist], reqs: &[Req]) -> (V
         reqs,
         &mut log,
         bound_for(bytes),
-        &mut |_, _| {},
+        &mut |_, _, _| {},
     )
     .unwrap_or_else(|(e, _)| panic!("blocking mode: {e}"));
     assert!(log.blocks.is_empty(), "blocking mode: {log:?}");
@@ -383,7 +386,7 @@ fn tls12_renegotiation_a_write_waits_to_read() {
     let peer = TlsPeer::start(SslVersion::TLS1_2, steps, false);
     let mut log = Log::default();
     let mut release = Some(release);
-    let mut on_block = |call: Call, _want: u8| {
+    let mut on_block = |call: Call, _want: u8, _fd: i32| {
         // The upload's first WouldBlock: the server may go on now.
         if call == Call::Request(1) {
             if let Some(tx) = release.take() {
@@ -451,7 +454,7 @@ fn tls12_renegotiation_while_idle() {
     let peer = TlsPeer::start(SslVersion::TLS1_2, steps, false);
     let mut log = Log::default();
     let mut release = Some(release);
-    let mut on_block = |call: Call, _want: u8| {
+    let mut on_block = |call: Call, _want: u8, _fd: i32| {
         if call == Call::Request(1) {
             if let Some(tx) = release.take() {
                 let _ = tx.send(());
@@ -525,7 +528,7 @@ fn tls12_renegotiation_asked_in_the_middle_of_an_upload() {
         &reqs,
         &mut log,
         bound_for(4 << 20),
-        &mut |_, _| {},
+        &mut |_, _, _| {},
     )
     .unwrap_or_else(|(e, _)| panic!("non-blocking mode: {e} ({})", log.summary()));
     let got = peer.finish();
@@ -578,7 +581,7 @@ fn tls13_key_update_requested_by_the_server() {
         &reqs,
         &mut log,
         bound_for(4 << 20),
-        &mut |_, _| {},
+        &mut |_, _, _| {},
     )
     .unwrap_or_else(|(e, _)| panic!("non-blocking mode: {e} ({})", log.summary()));
     let got = peer.finish();
@@ -641,7 +644,7 @@ fn tls12_renegotiation_a_read_waits_to_write() {
     );
     let mut log = Log::default();
     let mut release = Some(release);
-    let mut on_block = |call: Call, _want: u8| {
+    let mut on_block = |call: Call, _want: u8, _fd: i32| {
         // The first WouldBlock after the upload: the server may answer and read on.
         if !matches!(call, Call::Connect | Call::Request(0)) {
             if let Some(tx) = release.take() {
@@ -726,7 +729,7 @@ fn tls12_renegotiation_a_body_read_waits_to_write() {
     let mut log = Log::default();
     let mut release = Some(release);
     let mut body_blocks = 0;
-    let mut on_block = |call: Call, _want: u8| {
+    let mut on_block = |call: Call, _want: u8, _fd: i32| {
         // The body read's first WouldBlock (the first part read): the HelloRequest may go;
         // at its second, the rest of the answer and the reading of the upload.
         if call == Call::Read(0) {
@@ -784,6 +787,100 @@ fn tls12_renegotiation_a_body_read_waits_to_write() {
         "the body read's WouldBlocks: {}",
         log.summary()
     );
+}
+
+/// TLS 1.2: the HelloRequest reaches the client while the connection is idle and the
+/// previous upload still sits unsent in its socket (the server answered before reading it).
+/// The next request's check that the idle connection is still open (a peek) reads the
+/// HelloRequest, and OpenSSL's ClientHello can't be written: the connection is still open
+/// and stays (the server serves one connection only); the request's write finishes the
+/// ClientHello (WRITE) and the handshake, and goes out.
+#[test]
+fn tls12_renegotiation_while_idle_with_a_full_socket() {
+    let reqs = [
+        post(b"/upload", upload()[..64 << 10].to_vec()),
+        get(b"/after"),
+    ];
+    let twists = [Twist::RenegotiateAfterEarlyAnswer, Twist::None];
+    let (reference, reference_got) = blocking_reference(SslVersion::TLS1_2, &twists, &reqs);
+    assert_eq!(count(&reference_got.handshake_in, CLIENT_HELLO), 2);
+
+    let (first, release) = Step::held(Twist::RenegotiateAfterEarlyAnswer);
+    let peer = TlsPeer::start(
+        SslVersion::TLS1_2,
+        vec![first, Step::new(Twist::None)],
+        true,
+    );
+    let mut log = Log::default();
+    let socket = std::cell::Cell::new(None);
+    let hello_request = release.clone();
+    let mut at = |at: At, fd: i32| {
+        if at == At::Sent(0) {
+            set_int_opt(fd, libc::IPPROTO_TCP, libc::TCP_NOTSENT_LOWAT, 1);
+            assert_unsent(fd);
+        }
+        if at == At::Before(1) {
+            // The response was read: the HelloRequest may go. Once it is there, and the
+            // connection idle long enough (1 ms) to be checked, the request is made.
+            socket.set(Some(fd));
+            hello_request.send(()).unwrap();
+            wait_ready(fd, WANT_READ);
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    };
+    let mut release = Some(release);
+    let mut on_block = |call: Call, _want: u8, fd: i32| {
+        if call == Call::Request(1) {
+            // The same connection: the request waits on the first one's socket (a new one
+            // would never be served).
+            assert_eq!(
+                Some(fd),
+                socket.get(),
+                "the request went on another connection"
+            );
+            // The server may read the upload, and then the ClientHello.
+            if let Some(tx) = release.take() {
+                let _ = tx.send(());
+            }
+        }
+    };
+    let r = exchange_with(
+        peer.port(),
+        true,
+        &reqs,
+        &mut log,
+        bound_for(64 << 10),
+        256 << 10,
+        &mut on_block,
+        &mut at,
+    );
+    release.take();
+    let got = peer.finish();
+    eprintln!(
+        "renegotiation while idle, the socket full: {}",
+        log.summary()
+    );
+    let got_seen = r.unwrap_or_else(|(e, _)| panic!("non-blocking mode: {e} ({})", log.summary()));
+
+    assert_eq!(got_seen, reference, "responses");
+    assert_same("idle, the socket full", &reqs, &got, &reference_got);
+    assert_eq!(
+        count(&got.handshake_in, CLIENT_HELLO),
+        2,
+        "{:?}",
+        got.handshake_in
+    );
+    assert_eq!(
+        count(&got.handshake_in, FINISHED),
+        2,
+        "{:?}",
+        got.handshake_in
+    );
+    // The request's first WouldBlock finishes the ClientHello. (Whether it then waits to
+    // READ depends on the server's speed: the socket becomes writable only once the server
+    // has read the upload and the ClientHello, and its reply may be there already.)
+    let wants = log.wants(|c| c == Call::Request(1));
+    assert_eq!(wants.first(), Some(&WANT_WRITE), "{}", log.summary());
 }
 
 /// The premise of the tests where a read waits to write: the upload, written, is mostly

@@ -213,6 +213,11 @@ impl Connection {
                             *step = Step::Handshake(mid);
                             return Ok(Progress::Waits(want));
                         }
+                        Handshake::Failed(mid, e) => {
+                            // Kept with its socket: a given-up opening keeps its number.
+                            *step = Step::Handshake(mid);
+                            return Err(e);
+                        }
                     }
                 }
                 Step::Empty => unreachable!("a step is always put back"),
@@ -237,6 +242,10 @@ impl Connection {
             Handshake::Wants(mid, want) => {
                 *step = Step::Handshake(mid);
                 Ok(Progress::Waits(want))
+            }
+            Handshake::Failed(mid, e) => {
+                *step = Step::Handshake(mid);
+                Err(e)
             }
         }
     }

@@ -194,6 +194,7 @@ pub fn handshake_prepared(
     let ssl = new_session(ctx, verify, host, prepare)?;
     match handshake_step(ssl.connect(tcp), verify, host)? {
         Handshake::Done(s) => Ok(s),
+        Handshake::Failed(_, e) => Err(e),
         Handshake::Wants(..) => Err(Error::new(
             ErrorKind::Timeout,
             format!("TLS handshake with {host}: timed out"),
@@ -208,6 +209,9 @@ pub enum Handshake {
     /// Waiting for the socket: [`WANT_READ`] or [`WANT_WRITE`]; continue it with
     /// [`continue_handshake`] once the socket is ready.
     Wants(MidHandshakeSslStream<TcpStream>, u8),
+    /// Failed: why, and the session with its socket still open, for the caller to drop (a
+    /// non-blocking connection keeps its descriptor's number until the next one exists).
+    Failed(MidHandshakeSslStream<TcpStream>, Error),
 }
 
 /// Starts the handshake of [`handshake_prepared`] (the same session setup and verification)
@@ -285,32 +289,38 @@ fn handshake_step(
             Ok(Handshake::Wants(mid, want))
         }
         Err(HandshakeError::Failure(mid)) => {
-            let is_ip = host.parse::<IpAddr>().is_ok();
-            let vr = mid.ssl().verify_result();
-            if verify && vr != X509VerifyResult::OK {
-                return Err(Error::new(
-                    ErrorKind::CertificateVerify,
-                    format!(
-                        "certificate verify failed for {host}{}: {} (X509 error {})",
-                        if is_ip { " (IP address)" } else { "" },
-                        vr.error_string(),
-                        vr.as_raw()
-                    ),
-                ));
-            }
-            let err = mid.error();
-            if let Some(ioe) = err.io_error() {
-                return Err(Error::io(&format!("TLS handshake with {host}"), ioe));
-            }
-            if err.code() == ErrorCode::SYSCALL {
-                return Err(Error::new(
-                    ErrorKind::ConnectionReset,
-                    format!("TLS handshake with {host}: the server closed the connection"),
-                ));
-            }
-            Err(tls_err(&format!("TLS handshake with {host}"), err))
+            let e = handshake_failure(&mid, verify, host);
+            Ok(Handshake::Failed(mid, e))
         }
     }
+}
+
+/// Why the handshake on `mid` failed.
+fn handshake_failure(mid: &MidHandshakeSslStream<TcpStream>, verify: bool, host: &str) -> Error {
+    let is_ip = host.parse::<IpAddr>().is_ok();
+    let vr = mid.ssl().verify_result();
+    if verify && vr != X509VerifyResult::OK {
+        return Error::new(
+            ErrorKind::CertificateVerify,
+            format!(
+                "certificate verify failed for {host}{}: {} (X509 error {})",
+                if is_ip { " (IP address)" } else { "" },
+                vr.error_string(),
+                vr.as_raw()
+            ),
+        );
+    }
+    let err = mid.error();
+    if let Some(ioe) = err.io_error() {
+        return Error::io(&format!("TLS handshake with {host}"), ioe);
+    }
+    if err.code() == ErrorCode::SYSCALL {
+        return Error::new(
+            ErrorKind::ConnectionReset,
+            format!("TLS handshake with {host}: the server closed the connection"),
+        );
+    }
+    tls_err(&format!("TLS handshake with {host}"), err)
 }
 
 /// A TLS transport.
@@ -450,14 +460,21 @@ impl Transport for TlsTransport {
     fn closed_while_idle(&mut self) -> bool {
         // Anything readable while idle (plaintext, a close_notify or alert, possibly already
         // read ahead into OpenSSL's buffer, or a FIN) means the stream can't carry another
-        // request. A non-blocking peek through OpenSSL sees all of them.
+        // request. A non-blocking peek through OpenSSL sees all of them. A peek that waits
+        // met a TLS 1.2 HelloRequest: OpenSSL answered it with a ClientHello and waits for the
+        // server's reply (WANT_READ), or for room in the socket to finish writing it
+        // (WANT_WRITE, the previous upload still filling the socket); the stream is open and
+        // the next write goes on with that handshake.
         if self.stream.ssl().pending() > 0 {
             return true;
         }
         let mut byte = [0u8; 1];
-        let idle = self.without_blocking(
-            |s| matches!(s.ssl_peek(&mut byte), Err(e) if e.code() == ErrorCode::WANT_READ),
-        );
+        let idle = self.without_blocking(|s| {
+            matches!(
+                s.ssl_peek(&mut byte),
+                Err(e) if e.code() == ErrorCode::WANT_READ || e.code() == ErrorCode::WANT_WRITE
+            )
+        });
         idle != Some(true)
     }
     fn set_io_timeout(&mut self, t: Option<Duration>) -> io::Result<()> {

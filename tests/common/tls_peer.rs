@@ -105,6 +105,11 @@ pub enum Twist {
     /// meets the HelloRequest while reading the response body, its upload still filling its
     /// socket.
     RenegotiateMidAnswer,
+    /// TLS 1.2: once the request head is read, the [`early_answer`]; after the hold is
+    /// released once, a HelloRequest; after it is released again, the request's body: the
+    /// client meets the HelloRequest while idle between two requests, its upload still
+    /// filling its socket.
+    RenegotiateAfterEarlyAnswer,
 }
 
 /// One exchange: its twist, and the points where the server stops until the test lets it go
@@ -112,8 +117,8 @@ pub enum Twist {
 pub struct Step {
     pub twist: Twist,
     /// After the answer, before reading anything more ([`Twist::RenegotiateEarlyAnswer`]:
-    /// after the HelloRequest, before the answer; [`Twist::RenegotiateMidAnswer`]: twice, see
-    /// there).
+    /// after the HelloRequest, before the answer; [`Twist::RenegotiateMidAnswer`] and
+    /// [`Twist::RenegotiateAfterEarlyAnswer`]: twice, see there).
     pub hold: Option<mpsc::Receiver<()>>,
     /// [`Twist::RenegotiateEarlyAnswer`]: told once the HelloRequest is written.
     pub hello_request_sent: Option<mpsc::Sender<()>>,
@@ -365,6 +370,13 @@ fn serve(s: &mut SslStream<TcpStream>, steps: Vec<Step>, got: &mut Got) -> io::R
             s.write_all(&rest)?;
             s.flush()?;
         }
+        if step.twist == Twist::RenegotiateAfterEarlyAnswer {
+            s.write_all(&early_answer(index))?;
+            s.flush()?;
+            wait(&step.hold);
+            renegotiate(s)?;
+            wait(&step.hold);
+        }
         if step.twist == Twist::RenegotiateEarlyAnswer {
             renegotiate(s)?;
             if let Some(tx) = &step.hello_request_sent {
@@ -401,7 +413,9 @@ fn serve(s: &mut SslStream<TcpStream>, steps: Vec<Step>, got: &mut Got) -> io::R
         }
         if !matches!(
             step.twist,
-            Twist::RenegotiateEarlyAnswer | Twist::RenegotiateMidAnswer
+            Twist::RenegotiateEarlyAnswer
+                | Twist::RenegotiateMidAnswer
+                | Twist::RenegotiateAfterEarlyAnswer
         ) {
             s.write_all(&answer_for(index, &body))?;
             s.flush()?;
