@@ -150,8 +150,8 @@ static int advance(struct hloop *l, struct hconn *c)
 
 static void finish(struct hloop *l, struct hconn *c)
 {
-    if (c->fd >= 0)
-        epoll_ctl(l->ep, EPOLL_CTL_DEL, c->fd, NULL);
+    /* No EPOLL_CTL_DEL: hc_connection_free closes the descriptor, which takes it out of the
+       epoll set, as the floor's close does. */
     c->fd = -1;
     l->timed -= c->due_ms >= 0;
     c->due_ms = -1;

@@ -140,7 +140,8 @@ fn a_large_head_and_body_still_come_through_whole_after_small_ones() {
 
 /// An event loop keeps thousands of connections open between requests: an idle one holds no
 /// read buffer (it borrows one from its thread while a response's bytes are buffered), so an
-/// open, idle keep-alive connection holds less than one 4 KiB buffer in all.
+/// open, idle keep-alive connection holds less than 3 KiB in all (with its own 4 KiB buffer
+/// it held more than 4 KiB).
 #[test]
 fn idle_non_blocking_connections_hold_no_read_buffer() {
     const CONNS: usize = 64;
@@ -165,7 +166,7 @@ fn idle_non_blocking_connections_hold_no_read_buffer() {
     }
     let per_connection = (held() - before) / CONNS as isize;
     assert!(
-        per_connection < 4096,
+        per_connection < 3072,
         "each open, idle connection holds {per_connection} bytes"
     );
     drop(cs);
