@@ -371,6 +371,20 @@ fn assert_same(what: &str, reqs: &[Req], got: &Got, reference: &Got) {
 /// with the answer and sends its ClientHello; its next request (a 4 MiB upload) must first
 /// finish that handshake, so the write waits to READ (the ServerHello) — the one way a
 /// write wants READ — and the loop, polling for readability as told, completes it.
+/// The requests came through as in blocking mode, and the session was renegotiated once: two
+/// ClientHellos and two Finished messages from the client.
+fn assert_renegotiated(what: &str, reqs: &[Req], got: &Got, reference: &Got) {
+    assert_same(what, reqs, got, reference);
+    for (name, t) in [("ClientHello", CLIENT_HELLO), ("Finished", FINISHED)] {
+        assert_eq!(
+            count(&got.handshake_in, t),
+            2,
+            "{what}: {name} messages in {:?}",
+            got.handshake_in
+        );
+    }
+}
+
 #[test]
 fn tls12_renegotiation_a_write_waits_to_read() {
     let reqs = [get(b"/first"), post(b"/upload", upload()), get(b"/last")];
@@ -403,23 +417,11 @@ fn tls12_renegotiation_a_write_waits_to_read() {
     eprintln!("renegotiation before an answer: {}", log.summary());
 
     assert_eq!(got_seen, reference, "responses");
-    assert_same(
+    assert_renegotiated(
         "renegotiation before an answer",
         &reqs,
         &got,
         &reference_got,
-    );
-    assert_eq!(
-        count(&got.handshake_in, CLIENT_HELLO),
-        2,
-        "{:?}",
-        got.handshake_in
-    );
-    assert_eq!(
-        count(&got.handshake_in, FINISHED),
-        2,
-        "{:?}",
-        got.handshake_in
     );
     // The upload's first WouldBlock waits for the ServerHello: READ, from a write.
     let upload_wants = log.wants(|c| c == Call::Request(1));
@@ -485,19 +487,7 @@ fn tls12_renegotiation_while_idle() {
     let got_seen = r.unwrap_or_else(|(e, _)| panic!("non-blocking mode: {e} ({})", log.summary()));
 
     assert_eq!(got_seen, reference, "responses");
-    assert_same("renegotiation while idle", &reqs, &got, &reference_got);
-    assert_eq!(
-        count(&got.handshake_in, CLIENT_HELLO),
-        2,
-        "{:?}",
-        got.handshake_in
-    );
-    assert_eq!(
-        count(&got.handshake_in, FINISHED),
-        2,
-        "{:?}",
-        got.handshake_in
-    );
+    assert_renegotiated("renegotiation while idle", &reqs, &got, &reference_got);
     assert_eq!(
         log.wants(|c| c == Call::Request(1)).first(),
         Some(&WANT_READ),
@@ -538,19 +528,7 @@ fn tls12_renegotiation_asked_in_the_middle_of_an_upload() {
     );
 
     assert_eq!(got_seen, reference, "responses");
-    assert_same("renegotiation mid-upload", &reqs, &got, &reference_got);
-    assert_eq!(
-        count(&got.handshake_in, CLIENT_HELLO),
-        2,
-        "{:?}",
-        got.handshake_in
-    );
-    assert_eq!(
-        count(&got.handshake_in, FINISHED),
-        2,
-        "{:?}",
-        got.handshake_in
-    );
+    assert_renegotiated("renegotiation mid-upload", &reqs, &got, &reference_got);
     let upload_wants = log.wants(|c| c == Call::Request(0));
     assert!(!upload_wants.is_empty(), "the upload never blocked");
     assert!(
@@ -678,19 +656,7 @@ fn tls12_renegotiation_a_read_waits_to_write() {
     let got_seen = r.unwrap_or_else(|(e, _)| panic!("non-blocking mode: {e} ({})", log.summary()));
 
     assert_eq!(got_seen, reference, "responses");
-    assert_same("a read waits to write", &reqs, &got, &reference_got);
-    assert_eq!(
-        count(&got.handshake_in, CLIENT_HELLO),
-        2,
-        "{:?}",
-        got.handshake_in
-    );
-    assert_eq!(
-        count(&got.handshake_in, FINISHED),
-        2,
-        "{:?}",
-        got.handshake_in
-    );
+    assert_renegotiated("a read waits to write", &reqs, &got, &reference_got);
     // The upload went into the socket at once; getresponse's first WouldBlock waits to
     // write the ClientHello.
     assert!(
@@ -766,19 +732,7 @@ fn tls12_renegotiation_a_body_read_waits_to_write() {
     let got_seen = r.unwrap_or_else(|(e, _)| panic!("non-blocking mode: {e} ({})", log.summary()));
 
     assert_eq!(got_seen, reference, "responses");
-    assert_same("a body read waits to write", &reqs, &got, &reference_got);
-    assert_eq!(
-        count(&got.handshake_in, CLIENT_HELLO),
-        2,
-        "{:?}",
-        got.handshake_in
-    );
-    assert_eq!(
-        count(&got.handshake_in, FINISHED),
-        2,
-        "{:?}",
-        got.handshake_in
-    );
+    assert_renegotiated("a body read waits to write", &reqs, &got, &reference_got);
     // Waiting for the HelloRequest, then for the socket to take the ClientHello.
     let wants = log.wants(|c| c == Call::Read(0));
     assert_eq!(
@@ -863,19 +817,7 @@ fn tls12_renegotiation_while_idle_with_a_full_socket() {
     let got_seen = r.unwrap_or_else(|(e, _)| panic!("non-blocking mode: {e} ({})", log.summary()));
 
     assert_eq!(got_seen, reference, "responses");
-    assert_same("idle, the socket full", &reqs, &got, &reference_got);
-    assert_eq!(
-        count(&got.handshake_in, CLIENT_HELLO),
-        2,
-        "{:?}",
-        got.handshake_in
-    );
-    assert_eq!(
-        count(&got.handshake_in, FINISHED),
-        2,
-        "{:?}",
-        got.handshake_in
-    );
+    assert_renegotiated("idle, the socket full", &reqs, &got, &reference_got);
     // The request's first WouldBlock finishes the ClientHello. (Whether it then waits to
     // READ depends on the server's speed: the socket becomes writable only once the server
     // has read the upload and the ClientHello, and its reply may be there already.)
