@@ -16,7 +16,7 @@ use crate::transport::tcp::{self, TcpOptions, TcpTransport};
 use crate::transport::tls::{self, TlsOptions, TlsTransport};
 use crate::transport::Transport;
 use crate::url::{absolute_url_authority, Target};
-use crate::wire::{lock, Line, Sent, SharedWire, Wire, BUF_SIZE, MAX_BLOCK, MAX_LINE, MIN_BLOCK};
+use crate::wire::{lock, Line, Sent, SharedWire, Wire, MAX_BLOCK, MAX_LINE, MIN_BLOCK};
 
 mod opening;
 
@@ -28,9 +28,6 @@ const IDLE_CHECK_AFTER: Duration = Duration::from_millis(1);
 const MAX_REPLAY: usize = 1024 * 1024;
 /// A body up to this size is copied behind the head and sent with it in one write.
 const COALESCE_BODY: usize = 64 * 1024;
-/// The read buffer a connection of a non-blocking opening borrows while bytes are buffered
-/// (it grows on need to the usual BUF_SIZE): a head and a small body fit in it.
-const NONBLOCKING_FIRST_BUFFER: usize = crate::wire::LENT_BUFFER;
 
 /// Where the connection is in httplib's request cycle. A request in progress carries its
 /// own facts; ending it early, for whatever reason, is [`Connection::abandon`].
@@ -542,12 +539,11 @@ impl Connection {
         };
         // One thread may drive thousands of non-blocking connections: each borrows a small read
         // buffer while bytes are buffered, grown on need (blocking mode keeps its usual one).
-        let first = if opened_nonblocking && self.block.is_none() {
-            NONBLOCKING_FIRST_BUFFER
+        let mut wire = if opened_nonblocking && self.block.is_none() {
+            Wire::lending(io, peer, self.tls.is_some())
         } else {
-            BUF_SIZE
+            Wire::new(io, peer, self.tls.is_some())
         };
-        let mut wire = Wire::with_first_buffer(io, peer, self.tls.is_some(), first);
         wire.set_debug(self.debug.clone());
         if let Some(n) = self.block {
             wire.set_block(n);

@@ -186,7 +186,7 @@ fn spare_buffer() -> Vec<u8> {
 impl Drop for Wire {
     fn drop(&mut self) {
         if self.lends {
-            give_back(std::mem::take(&mut self.buf));
+            self.give_back_buffer();
         } else if self.buf.len() == BUF_SIZE {
             let buf = std::mem::take(&mut self.buf);
             let _ = SPARE_BUFFER.try_with(|s| s.set(Some(buf)));
@@ -208,26 +208,18 @@ pub fn lock(w: &SharedWire) -> MutexGuard<'_, Wire> {
 
 impl Wire {
     pub fn new(io: Box<dyn Transport>, peer: Arc<str>, is_tls: bool) -> Wire {
-        Wire::with_first_buffer(io, peer, is_tls, BUF_SIZE)
+        Wire::with_buffer(io, peer, is_tls, false)
     }
 
-    /// [`Wire::new`] with a read buffer of `first` bytes at first (at least MIN_BLOCK), which
-    /// grows as [`Wire::fill`] needs up to the usual size: a connection among thousands that
-    /// only ever reads small responses keeps a small buffer.
-    pub fn with_first_buffer(
-        io: Box<dyn Transport>,
-        peer: Arc<str>,
-        is_tls: bool,
-        first: usize,
-    ) -> Wire {
-        let lends = first == LENT_BUFFER;
-        let buf = if lends {
-            Vec::new()
-        } else if first >= BUF_SIZE {
-            spare_buffer()
-        } else {
-            vec![0; first.max(MIN_BLOCK)]
-        };
+    /// [`Wire::new`] for a connection among thousands (non-blocking mode): it holds a read
+    /// buffer only while bytes are buffered, one of LENT_BUFFER bytes borrowed from its
+    /// thread, which grows as [`Wire::fill`] needs up to the usual size.
+    pub fn lending(io: Box<dyn Transport>, peer: Arc<str>, is_tls: bool) -> Wire {
+        Wire::with_buffer(io, peer, is_tls, true)
+    }
+
+    fn with_buffer(io: Box<dyn Transport>, peer: Arc<str>, is_tls: bool, lends: bool) -> Wire {
+        let buf = if lends { Vec::new() } else { spare_buffer() };
         Wire {
             io,
             buf,
@@ -564,7 +556,7 @@ impl Wire {
         self.pos = 0;
         self.end = 0;
         if self.lends {
-            give_back(std::mem::take(&mut self.buf));
+            self.give_back_buffer();
         }
     }
 
@@ -590,7 +582,7 @@ impl Wire {
             self.pos = 0;
             self.end = 0;
             if self.lends {
-                give_back(std::mem::take(&mut self.buf));
+                self.give_back_buffer();
             } else if self.buf.len() > self.block {
                 self.buf.truncate(self.block);
                 self.buf.shrink_to_fit();
@@ -638,6 +630,11 @@ impl Wire {
                 Err(e) => return Err(self.map_read_error(&e)),
             }
         }
+    }
+
+    /// A lending wire's buffer, emptied, goes back to its thread.
+    fn give_back_buffer(&mut self) {
+        give_back(std::mem::take(&mut self.buf));
     }
 
     /// Reads more bytes into the buffer, making room (at most `limit` bytes unconsumed).
