@@ -1290,8 +1290,7 @@ impl Connection {
             self.send_chunk(&[])?;
         }
         let shared = self.sent_wire()?;
-        self.ready_for_response(&shared)?;
-        let single = lock(&shared).outstanding() == 1;
+        let single = self.ready_for_response(&shared)? == 1;
         let mut result = Response::begin(shared, self.strict);
         if let Err(e) = &result {
             let closed_early = matches!(
