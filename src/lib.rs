@@ -17,6 +17,7 @@ pub mod connection;
 pub mod debug;
 pub mod request;
 pub mod response;
+mod spare;
 mod sys;
 pub mod transport;
 pub mod url;

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::debug::{DebugKind, DebugSink};
 use crate::error::{Error, ErrorKind, Result};
+use crate::spare;
 use crate::transport::Transport;
 
 /// The read buffer's usual size. It grows only to hold one long head line, and shrinks back.
@@ -175,10 +176,7 @@ fn give_back(buf: Vec<u8>) {
 }
 
 fn spare_buffer() -> Vec<u8> {
-    SPARE_BUFFER
-        .try_with(Cell::take)
-        .ok()
-        .flatten()
+    spare::take(&SPARE_BUFFER)
         .filter(|b| b.len() == BUF_SIZE)
         .unwrap_or_else(|| vec![0; BUF_SIZE])
 }
@@ -188,8 +186,7 @@ impl Drop for Wire {
         if self.lends {
             self.give_back_buffer();
         } else if self.buf.len() == BUF_SIZE {
-            let buf = std::mem::take(&mut self.buf);
-            let _ = SPARE_BUFFER.try_with(|s| s.set(Some(buf)));
+            spare::keep(&SPARE_BUFFER, std::mem::take(&mut self.buf));
         }
     }
 }

@@ -17,6 +17,7 @@ use crate::debug::DebugKind;
 use crate::error::{Error, ErrorKind, Result};
 use crate::request;
 use crate::response::head::{parse_status_line, Head, HeadParser, Status};
+use crate::spare;
 use crate::transport::WANT_READ;
 use crate::wire::{lock, Sent, SharedWire, MAX_LINE};
 
@@ -149,20 +150,14 @@ thread_local! {
 /// Ends a call's flight (when there is one), keeping its box for the next call on this thread.
 pub(super) fn end_flight(flight: Option<Box<Flight>>) {
     if let Some(f) = flight {
-        let _ = SPARE_FLIGHT.try_with(|s| s.set(Some(f)));
+        spare::keep(&SPARE_FLIGHT, f);
     }
 }
 
 impl Flight {
     /// This flight in a box: the spare one of this thread when there is one.
     pub(super) fn boxed(self) -> Box<Flight> {
-        match SPARE_FLIGHT.try_with(std::cell::Cell::take).ok().flatten() {
-            Some(mut b) => {
-                *b = self;
-                b
-            }
-            None => Box::new(self),
-        }
+        spare::boxed(&SPARE_FLIGHT, self)
     }
 
     fn new(call: Call, step: Step, then: Then) -> Flight {

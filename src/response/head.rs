@@ -6,6 +6,7 @@ use std::ffi::CStr;
 use crate::debug::{DebugKind, DebugSink};
 use crate::error::{escape_bytes, Error, ErrorKind, Result};
 use crate::request::trim;
+use crate::spare;
 use crate::wire::{Wire, MAX_LINE};
 
 /// The most header lines in one head (httplib's `_MAXHEADERS`).
@@ -61,21 +62,15 @@ impl Head {
     /// A head for the next response: the storage of the last one freed on this thread, or
     /// a new one.
     pub fn recycled() -> Head {
-        SPARE_HEAD
-            .try_with(|s| s.take())
-            .ok()
-            .flatten()
-            .unwrap_or_default()
+        spare::take(&SPARE_HEAD).unwrap_or_default()
     }
 
     /// Keeps this head's storage for the next response read on this thread (when it is not
     /// too large and none is kept yet).
     pub fn recycle(self) {
         if self.worth_keeping() {
-            let _ = SPARE_HEAD.try_with(|s| {
-                let kept = s.take();
-                s.set(kept.or(Some(self)));
-            });
+            let kept = spare::take(&SPARE_HEAD);
+            spare::keep(&SPARE_HEAD, kept.unwrap_or(self));
         }
     }
 

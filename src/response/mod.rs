@@ -28,6 +28,7 @@ use std::ffi::{CStr, CString};
 use crate::debug::DebugKind;
 use crate::error::{Error, ErrorKind, Result};
 use crate::request::trim;
+use crate::spare;
 use crate::wire::{lock, Sent, SharedWire, Wire};
 use body::{Body, Framing};
 use chunked::ChunkedDecoder;
@@ -97,22 +98,12 @@ impl Beginning {
             reader: HeadReader::new(),
             interim: 0,
         };
-        match SPARE_BEGINNING
-            .try_with(std::cell::Cell::take)
-            .ok()
-            .flatten()
-        {
-            Some(mut spare) => {
-                *spare = b;
-                spare
-            }
-            None => Box::new(b),
-        }
+        spare::boxed(&SPARE_BEGINNING, b)
     }
 
     /// Keeps this box for the next response head read on this thread.
     fn recycle(self: Box<Self>) {
-        let _ = SPARE_BEGINNING.try_with(|s| s.set(Some(self)));
+        spare::keep(&SPARE_BEGINNING, self);
     }
 }
 
