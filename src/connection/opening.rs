@@ -55,9 +55,7 @@ impl Opening {
             Step::Empty => None,
         }
     }
-}
 
-impl Opening {
     /// The descriptor it still holds, also after it failed (a refused connect's socket):
     /// the one to keep when it is given up.
     pub(super) fn held_fd(&self) -> Option<i32> {
