@@ -42,7 +42,7 @@ pub struct Response {
     wire: Option<SharedWire>,
     will_close: bool,
     /// The error that stopped the body, returned again by every later read.
-    error: Option<Error>,
+    error: Option<Box<Error>>,
     /// `getheader` values of repeated fields joined with ", ", built on first use, one slot
     /// per field index.
     joined: OnceCell<Vec<OnceCell<CString>>>,
@@ -50,7 +50,7 @@ pub struct Response {
     want: u8,
     /// Non-blocking mode: what a readline or read_all that returned `WouldBlock` read so
     /// far, for the repeated call.
-    kept: Option<Kept>,
+    kept: Option<Box<Kept>>,
 }
 
 /// The call that keeps bytes inside a response between its `WouldBlock` and its repeat.
@@ -347,7 +347,7 @@ impl Response {
         if let Some(shared) = self.wire.take() {
             lock(&shared).fail_response("a response body failed");
         }
-        self.error = Some(e);
+        self.error = Some(Box::new(e));
     }
 
     pub fn status(&self) -> u16 {
@@ -414,13 +414,13 @@ impl Response {
 
     /// The trailers of a chunked body, once it ended.
     pub fn trailers(&self) -> Option<&Head> {
-        self.body.trailers.as_ref()
+        self.body.trailers.as_deref()
     }
 
     /// Reads the next body bytes into `buf`: at least one, or 0 at the end of the body.
     pub fn read_some(&mut self, buf: &mut [u8]) -> Result<usize> {
         if let Some(e) = &self.error {
-            return Err(e.clone());
+            return Err((**e).clone());
         }
         let Some(shared) = self.wire.clone() else {
             return Ok(0);
@@ -542,11 +542,11 @@ impl Response {
         }
         let r = self.read_to_end_inner(out);
         if matches!(&r, Err(e) if e.is_would_block()) {
-            self.kept = Some(Kept {
+            self.kept = Some(Box::new(Kept {
                 call: KeptCall::ReadAll,
                 key,
                 bytes: std::mem::take(out),
-            });
+            }));
         }
         r
     }
@@ -587,11 +587,11 @@ impl Response {
         match self.readline_from(buf, &mut total) {
             Err(e) if e.is_would_block() => {
                 if total > 0 {
-                    self.kept = Some(Kept {
+                    self.kept = Some(Box::new(Kept {
                         call: KeptCall::Readline,
                         key,
                         bytes: buf[..total].to_vec(),
-                    });
+                    }));
                 }
                 (0, Err(e))
             }
