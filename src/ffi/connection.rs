@@ -499,59 +499,52 @@ pub extern "C" fn hc_connection_timeout_ms(conn: *const hc_connection) -> i64 {
     })
 }
 
-/// The caller's headers borrowed as byte slices: up to 16 inline (no allocation per
-/// request), more on the heap.
-// It lives on the stack for one call; being large there is the point (no allocation).
-#[allow(clippy::large_enum_variant)]
-enum HeaderList<'a> {
-    Inline([(&'a [u8], &'a [u8]); INLINE_HEADERS], usize),
-    Heap(Vec<(&'a [u8], &'a [u8])>),
+/// One header of the caller's array, borrowed as byte slices.
+type HeaderPair<'a> = (&'a [u8], &'a [u8]);
+
+/// Room on the caller's stack for the borrowed headers of one call: up to 16 inline (no
+/// allocation per request), more on the heap. Made only when a call gives headers, and
+/// never moved: a call without headers neither fills nor copies it.
+struct HeaderStore<'a> {
+    inline: [HeaderPair<'a>; INLINE_HEADERS],
+    heap: Vec<HeaderPair<'a>>,
 }
 
 const INLINE_HEADERS: usize = 16;
 
-impl<'a> std::ops::Deref for HeaderList<'a> {
-    type Target = [(&'a [u8], &'a [u8])];
-    fn deref(&self) -> &Self::Target {
-        match self {
-            HeaderList::Inline(a, n) => &a[..*n],
-            HeaderList::Heap(v) => v,
-        }
-    }
-}
-
-/// Borrows the caller's header array.
-unsafe fn headers_arg<'a>(
+/// Borrows the caller's header array, in `store` when there are any.
+unsafe fn headers_arg<'a, 's>(
     func: &str,
     headers: *const hc_header,
     n: usize,
-) -> crate::Result<HeaderList<'a>> {
+    store: &'s mut Option<HeaderStore<'a>>,
+) -> crate::Result<&'s [HeaderPair<'a>]> {
     if n == 0 {
-        return Ok(HeaderList::Inline([(&[], &[]); INLINE_HEADERS], 0));
+        return Ok(&[]);
     }
     if headers.is_null() {
         return Err(null_arg(func, "headers"));
     }
     // SAFETY: the caller gives `n` headers at `headers`.
     let hs = unsafe { std::slice::from_raw_parts(headers, n) };
-    let pair = |h: &hc_header| -> crate::Result<(&'a [u8], &'a [u8])> {
+    let pair = |h: &hc_header| -> crate::Result<HeaderPair<'a>> {
         Ok((
             unsafe { arg_bytes(h.name, func, "headers[i].name") }?,
             unsafe { arg_bytes(h.value, func, "headers[i].value") }?,
         ))
     };
+    let store = store.insert(HeaderStore {
+        inline: [(&[][..], &[][..]); INLINE_HEADERS],
+        heap: Vec::new(),
+    });
     if n > INLINE_HEADERS {
-        return hs
-            .iter()
-            .map(pair)
-            .collect::<crate::Result<_>>()
-            .map(HeaderList::Heap);
+        store.heap = hs.iter().map(pair).collect::<crate::Result<_>>()?;
+        return Ok(&store.heap);
     }
-    let mut inline = [(&[][..], &[][..]); INLINE_HEADERS];
-    for (slot, h) in inline.iter_mut().zip(hs) {
+    for (slot, h) in store.inline.iter_mut().zip(hs) {
         *slot = pair(h)?;
     }
-    Ok(HeaderList::Inline(inline, n))
+    Ok(&store.inline[..n])
 }
 
 /// Sends a whole request (httplib's request()): the request line, `Host` (from an absolute
@@ -619,8 +612,9 @@ pub extern "C" fn hc_request(
         } else {
             Some(unsafe { arg_slice(body, body_len, F, "body") }?)
         };
-        let hs = unsafe { headers_arg(F, headers, n_headers) }?;
-        c.request(method, url, body, &hs)
+        let mut store = None;
+        let hs = unsafe { headers_arg(F, headers, n_headers, &mut store) }?;
+        c.request(method, url, body, hs)
     })
 }
 
@@ -662,7 +656,8 @@ pub extern "C" fn hc_request_fd(
                 format!("{F}: negative file descriptor {fd}"),
             ));
         }
-        let hs = unsafe { headers_arg(F, headers, n_headers) }?;
+        let mut store = None;
+        let hs = unsafe { headers_arg(F, headers, n_headers, &mut store) }?;
         // SAFETY: the caller's open descriptor, used only during this call.
         let mut file = unsafe { super::sys::borrow_fd(fd) }
             .map_err(|e| Error::io(&format!("{F}: descriptor {fd}"), &e))?;
@@ -674,7 +669,7 @@ pub extern "C" fn hc_request_fd(
             url,
             &mut |buf: &mut [u8]| reader.read(buf),
             length,
-            &hs,
+            hs,
         )
     })
 }
@@ -882,7 +877,8 @@ pub extern "C" fn hc_request_stream(
                 ))
             }
         };
-        let hs = unsafe { headers_arg(F, headers, n_headers) }?;
+        let mut store = None;
+        let hs = unsafe { headers_arg(F, headers, n_headers, &mut store) }?;
         let mut source = |buf: &mut [u8]| -> std::io::Result<usize> {
             let cap = buf.len();
             // SAFETY: the caller's function, called as documented with `cap` writable bytes.
@@ -901,7 +897,7 @@ pub extern "C" fn hc_request_stream(
             }
             Ok(n)
         };
-        c.request_stream(method, url, &mut source, length, &hs)
+        c.request_stream(method, url, &mut source, length, hs)
     })
 }
 
@@ -996,8 +992,9 @@ pub extern "C" fn hc_connection_set_tunnel(
                 format!("{F}: host is not valid UTF-8"),
             )
         })?;
-        let hs = unsafe { headers_arg(F, headers, n_headers) }?;
-        c.set_tunnel(host, port, &hs)
+        let mut store = None;
+        let hs = unsafe { headers_arg(F, headers, n_headers, &mut store) }?;
+        c.set_tunnel(host, port, hs)
     })
 }
 
