@@ -14,7 +14,7 @@ use crate::response::head::{parse_status_line, read_head, Head};
 use crate::response::Response;
 use crate::transport::tcp::{self, TcpOptions, TcpTransport};
 use crate::transport::tls::{self, TlsOptions, TlsTransport};
-use crate::transport::Transport;
+use crate::transport::{Stream, Transport};
 use crate::url::{absolute_url_authority, Target};
 use crate::wire::{lock, Line, Sent, SharedWire, Wire, MAX_BLOCK, MAX_LINE, MIN_BLOCK};
 
@@ -486,8 +486,8 @@ impl Connection {
         // A non-blocking opening of our own hands over a socket already non-blocking, with the
         // system's default (no) timeouts, which do nothing in this mode anyway.
         let opened_nonblocking = self.nonblocking && self.factory.is_none();
-        let io: Box<dyn Transport> = if let Some(f) = self.factory.as_mut() {
-            f(&self.target)?
+        let io: Stream = if let Some(f) = self.factory.as_mut() {
+            f(&self.target)?.into()
         } else if self.nonblocking {
             self.open_nonblocking()?
         } else {
@@ -520,7 +520,7 @@ impl Connection {
                 .host
                 .clone();
             match &mut self.tls {
-                None => Box::new(TcpTransport(stream)),
+                None => TcpTransport(stream).into(),
                 Some(tls) => {
                     if tls.context.is_none() {
                         tls.context = Some(tls::build_context(&tls.opts)?);
@@ -533,7 +533,7 @@ impl Connection {
                         stream,
                         tls.prepare.as_ref(),
                     )?;
-                    Box::new(TlsTransport::new(s, false))
+                    Stream::Boxed(Box::new(TlsTransport::new(s, false)))
                 }
             }
         };
@@ -1514,11 +1514,7 @@ fn open_tunnel(
         Ok(c) => c,
         Err(e) => return (None, Err(Error::io("duplicating the proxy socket", &e))),
     };
-    let mut wire = Wire::new(
-        Box::new(TcpTransport(clone)),
-        proxy.authority.clone(),
-        false,
-    );
+    let mut wire = Wire::new(TcpTransport(clone), proxy.authority.clone(), false);
     wire.set_debug(debug);
     wire.debug(DebugKind::HeaderOut, &req);
     if let Err(e) = wire.write_all(&req) {
