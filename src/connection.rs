@@ -655,6 +655,28 @@ impl Connection {
         }
     }
 
+    /// How many bytes at the start of a connection its requests read: its first lines, up
+    /// to and with `target` (repr(C), fields in order).
+    pub const HOT_BYTES: usize = std::mem::offset_of!(Connection, target) + size_of::<Target>();
+
+    /// Where the memory a request on this connection reads lies beyond the connection itself,
+    /// as (address, length) spans: its wire (the `Arc`'s counts, which std keeps just before
+    /// the value, the lock and the wire's fields), the request buffer and the `Host` value.
+    /// Only a hint for prefetching (ffi::prefetch): nothing reads through these addresses.
+    pub fn hot_memory(&self) -> [(usize, usize); 3] {
+        let counts = 2 * size_of::<usize>();
+        let wire = self.wire.as_ref().map_or((0, 0), |w| {
+            let value = Arc::as_ptr(w) as usize;
+            (
+                value.saturating_sub(counts),
+                counts + size_of::<Mutex<Wire>>(),
+            )
+        });
+        let out = (self.out.as_ptr() as usize, self.out.capacity().min(128));
+        let host = &self.target.host_header;
+        [wire, out, (host.as_ptr() as usize, host.len())]
+    }
+
     /// The socket's file descriptor while open. While a non-blocking opening is in
     /// progress, the descriptor it waits on: the resolver's (readable when the name is
     /// resolved), then the socket of each address tried.

@@ -158,6 +158,7 @@ fn with_conn(
 ) -> hc_error {
     guard(|| {
         let c = unsafe { handle_mut(conn, func, "conn") }?;
+        super::prefetch::connection(&c.inner);
         f(&mut c.inner)
     })
 }
