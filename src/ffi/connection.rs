@@ -158,6 +158,19 @@ fn with_conn(
 ) -> hc_error {
     guard(|| {
         let c = unsafe { handle_mut(conn, func, "conn") }?;
+        f(&mut c.inner)
+    })
+}
+
+/// [`with_conn`] for a call that sends or reads a request: it first asks the CPU for the
+/// memory the request will read (src/ffi/prefetch.rs).
+fn with_conn_request(
+    func: &str,
+    conn: *mut hc_connection,
+    f: impl FnOnce(&mut Connection) -> crate::Result<()>,
+) -> hc_error {
+    guard(|| {
+        let c = unsafe { handle_mut(conn, func, "conn") }?;
         super::prefetch::connection(&c.inner);
         f(&mut c.inner)
     })
@@ -388,7 +401,7 @@ pub extern "C" fn hc_connection_set_source_address(
 /// ready for hc_connection_want (docs/nonblocking.md).
 #[no_mangle]
 pub extern "C" fn hc_connection_connect(conn: *mut hc_connection) -> hc_error {
-    with_conn("hc_connection_connect", conn, Connection::connect)
+    with_conn_request("hc_connection_connect", conn, Connection::connect)
 }
 
 /// Closes the connection and any response still being read from it; the handle stays valid
@@ -602,7 +615,7 @@ pub extern "C" fn hc_request(
     n_headers: usize,
 ) -> hc_error {
     const F: &str = "hc_request";
-    with_conn(F, conn, |c| {
+    with_conn_request(F, conn, |c| {
         let method = unsafe { arg_bytes(method, F, "method") }?;
         let url = unsafe { arg_bytes(url, F, "url") }?;
         let body = if body.is_null() {
@@ -648,7 +661,7 @@ pub extern "C" fn hc_request_fd(
     n_headers: usize,
 ) -> hc_error {
     const F: &str = "hc_request_fd";
-    with_conn(F, conn, |c| {
+    with_conn_request(F, conn, |c| {
         let method = unsafe { arg_bytes(method, F, "method") }?;
         let url = unsafe { arg_bytes(url, F, "url") }?;
         if fd < 0 {
@@ -695,7 +708,7 @@ pub extern "C" fn hc_putrequest(
     flags: c_uint,
 ) -> hc_error {
     const F: &str = "hc_putrequest";
-    with_conn(F, conn, |c| {
+    with_conn_request(F, conn, |c| {
         let method = unsafe { arg_bytes(method, F, "method") }?;
         let url = unsafe { arg_bytes(url, F, "url") }?;
         c.putrequest(
@@ -723,7 +736,7 @@ pub extern "C" fn hc_putheader(
     value: *const c_char,
 ) -> hc_error {
     const F: &str = "hc_putheader";
-    with_conn(F, conn, |c| {
+    with_conn_request(F, conn, |c| {
         let name = unsafe { arg_bytes(name, F, "name") }?;
         let value = unsafe { arg_bytes(value, F, "value") }?;
         c.putheader(name, value)
@@ -751,7 +764,7 @@ pub extern "C" fn hc_endheaders(
     body_len: usize,
 ) -> hc_error {
     const F: &str = "hc_endheaders";
-    with_conn(F, conn, |c| {
+    with_conn_request(F, conn, |c| {
         let body = if body.is_null() && body_len == 0 {
             None
         } else {
@@ -776,7 +789,7 @@ pub extern "C" fn hc_endheaders(
 #[no_mangle]
 pub extern "C" fn hc_send(conn: *mut hc_connection, data: *const u8, len: usize) -> hc_error {
     const F: &str = "hc_send";
-    with_conn(F, conn, |c| {
+    with_conn_request(F, conn, |c| {
         let data = unsafe { arg_slice(data, len, F, "data") }?;
         c.send(data)
     })
@@ -801,7 +814,7 @@ pub extern "C" fn hc_send(conn: *mut hc_connection, data: *const u8, len: usize)
 #[no_mangle]
 pub extern "C" fn hc_getresponse(conn: *mut hc_connection, out: *mut *mut hc_response) -> hc_error {
     const F: &str = "hc_getresponse";
-    with_conn(F, conn, |c| {
+    with_conn_request(F, conn, |c| {
         if out.is_null() {
             return Err(null_arg(F, "out"));
         }
@@ -862,7 +875,7 @@ pub extern "C" fn hc_request_stream(
     n_headers: usize,
 ) -> hc_error {
     const F: &str = "hc_request_stream";
-    with_conn(F, conn, |c| {
+    with_conn_request(F, conn, |c| {
         let method = unsafe { arg_bytes(method, F, "method") }?;
         let url = unsafe { arg_bytes(url, F, "url") }?;
         let Some(cb) = read_callback else {
@@ -921,7 +934,7 @@ pub extern "C" fn hc_request_stream(
 #[no_mangle]
 pub extern "C" fn hc_send_chunk(conn: *mut hc_connection, data: *const u8, len: usize) -> hc_error {
     const F: &str = "hc_send_chunk";
-    with_conn(F, conn, |c| {
+    with_conn_request(F, conn, |c| {
         let data: &[u8] = if len == 0 {
             &[]
         } else {
