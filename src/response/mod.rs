@@ -422,10 +422,10 @@ impl Response {
         if let Some(e) = &self.error {
             return Err((**e).clone());
         }
-        let Some(shared) = self.wire.clone() else {
+        let Some(shared) = self.wire.as_ref() else {
             return Ok(0);
         };
-        let mut wire = lock(&shared);
+        let mut wire = lock(shared);
         if wire.is_closed() {
             let e = Error::new(
                 ErrorKind::NotConnected,
@@ -444,9 +444,13 @@ impl Response {
                 if n > 0 {
                     wire.debug(DebugKind::DataIn, &buf[..n]);
                 }
-                drop(wire);
                 if self.body.is_done() {
-                    self.finish();
+                    // As finish, under this lock.
+                    if wire.end_response(self.will_close) {
+                        self.will_close = true;
+                    }
+                    drop(wire);
+                    self.wire = None;
                 }
                 Ok(n)
             }
