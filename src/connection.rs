@@ -132,6 +132,9 @@ pub struct Connection {
     /// cleared by every call on entry.
     want: u8,
     strict: bool,
+    /// A deadline option was set at some time: the wires and the response being read may
+    /// carry a deadline (none can without one).
+    timed: bool,
     target: Target,
     // The rest is read when a connection opens or an option changes.
     tls: Option<Box<Tls>>,
@@ -207,6 +210,7 @@ impl Connection {
             tls: tls.map(Box::new),
             tcp: TcpOptions::default(),
             strict: true,
+            timed: false,
             debuglevel: 0,
             debug_callback: None,
             debug: None,
@@ -264,6 +268,7 @@ impl Connection {
     /// can overrun the limit by the time it takes to arrive.
     pub fn set_deadline(&mut self, seconds: f64) -> Result<()> {
         self.deadline = secs(seconds)?;
+        self.timed |= self.deadline.is_some();
         Ok(())
     }
 

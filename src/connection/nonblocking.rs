@@ -681,9 +681,12 @@ impl Connection {
         {
             at = Some(*until);
         }
+        // Without a deadline option ever set, no wire carries a deadline: no lock to take.
+        let timed = self.timed;
         let deadline = self
             .wire
             .as_ref()
+            .filter(|_| timed)
             .and_then(|w| lock(w).deadline())
             .or(match self.state {
                 State::Idle => None,
@@ -695,7 +698,9 @@ impl Connection {
         }
         // A response that closes its connection holds the wire alone: its body's reads are
         // still bounded by the deadline.
-        let reading = self.reading.as_ref().and_then(std::sync::Weak::upgrade);
+        let reading = (self.reading.as_ref())
+            .filter(|_| timed)
+            .and_then(std::sync::Weak::upgrade);
         if let Some(d) = reading.and_then(|w| lock(&w).deadline()) {
             at = Some(at.map_or(d, |a| a.min(d)));
         }
