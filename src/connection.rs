@@ -684,7 +684,7 @@ impl Connection {
                     .tunnel
                     .as_ref()
                     .map_or(&self.target, |t| &t.origin)
-                    .host_header
+                    .host_header()
                     .as_bytes(),
             };
             request::write_header(&mut self.out, b"Host", host);
