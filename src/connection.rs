@@ -678,7 +678,7 @@ impl Connection {
             )
         });
         let out = (self.out.as_ptr() as usize, self.out.capacity().min(128));
-        let host = &self.target.host_header;
+        let host = self.target.host_header();
         [wire, out, (host.as_ptr() as usize, host.len())]
     }
 
@@ -711,7 +711,7 @@ impl Connection {
                     .tunnel
                     .as_ref()
                     .map_or(&self.target, |t| &t.origin)
-                    .host_header
+                    .host_header()
                     .as_bytes(),
             };
             request::write_header(&mut self.out, b"Host", host);

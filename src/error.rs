@@ -190,7 +190,22 @@ impl Error {
     /// The error of a call that would wait in non-blocking mode; `context` says what it waits
     /// to do ("read the response head from 127.0.0.1:80").
     pub fn would_block(context: &str) -> Error {
-        Error::new(WouldBlock, format!("{context}: the call would block"))
+        Error::would_block_at(context, "")
+    }
+
+    /// [`Error::would_block`] of `what` and `peer` ("read from", "127.0.0.1:80"): the context
+    /// `"{what} {peer}"`, or `what` alone when `peer` is empty. One allocation, no formatting:
+    /// an event loop meets this error on most of its calls.
+    pub fn would_block_at(what: &str, peer: &str) -> Error {
+        const TAIL: &str = ": the call would block";
+        let mut m = String::with_capacity(what.len() + 1 + peer.len() + TAIL.len());
+        m.push_str(what);
+        if !peer.is_empty() {
+            m.push(' ');
+            m.push_str(peer);
+        }
+        m.push_str(TAIL);
+        Error::new(WouldBlock, m)
     }
 
     /// True for the error of a call that would wait in non-blocking mode.

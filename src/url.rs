@@ -2,6 +2,7 @@
 //! `[v6addr]:port`, with httplib's rules and the checks of the parsing policy.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use crate::error::{escape_bytes, Error, ErrorKind, Result};
 
@@ -13,10 +14,12 @@ pub struct Target {
     pub port: u16,
     /// The scheme's default port (80 or 443), to know when `Host` needs the port.
     pub default_port: u16,
-    /// The value of the `Host` header, built once: the port only when it is not the default.
-    pub host_header: String,
-    /// `host:port` (`[v6addr]:port`), built once, for messages.
-    pub authority: std::sync::Arc<str>,
+    /// `host:port` (`[v6addr]:port`), built once, for messages. It starts with the value of
+    /// the `Host` header ([`Target::host_header`]).
+    pub authority: Arc<str>,
+    /// How much of `authority` is the `Host` header: all of it, or all but `:port` when the
+    /// port is the default.
+    host_header_len: usize,
 }
 
 impl Target {
@@ -74,16 +77,29 @@ impl Target {
             (0, None) => default_port,
             (p, _) => p,
         };
-        let mut t = Target {
-            host: name.to_string(),
+        // Built in one piece (this runs for every connection handle): `host:port`, of which
+        // `Host` is the start.
+        let mut digits = [0u8; 20];
+        let port_digits = crate::request::decimal(u64::from(port), &mut digits);
+        let port_digits = std::str::from_utf8(port_digits).expect("decimal digits are ASCII");
+        let (open, close) = if name.contains(':') {
+            ("[", "]")
+        } else {
+            ("", "")
+        };
+        let authority = arc_concat(&[open, &name, close, ":", port_digits]);
+        let host_header_len = if port == default_port {
+            authority.len() - 1 - port_digits.len()
+        } else {
+            authority.len()
+        };
+        Ok(Target {
+            host: name.into_owned(),
             port,
             default_port,
-            host_header: String::new(),
-            authority: "".into(),
-        };
-        t.host_header = t.make_host_header();
-        t.authority = t.display().into();
-        Ok(t)
+            authority,
+            host_header_len,
+        })
     }
 
     /// True when the host is an IPv6 literal (it needs brackets in `Host` and URLs).
@@ -91,42 +107,31 @@ impl Target {
         self.host.contains(':')
     }
 
-    /// The host, in brackets when it is an IPv6 literal, with room for a port.
-    fn bracketed(&self) -> String {
-        let mut h = String::with_capacity(self.host.len() + 8);
-        if self.is_ipv6() {
-            h.push('[');
-            h.push_str(&self.host);
-            h.push(']');
-        } else {
-            h.push_str(&self.host);
-        }
-        h
-    }
-
-    fn make_host_header(&self) -> String {
-        let mut h = self.bracketed();
-        if self.port != self.default_port {
-            h.push(':');
-            push_port(&mut h, self.port);
-        }
-        h
+    /// The value of the `Host` header: the host (in brackets when it is an IPv6 literal),
+    /// and `:port` unless the port is the default.
+    pub fn host_header(&self) -> &str {
+        &self.authority[..self.host_header_len]
     }
 
     /// `host:port` for messages.
     pub fn display(&self) -> String {
-        let mut h = self.bracketed();
-        h.push(':');
-        push_port(&mut h, self.port);
-        h
+        self.authority.to_string()
     }
 }
 
-/// Appends a port in decimal (without format!: this runs for every connection handle).
-fn push_port(s: &mut String, port: u16) {
-    let mut buf = [0u8; 20];
-    let digits = crate::request::decimal(u64::from(port), &mut buf);
-    s.push_str(std::str::from_utf8(digits).expect("decimal digits are ASCII"));
+/// `parts` concatenated in one allocation, the `Arc`'s own (no `String` first).
+fn arc_concat(parts: &[&str]) -> Arc<str> {
+    let len = parts.iter().map(|p| p.len()).sum();
+    let mut buf = [0u8; 128];
+    let Some(out) = buf.get_mut(..len) else {
+        return Arc::from(parts.concat());
+    };
+    let mut at = 0;
+    for p in parts {
+        out[at..at + p.len()].copy_from_slice(p.as_bytes());
+        at += p.len();
+    }
+    Arc::from(std::str::from_utf8(out).expect("whole strings, concatenated"))
 }
 
 /// The most digits a port may be written with. Leading zeros are digits (`:00080` is port 80,
@@ -253,16 +258,33 @@ mod tests {
         assert_eq!(t("example.com", 81).unwrap().port, 81);
         let v6 = t("[::1]:8080", 0).unwrap();
         assert_eq!((v6.host.as_str(), v6.port), ("::1", 8080));
-        assert_eq!(v6.host_header, "[::1]:8080");
+        assert_eq!(v6.host_header(), "[::1]:8080");
         assert_eq!(t("[::1]", 0).unwrap().port, 80);
-        assert_eq!(t("[::1]", 0).unwrap().host_header, "[::1]");
+        assert_eq!(t("[::1]", 0).unwrap().host_header(), "[::1]");
         assert_eq!(t("::1", 0).unwrap().host, "::1");
-        assert_eq!(t("a", 0).unwrap().host_header, "a");
-        assert_eq!(t("a:99", 0).unwrap().host_header, "a:99");
+        assert_eq!(t("a", 0).unwrap().host_header(), "a");
+        assert_eq!(t("a:99", 0).unwrap().host_header(), "a:99");
         // Leading zeros are digits: up to ten of them in all.
         assert_eq!(t("127.0.0.1:065535", 0).unwrap().port, 65535);
-        assert_eq!(t("a:00080", 0).unwrap().host_header, "a");
+        assert_eq!(t("a:00080", 0).unwrap().host_header(), "a");
         assert_eq!(t("[::1]:0000000443", 0).unwrap().port, 443);
+        // `host:port` always; `Host` without the default port.
+        let a = |h: &str, p: u16| t(h, p).unwrap().authority.to_string();
+        assert_eq!(a("127.0.0.1", 0), "127.0.0.1:80");
+        assert_eq!(a("[::1]", 8080), "[::1]:8080");
+        assert_eq!(a("::1", 0), "[::1]:80");
+        assert_eq!(a("h:0065535", 0), "h:65535");
+        assert_eq!(t("h", 0).unwrap().display(), "h:80");
+        // A host too long for the stack buffer the authority is built in.
+        let long = "x".repeat(300);
+        let l = t(&long, 81).unwrap();
+        assert_eq!(
+            (l.host_header(), &*l.authority),
+            (&*format!("{long}:81"), &*format!("{long}:81"))
+        );
+        let l = t(&format!("{long}:80"), 0).unwrap();
+        assert_eq!((l.host_header(), l.port), (&*long, 80));
+        assert_eq!(&*l.authority, format!("{long}:80"));
     }
 
     #[test]

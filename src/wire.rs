@@ -343,7 +343,7 @@ impl Wire {
     fn would_block(&mut self, what: &str, dir: u8) -> Error {
         let want = self.io.want();
         self.want = if want == 0 { dir } else { want };
-        Error::would_block(&format!("{what} {}", self.peer))
+        Error::would_block_at(what, &self.peer)
     }
 
     /// Maps a read error: `WouldBlock` in non-blocking mode, else as [`Wire::read_error`].

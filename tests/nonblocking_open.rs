@@ -420,6 +420,60 @@ fn connect_refused_is_connection_refused_in_non_blocking_mode() {
     assert_eq!(r.unwrap_err().kind(), ErrorKind::ConnectionRefused);
 }
 
+/// The calling thread's last message through the C face.
+fn last_error_message() -> String {
+    let mut buf = [0u8; 512];
+    let n = httpclient::ffi::error::hc_last_error_message(buf.as_mut_ptr().cast(), buf.len());
+    String::from_utf8(buf[..n].to_vec()).unwrap()
+}
+
+/// Drives `hc_connection_connect` from C: its WouldBlocks' messages, then its outcome.
+fn connect_from_c(port: u16) -> (Vec<String>, i32) {
+    use httpclient::ffi::connection::*;
+    let mut c: *mut hc_connection = std::ptr::null_mut();
+    assert_eq!(hc_connection_new(c"127.0.0.1".as_ptr(), port, &mut c), 0);
+    assert_eq!(hc_connection_set_blocking(c, false), 0);
+    let mut waits = Vec::new();
+    let end = Instant::now() + PATIENCE;
+    let code = loop {
+        let code = hc_connection_connect(c);
+        if code != ErrorKind::WouldBlock.code() || Instant::now() > end {
+            break code;
+        }
+        waits.push(last_error_message());
+        let want = u8::try_from(hc_connection_want(c)).unwrap();
+        poll_ready(hc_connection_fileno(c), want, 1000);
+    };
+    hc_connection_free(c);
+    (waits, code)
+}
+
+#[test]
+fn hc_last_error_message_after_a_would_block_and_a_refused_connect() {
+    // The connect in progress, then done.
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let (waits, code) = connect_from_c(port);
+    assert_eq!(code, 0);
+    let waiting = format!("BlockingIOError: connecting to 127.0.0.1:{port}: the call would block");
+    assert!(waits.iter().all(|m| *m == waiting), "{waits:?}");
+    // The message stays that of the last failure.
+    assert_eq!(last_error_message(), waiting);
+    // Refused: the errno's text, after the same wait.
+    let port = closed_port();
+    let (waits, code) = connect_from_c(port);
+    assert_eq!(code, ErrorKind::ConnectionRefused.code());
+    let waiting = format!("BlockingIOError: connecting to 127.0.0.1:{port}: the call would block");
+    assert!(waits.iter().all(|m| *m == waiting), "{waits:?}");
+    assert_eq!(
+        last_error_message(),
+        format!(
+            "ConnectionRefused: connect to 127.0.0.1:{port}: Connection refused (os error {})",
+            libc::ECONNREFUSED
+        )
+    );
+}
+
 #[test]
 fn a_name_whose_every_address_refuses_tries_each_then_is_refused() {
     let _one = resolving();

@@ -242,9 +242,16 @@ impl Connection {
         let call = Call::new(CallKind::Connect, [0; 3]);
         self.nb_enter(call)?;
         let r = self.usable_wire().map(|_| ());
+        let flight = self.flight.take();
         self.flight = match &r {
-            Err(e) if e.is_would_block() => Some(Flight::new(call, Step::Open, Then::Done).boxed()),
-            _ => None,
+            Err(e) if e.is_would_block() => {
+                Some(flight.unwrap_or_else(|| Flight::new(call, Step::Open, Then::Done).boxed()))
+            }
+            _ => {
+                // Its box serves the thread's next call (the next connection's connect).
+                end_flight(flight);
+                None
+            }
         };
         self.nb_blocked(r)
     }

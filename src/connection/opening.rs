@@ -121,11 +121,12 @@ impl Connection {
                     Step::Handshake(_) | Step::Empty => "the TLS handshake with",
                 };
                 let peer = match opening.step {
-                    Step::Handshake(_) => self.origin().display(),
-                    _ => self.target.display(),
+                    Step::Handshake(_) => &self.origin().authority,
+                    _ => &self.target.authority,
                 };
+                let e = Error::would_block_at(what, peer);
                 self.opening = Some(opening);
-                Err(Error::would_block(&format!("{what} {peer}")))
+                Err(e)
             }
         }
     }
@@ -145,8 +146,8 @@ impl Connection {
     /// deadline option counted from now.
     fn start_opening(&mut self) -> Result<Opening> {
         let host = &self.target.host;
-        let step = match tcp::literal_addrs(host, self.target.port) {
-            Some(addrs) => Step::Connecting(Connecting::new(host, addrs, self.tcp.source)),
+        let step = match tcp::literal_addr(host, self.target.port) {
+            Some(addr) => Step::Connecting(Connecting::new(addr, self.tcp.source)),
             None => Step::Resolving(Resolver::start(host, self.target.port)?),
         };
         let deadline = self
@@ -169,7 +170,7 @@ impl Connection {
                         Step::Connecting(Connecting::after(r, addrs, self.tcp.source))
                     }
                 },
-                Step::Connecting(c) => match c.advance()? {
+                Step::Connecting(c) => match c.advance(&self.target.host)? {
                     None => return Ok(Progress::Waits(WANT_WRITE)),
                     Some(stream) => match &self.tunnel {
                         Some(t) => {
@@ -229,10 +230,11 @@ impl Connection {
     /// The stream to the server (through the tunnel when there is one) is open: plain HTTP
     /// is ready; HTTPS starts its handshake, which becomes the `step` when it must wait.
     fn after_tcp(&mut self, stream: TcpStream, step: &mut Step) -> Result<Progress> {
-        let host = self.origin().host.clone();
-        let Some(tls) = &mut self.tls else {
+        if self.tls.is_none() {
             return Ok(Progress::Open(TcpTransport(stream).into()));
-        };
+        }
+        let host = self.origin().host.clone();
+        let tls = self.tls.as_mut().expect("checked above");
         if tls.context.is_none() {
             tls.context = Some(tls::build_context(&tls.opts)?);
         }

@@ -34,23 +34,77 @@ use crate::error::{Error, ErrorKind};
 pub type hc_error = c_int;
 
 thread_local! {
-    static LAST_ERROR: RefCell<Option<String>> = const { RefCell::new(None) };
+    static LAST_ERROR: RefCell<LastError> = const { RefCell::new(LastError::new()) };
+}
+
+/// The calling thread's last failure. The error is kept as it came (its kind and message) and
+/// its text, `"{name}: {message}"`, is written only when someone reads it: an event loop gets
+/// `HC_ERR_WOULD_BLOCK` for most calls it makes and rarely asks for the message.
+struct LastError {
+    error: Option<Error>,
+    /// The text of `error`, once written (its storage is kept for the next one).
+    text: String,
+    /// `text` is the text of `error`.
+    written: bool,
+}
+
+impl LastError {
+    const fn new() -> LastError {
+        LastError {
+            error: None,
+            text: String::new(),
+            written: false,
+        }
+    }
+
+    /// There is a last failure and its text is not written yet.
+    fn needs_text(&self) -> bool {
+        self.error.is_some() && !self.written
+    }
+
+    /// Writes the text of the last failure, if it was not yet.
+    fn write_text(&mut self) {
+        let Some(e) = self.error.as_ref().filter(|_| !self.written) else {
+            return;
+        };
+        let (name, message) = (e.kind().name(), e.message());
+        self.text.clear();
+        self.text.reserve(name.len() + 2 + message.len());
+        self.text.push_str(name);
+        self.text.push_str(": ");
+        self.text.push_str(message);
+        self.written = true;
+    }
+
+    /// The text of the last failure, once written.
+    fn text(&self) -> Option<&str> {
+        self.error.as_ref().map(|_| self.text.as_str())
+    }
 }
 
 /// Records `e` as the calling thread's last failure and returns its code.
 pub(crate) fn fail(e: Error) -> hc_error {
     let code = e.kind().code();
-    let msg = format!("{}: {}", e.kind().name(), e.message());
     // A thread-local being torn down is not a reason to panic; the code still goes out.
-    let _ = LAST_ERROR.try_with(|slot| *slot.borrow_mut() = Some(msg));
+    let _ = LAST_ERROR.try_with(|slot| {
+        let mut last = slot.borrow_mut();
+        last.error = Some(e);
+        last.written = false;
+    });
     code
 }
 
-/// The calling thread's last failure message, if any.
+/// The calling thread's last failure message (`"{name}: {message}"`), if any.
 pub(crate) fn with_last_error<R>(f: impl FnOnce(Option<&str>) -> R) -> R {
     let mut f = Some(f);
     LAST_ERROR
-        .try_with(|slot| (f.take().unwrap())(slot.borrow().as_deref()))
+        .try_with(|slot| {
+            // Written once; `f` runs with a shared borrow and may read the message again.
+            if slot.borrow().needs_text() {
+                slot.borrow_mut().write_text();
+            }
+            (f.take().unwrap())(slot.borrow().text())
+        })
         .unwrap_or_else(|_| (f.take().unwrap())(None))
 }
 
@@ -216,5 +270,38 @@ mod tests {
             .join()
             .unwrap();
         with_last_error(|m| assert_eq!(m, Some("Timeout: slow")));
+    }
+
+    /// The slot keeps the error and writes its text when it is read: the text is the one
+    /// written at once before, `"{name}: {message}"`, of the last failure however many came
+    /// before it, read or not.
+    #[test]
+    fn the_last_error_reads_as_its_name_and_message() {
+        let last = || with_last_error(|m| m.map(str::to_owned));
+        let refused = "connect to 127.0.0.1:1: Connection refused (os error 111)";
+        std::thread::spawn(move || {
+            assert_eq!(last(), None);
+            let code = fail(Error::would_block_at("connecting to", "127.0.0.1:8080"));
+            assert_eq!(code, 108);
+            let waiting = "BlockingIOError: connecting to 127.0.0.1:8080: the call would block";
+            assert_eq!(last().as_deref(), Some(waiting));
+            assert_eq!(last().as_deref(), Some(waiting));
+            // Recorded, not read, then replaced.
+            fail(Error::would_block("read from h:80"));
+            fail(Error::new(ErrorKind::ConnectionRefused, refused));
+            let text = format!("ConnectionRefused: {refused}");
+            assert_eq!(last(), Some(text.clone()));
+            // A shorter one after a longer one leaves nothing of it.
+            fail(Error::new(ErrorKind::Timeout, "slow"));
+            assert_eq!(last().as_deref(), Some("Timeout: slow"));
+            // Read again from within a read.
+            with_last_error(|outer| with_last_error(|inner| assert_eq!(outer, inner)));
+            assert_eq!(
+                Error::would_block("read from h:80").message(),
+                "read from h:80: the call would block"
+            );
+        })
+        .join()
+        .unwrap();
     }
 }
