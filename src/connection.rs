@@ -502,7 +502,7 @@ impl Connection {
             if opts.connect_timeout.is_none() {
                 opts.connect_timeout = opts.io_timeout;
             }
-            let stream = tcp::connect(&self.target.host, self.target.port, &opts)?;
+            let stream = tcp::connect(self.target.host(), self.target.port, &opts)?;
             // The connect limit covers a proxy's CONNECT and the TLS handshake too, when it
             // differs from the read/write limit (also on a reopen no caller sees); the wire
             // below gives the socket the read/write limit.
@@ -522,8 +522,8 @@ impl Connection {
                 .tunnel
                 .as_ref()
                 .map_or(&self.target, |t| &t.origin)
-                .host
-                .clone();
+                .host()
+                .to_owned();
             match &mut self.tls {
                 None => TcpTransport(stream).into(),
                 Some(tls) => {

@@ -9,14 +9,15 @@ use crate::error::{escape_bytes, Error, ErrorKind, Result};
 /// A parsed connection target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
-    /// The host without brackets: a name, an IPv4 literal or an IPv6 literal.
-    pub host: String,
     pub port: u16,
     /// The scheme's default port (80 or 443), to know when `Host` needs the port.
     pub default_port: u16,
-    /// `host:port` (`[v6addr]:port`), built once, for messages. It starts with the value of
-    /// the `Host` header ([`Target::host_header`]).
+    /// `host:port` (`[v6addr]:port`), built once, for messages. It holds the host
+    /// ([`Target::host`]) and starts with the value of the `Host` header
+    /// ([`Target::host_header`]): one allocation per connection handle for all three.
     pub authority: Arc<str>,
+    /// Where the host lies in `authority` (inside the brackets of an IPv6 literal).
+    host_range: std::ops::Range<usize>,
     /// How much of `authority` is the `Host` header: all of it, or all but `:port` when the
     /// port is the default.
     host_header_len: usize,
@@ -94,17 +95,23 @@ impl Target {
             authority.len()
         };
         Ok(Target {
-            host: name.into_owned(),
             port,
             default_port,
             authority,
+            host_range: open.len()..open.len() + name.len(),
             host_header_len,
         })
     }
 
+    /// The host without brackets: a name (its IDNA A-label), an IPv4 literal or an IPv6
+    /// literal.
+    pub fn host(&self) -> &str {
+        &self.authority[self.host_range.clone()]
+    }
+
     /// True when the host is an IPv6 literal (it needs brackets in `Host` and URLs).
     pub fn is_ipv6(&self) -> bool {
-        self.host.contains(':')
+        self.host().contains(':')
     }
 
     /// The value of the `Host` header: the host (in brackets when it is an IPv6 literal),
@@ -254,14 +261,14 @@ mod tests {
     fn forms() {
         assert_eq!(t("example.com", 0).unwrap().port, 80);
         assert_eq!(t("example.com:8080", 0).unwrap().port, 8080);
-        assert_eq!(t("example.com:8080", 0).unwrap().host, "example.com");
+        assert_eq!(t("example.com:8080", 0).unwrap().host(), "example.com");
         assert_eq!(t("example.com", 81).unwrap().port, 81);
         let v6 = t("[::1]:8080", 0).unwrap();
-        assert_eq!((v6.host.as_str(), v6.port), ("::1", 8080));
+        assert_eq!((v6.host(), v6.port), ("::1", 8080));
         assert_eq!(v6.host_header(), "[::1]:8080");
         assert_eq!(t("[::1]", 0).unwrap().port, 80);
         assert_eq!(t("[::1]", 0).unwrap().host_header(), "[::1]");
-        assert_eq!(t("::1", 0).unwrap().host, "::1");
+        assert_eq!(t("::1", 0).unwrap().host(), "::1");
         assert_eq!(t("a", 0).unwrap().host_header(), "a");
         assert_eq!(t("a:99", 0).unwrap().host_header(), "a:99");
         // Leading zeros are digits: up to ten of them in all.
@@ -335,10 +342,10 @@ mod tests {
     #[test]
     fn idna() {
         assert_eq!(
-            t("bücher.example", 0).unwrap().host,
+            t("bücher.example", 0).unwrap().host(),
             "xn--bcher-kva.example"
         );
-        assert_eq!(t("[::1]", 0).unwrap().host, "::1");
+        assert_eq!(t("[::1]", 0).unwrap().host(), "::1");
         let rt = |u: &str| request_target(u.as_bytes()).map(|c| c.into_owned());
         assert_eq!(rt("/p").unwrap(), b"/p");
         assert_eq!(

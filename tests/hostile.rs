@@ -684,8 +684,7 @@ fn counting_conn(srv: &ScriptedServer) -> (Connection, Arc<AtomicUsize>) {
     let mut c = Connection::new("127.0.0.1", srv.port()).unwrap();
     let counter = n.clone();
     c.set_transport_factory(Box::new(move |t| {
-        let s =
-            TcpStream::connect((t.host.as_str(), t.port)).map_err(|e| Error::io("connect", &e))?;
+        let s = TcpStream::connect((t.host(), t.port)).map_err(|e| Error::io("connect", &e))?;
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         Ok(Box::new(Counting {
             s,

@@ -55,7 +55,7 @@ fn req(method: &str, url: &str, port: u16) -> Vec<u8> {
 fn host_forms_give_host_and_port() {
     let t = |h: &str, p: u16| {
         let c = Connection::new(h, p).unwrap();
-        (c.target().host.clone(), c.target().port)
+        (c.target().host().to_owned(), c.target().port)
     };
     assert_eq!(t("example.com", 0), ("example.com".into(), 80));
     assert_eq!(t("example.com:8080", 0), ("example.com".into(), 8080));

@@ -609,10 +609,10 @@ fn internationalised_host_is_resolved_and_sent_as_its_a_label() {
     );
     // The name that is looked up (and, over TLS, sent as SNI and checked) is the A-label.
     let c = Connection::new_https("日本語.example", 0).unwrap();
-    assert_eq!(c.target().host, "xn--wgv71a119e.example");
+    assert_eq!(c.target().host(), "xn--wgv71a119e.example");
     // An ASCII host is left exactly as written.
     let c = Connection::new("Example.COM", 0).unwrap();
-    assert_eq!(c.target().host, "Example.COM");
+    assert_eq!(c.target().host(), "Example.COM");
 }
 
 #[test]

@@ -145,7 +145,7 @@ impl Connection {
     /// thread. The opening's deadline is the request's, when one is being sent, else the
     /// deadline option counted from now.
     fn start_opening(&mut self) -> Result<Opening> {
-        let host = &self.target.host;
+        let host = self.target.host();
         let step = match tcp::literal_addr(host, self.target.port) {
             Some(addr) => Step::Connecting(Connecting::new(addr, self.tcp.source)),
             None => Step::Resolving(Resolver::start(host, self.target.port)?),
@@ -170,7 +170,7 @@ impl Connection {
                         Step::Connecting(Connecting::after(r, addrs, self.tcp.source))
                     }
                 },
-                Step::Connecting(c) => match c.advance(&self.target.host)? {
+                Step::Connecting(c) => match c.advance(self.target.host())? {
                     None => return Ok(Progress::Waits(WANT_WRITE)),
                     Some(stream) => match &self.tunnel {
                         Some(t) => {
@@ -203,7 +203,7 @@ impl Connection {
                         unreachable!("matched above")
                     };
                     let verify = self.tls.as_ref().is_some_and(|t| t.opts.verify);
-                    let host = self.origin().host.clone();
+                    let host = self.origin().host().to_owned();
                     match tls::continue_handshake(mid, verify, &host)? {
                         Handshake::Done(s) => {
                             return Ok(Progress::Open(Stream::Boxed(Box::new(TlsTransport::new(
@@ -233,7 +233,7 @@ impl Connection {
         if self.tls.is_none() {
             return Ok(Progress::Open(TcpTransport(stream).into()));
         }
-        let host = self.origin().host.clone();
+        let host = self.origin().host().to_owned();
         let tls = self.tls.as_mut().expect("checked above");
         if tls.context.is_none() {
             tls.context = Some(tls::build_context(&tls.opts)?);

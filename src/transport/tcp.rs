@@ -51,26 +51,28 @@ pub fn literal_addr(host: &str, port: u16) -> Option<SocketAddr> {
 /// as much for every connection to an IPv4 literal; None for anything else (which std then
 /// reads, or refuses).
 fn dotted_quad(s: &str) -> Option<std::net::Ipv4Addr> {
+    let b = s.as_bytes();
     let mut octets = [0u8; 4];
-    let mut parts = s.split('.');
-    for octet in &mut octets {
-        let p = parts.next()?.as_bytes();
-        if p.is_empty() || p.len() > 3 || (p.len() > 1 && p[0] == b'0') {
-            return None;
-        }
-        let mut n = 0u16;
-        for &b in p {
-            if !b.is_ascii_digit() {
+    let mut i = 0;
+    for (k, octet) in octets.iter_mut().enumerate() {
+        if k > 0 {
+            if b.get(i) != Some(&b'.') {
                 return None;
             }
-            n = n * 10 + u16::from(b - b'0');
+            i += 1;
+        }
+        let start = i;
+        let mut n = 0u16;
+        while let Some(&d) = b.get(i).filter(|d| d.is_ascii_digit() && i - start < 3) {
+            n = n * 10 + u16::from(d - b'0');
+            i += 1;
+        }
+        if i == start || (i - start > 1 && b[start] == b'0') {
+            return None;
         }
         *octet = u8::try_from(n).ok()?;
     }
-    if parts.next().is_some() {
-        return None;
-    }
-    Some(octets.into())
+    (i == b.len()).then_some(octets.into())
 }
 
 /// The addresses of `host` from the system's resolver, or why there are none.
