@@ -204,9 +204,14 @@ fn content_length(v: &[u8], length: Option<u64>) -> Result<Option<u64>> {
         if part.is_empty() || !part.iter().all(u8::is_ascii_digit) {
             return Err(bad());
         }
-        let n = part.iter().try_fold(0u64, |a, &d| {
-            a.checked_mul(10)?.checked_add(u64::from(d - b'0'))
-        });
+        // Up to 19 digits can't overflow a u64: no checks needed for them.
+        let n = if part.len() <= 19 {
+            Some(part.iter().fold(0u64, |a, &d| a * 10 + u64::from(d - b'0')))
+        } else {
+            part.iter().try_fold(0u64, |a, &d| {
+                a.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+            })
+        };
         let n = n.ok_or_else(bad)?;
         match length {
             Some(prev) if prev != n => {
