@@ -91,14 +91,18 @@ thread_local! {
 }
 
 impl Beginning {
-    /// A beginning for the answer to `sent`, in the spare box of this thread when there is one.
-    fn boxed(sent: Option<Sent>) -> Box<Beginning> {
-        let b = Beginning {
+    /// A beginning for the answer to `sent`.
+    fn new(sent: Option<Sent>) -> Beginning {
+        Beginning {
             sent,
             reader: HeadReader::new(),
             interim: 0,
-        };
-        spare::boxed(&SPARE_BEGINNING, b)
+        }
+    }
+
+    /// This beginning in a box, the spare one of this thread when there is one.
+    fn boxed(self) -> Box<Beginning> {
+        spare::boxed(&SPARE_BEGINNING, self)
     }
 
     /// Keeps this box for the next response head read on this thread.
@@ -248,10 +252,20 @@ impl Response {
         beginning: &mut Option<Box<Beginning>>,
     ) -> Result<Response> {
         let mut wire = lock(&shared);
-        // This response's reads are bounded by its request's deadline.
-        let b = beginning.get_or_insert_with(|| Beginning::boxed(wire.begin_response()));
-        let result = Self::read_final_head(&mut wire, strict, b);
+        // A head read at once needs no box: the progress is boxed only to be kept for the
+        // next call, when the read would block.
+        let (result, fresh) = match beginning.as_deref_mut() {
+            Some(b) => (Self::read_final_head(&mut wire, strict, b), None),
+            None => {
+                // This response's reads are bounded by its request's deadline.
+                let mut b = Beginning::new(wire.begin_response());
+                (Self::read_final_head(&mut wire, strict, &mut b), Some(b))
+            }
+        };
         if matches!(&result, Err(e) if e.is_would_block()) {
+            if let Some(b) = fresh {
+                *beginning = Some(b.boxed());
+            }
             return Err(result.err().expect("matched"));
         }
         if let Some(b) = beginning.take() {

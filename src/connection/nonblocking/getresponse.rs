@@ -29,47 +29,59 @@ impl Connection {
         let State::Sent(pending) = self.state else {
             return Err(self.response_not_ready());
         };
-        if !repeat {
-            let mut f = Flight::new(call, Step::Head, Then::Done);
-            if pending.chunk_open {
-                // The caller did not end the chunked body: end it now.
-                f.outbox.extend_from_slice(b"0\r\n\r\n");
-                f.step = Step::Write {
+        if !repeat && pending.chunk_open {
+            // The caller did not end the chunked body: end it now, in steps of a flight.
+            let mut f = Flight::new(
+                call,
+                Step::Write {
                     buf: Buf::Outbox,
                     written: 0,
-                };
-                f.then = Then::EndBody;
-            }
+                },
+                Then::EndBody,
+            );
+            f.outbox.extend_from_slice(b"0\r\n\r\n");
             self.flight = Some(f.boxed());
         }
-        loop {
-            let step = self.flight().step;
-            match step {
-                Step::Head => break,
-                _ => match self.nb_steps(&mut None) {
-                    Err(e) if e.is_would_block() => return Err(e),
-                    Err(e) => {
-                        self.abandon(None);
-                        return Err(e);
-                    }
-                    Ok(()) => {
-                        // The early answer ended the request's writing.
-                        self.flight().step = Step::Head;
-                    }
-                },
+        // The steps before the head: only a call with a flight has any.
+        while self.flight.as_ref().is_some_and(|f| f.step != Step::Head) {
+            match self.nb_steps(&mut None) {
+                Err(e) if e.is_would_block() => return Err(e),
+                Err(e) => {
+                    self.abandon(None);
+                    return Err(e);
+                }
+                Ok(()) => {
+                    // The early answer ended the request's writing.
+                    self.flight().step = Step::Head;
+                }
             }
         }
         let shared = self.sent_wire()?;
+        // Whether only this request was outstanding when its head began: kept in the flight
+        // across a WouldBlock (a call without a flight began its head now).
+        let mut single = self.flight.as_ref().is_some_and(|f| f.single);
         if self.beginning.is_none() {
-            let single = self.ready_for_response(&shared)? == 1;
-            if !self.flight().replaying {
-                self.flight().single = single;
+            let now = self.ready_for_response(&shared)? == 1;
+            match self.flight.as_deref_mut() {
+                Some(f) if f.replaying => {}
+                Some(f) => {
+                    f.single = now;
+                    single = now;
+                }
+                None => single = now,
             }
         }
         let result = Response::resume(shared.clone(), self.strict, &mut self.beginning);
         if let Err(e) = &result {
             if e.is_would_block() {
                 self.want = lock(&shared).want();
+                // A call that returns at once needs no flight; one that would block keeps
+                // in it what its repeat must know.
+                if self.flight.is_none() {
+                    let mut f = Flight::new(call, Step::Head, Then::Done);
+                    f.single = single;
+                    self.flight = Some(f.boxed());
+                }
                 return result;
             }
             let closed_early = matches!(
@@ -78,7 +90,8 @@ impl Connection {
             );
             let p = self.pending();
             let replay = closed_early && p.sent_on_reused && p.replayable;
-            if replay && self.flight().single && !self.flight().replaying {
+            let replaying = self.flight.as_ref().is_some_and(|f| f.replaying);
+            if replay && single && !replaying {
                 // The server closed a reused connection: the request goes again on a fresh
                 // one (the descriptor changes).
                 // Closed, but kept until the new connection's descriptor exists (usable_wire),
@@ -87,7 +100,11 @@ impl Connection {
                     lock(w).close("the server closed a reused connection");
                 }
                 self.pending().sent_on_reused = false;
+                if self.flight.is_none() {
+                    self.flight = Some(Flight::new(call, Step::Head, Then::Done).boxed());
+                }
                 let f = self.flight();
+                f.single = single;
                 f.replaying = true;
                 f.retried = true;
                 f.step = Step::Open;
