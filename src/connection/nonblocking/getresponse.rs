@@ -71,10 +71,11 @@ impl Connection {
                 None => single = now,
             }
         }
-        let result = Response::resume(shared.clone(), self.strict, &mut self.beginning);
+        // `shared` is the connection's own wire (sent_wire): it goes to the response.
+        let result = Response::resume(shared, self.strict, &mut self.beginning);
         if let Err(e) = &result {
             if e.is_would_block() {
-                self.want = lock(&shared).want();
+                self.want = self.wire.as_ref().map_or(0, |w| lock(w).want());
                 // A call that returns at once needs no flight; one that would block keeps
                 // in it what its repeat must know.
                 if self.flight.is_none() {
