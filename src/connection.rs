@@ -14,7 +14,7 @@ use crate::response::head::{parse_status_line, read_head, Head};
 use crate::response::Response;
 use crate::transport::tcp::{self, TcpOptions, TcpTransport};
 use crate::transport::tls::{self, TlsOptions, TlsTransport};
-use crate::transport::Transport;
+use crate::transport::{Stream, Transport};
 use crate::url::{absolute_url_authority, Target};
 use crate::wire::{lock, Line, Sent, SharedWire, Wire, MAX_BLOCK, MAX_LINE, MIN_BLOCK};
 
@@ -132,6 +132,9 @@ pub struct Connection {
     /// cleared by every call on entry.
     want: u8,
     strict: bool,
+    /// A deadline option was set at some time: the wires and the response being read may
+    /// carry a deadline (none can without one).
+    timed: bool,
     target: Target,
     // The rest is read when a connection opens or an option changes.
     tls: Option<Box<Tls>>,
@@ -207,6 +210,7 @@ impl Connection {
             tls: tls.map(Box::new),
             tcp: TcpOptions::default(),
             strict: true,
+            timed: false,
             debuglevel: 0,
             debug_callback: None,
             debug: None,
@@ -264,6 +268,7 @@ impl Connection {
     /// can overrun the limit by the time it takes to arrive.
     pub fn set_deadline(&mut self, seconds: f64) -> Result<()> {
         self.deadline = secs(seconds)?;
+        self.timed |= self.deadline.is_some();
         Ok(())
     }
 
@@ -486,8 +491,8 @@ impl Connection {
         // A non-blocking opening of our own hands over a socket already non-blocking, with the
         // system's default (no) timeouts, which do nothing in this mode anyway.
         let opened_nonblocking = self.nonblocking && self.factory.is_none();
-        let io: Box<dyn Transport> = if let Some(f) = self.factory.as_mut() {
-            f(&self.target)?
+        let io: Stream = if let Some(f) = self.factory.as_mut() {
+            f(&self.target)?.into()
         } else if self.nonblocking {
             self.open_nonblocking()?
         } else {
@@ -520,7 +525,7 @@ impl Connection {
                 .host()
                 .to_owned();
             match &mut self.tls {
-                None => Box::new(TcpTransport(stream)),
+                None => TcpTransport(stream).into(),
                 Some(tls) => {
                     if tls.context.is_none() {
                         tls.context = Some(tls::build_context(&tls.opts)?);
@@ -533,7 +538,7 @@ impl Connection {
                         stream,
                         tls.prepare.as_ref(),
                     )?;
-                    Box::new(TlsTransport::new(s, false))
+                    Stream::Boxed(Box::new(TlsTransport::new(s, false)))
                 }
             }
         };
@@ -653,6 +658,28 @@ impl Connection {
         if let State::Started(p) = self.state {
             self.state = State::Sent(p);
         }
+    }
+
+    /// How many bytes at the start of a connection its requests read: its first lines, up
+    /// to and with `target` (repr(C), fields in order).
+    pub const HOT_BYTES: usize = std::mem::offset_of!(Connection, target) + size_of::<Target>();
+
+    /// Where the memory a request on this connection reads lies beyond the connection itself,
+    /// as (address, length) spans: its wire (the `Arc`'s counts, which std keeps just before
+    /// the value, the lock and the wire's fields), the request buffer and the `Host` value.
+    /// Only a hint for prefetching (ffi::prefetch): nothing reads through these addresses.
+    pub fn hot_memory(&self) -> [(usize, usize); 3] {
+        let counts = 2 * size_of::<usize>();
+        let wire = self.wire.as_ref().map_or((0, 0), |w| {
+            let value = Arc::as_ptr(w) as usize;
+            (
+                value.saturating_sub(counts),
+                counts + size_of::<Mutex<Wire>>(),
+            )
+        });
+        let out = (self.out.as_ptr() as usize, self.out.capacity().min(128));
+        let host = self.target.host_header();
+        [wire, out, (host.as_ptr() as usize, host.len())]
     }
 
     /// The socket's file descriptor while open. While a non-blocking opening is in
@@ -1514,11 +1541,7 @@ fn open_tunnel(
         Ok(c) => c,
         Err(e) => return (None, Err(Error::io("duplicating the proxy socket", &e))),
     };
-    let mut wire = Wire::new(
-        Box::new(TcpTransport(clone)),
-        proxy.authority.clone(),
-        false,
-    );
+    let mut wire = Wire::new(TcpTransport(clone), proxy.authority.clone(), false);
     wire.set_debug(debug);
     wire.debug(DebugKind::HeaderOut, &req);
     if let Err(e) = wire.write_all(&req) {

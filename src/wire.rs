@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crate::debug::{DebugKind, DebugSink};
 use crate::error::{Error, ErrorKind, Result};
 use crate::spare;
-use crate::transport::Transport;
+use crate::transport::{Stream, Transport};
 
 /// The read buffer's usual size. It grows only to hold one long head line, and shrinks back.
 pub(crate) const BUF_SIZE: usize = 16 * 1024;
@@ -86,7 +86,7 @@ pub enum Line {
 /// connections each wire is out of cache when its next request comes.
 #[repr(C)]
 pub struct Wire {
-    io: Box<dyn Transport>,
+    io: Stream,
     buf: Vec<u8>,
     pos: usize,
     end: usize,
@@ -204,18 +204,18 @@ pub fn lock(w: &SharedWire) -> MutexGuard<'_, Wire> {
 }
 
 impl Wire {
-    pub fn new(io: Box<dyn Transport>, peer: Arc<str>, is_tls: bool) -> Wire {
-        Wire::with_buffer(io, peer, is_tls, false)
+    pub fn new(io: impl Into<Stream>, peer: Arc<str>, is_tls: bool) -> Wire {
+        Wire::with_buffer(io.into(), peer, is_tls, false)
     }
 
     /// [`Wire::new`] for a connection among thousands (non-blocking mode): it holds a read
     /// buffer only while bytes are buffered, one of LENT_BUFFER bytes borrowed from its
     /// thread, which grows as [`Wire::fill`] needs up to the usual size.
-    pub fn lending(io: Box<dyn Transport>, peer: Arc<str>, is_tls: bool) -> Wire {
-        Wire::with_buffer(io, peer, is_tls, true)
+    pub fn lending(io: impl Into<Stream>, peer: Arc<str>, is_tls: bool) -> Wire {
+        Wire::with_buffer(io.into(), peer, is_tls, true)
     }
 
-    fn with_buffer(io: Box<dyn Transport>, peer: Arc<str>, is_tls: bool, lends: bool) -> Wire {
+    fn with_buffer(io: Stream, peer: Arc<str>, is_tls: bool, lends: bool) -> Wire {
         let buf = if lends { Vec::new() } else { spare_buffer() };
         Wire {
             io,

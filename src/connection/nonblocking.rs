@@ -19,7 +19,7 @@ use crate::request;
 use crate::response::head::{parse_status_line, Head, HeadParser, Status};
 use crate::spare;
 use crate::transport::WANT_READ;
-use crate::wire::{lock, Sent, SharedWire, MAX_LINE};
+use crate::wire::{lock, Sent, SharedWire, Wire, MAX_LINE};
 
 mod getresponse;
 
@@ -351,9 +351,10 @@ impl Connection {
                         Buf::Outbox
                     } else {
                         self.pending().sent_on_reused = reused;
+                        let mut w = lock(&shared);
                         // While an earlier response is being read, its deadline stays.
-                        lock(&shared).set_deadline(self.request_deadline);
-                        self.debug_request();
+                        w.set_deadline(self.request_deadline);
+                        self.debug_request(&w);
                         Buf::Out
                     };
                     self.flight().step = Step::Write { buf, written: 0 };
@@ -362,17 +363,29 @@ impl Connection {
                     let Some(shared) = self.wire.clone() else {
                         return Err(self.nb_lost());
                     };
+                    // A request written whole is queued for its response under the same lock.
+                    let queue = match (self.flight().then, self.state) {
+                        (Then::Queue { .. }, State::Started(p) | State::Sent(p)) => Some(Sent {
+                            head: p.is_head_request,
+                            deadline: self.request_deadline,
+                        }),
+                        _ => None,
+                    };
                     let r = {
                         let mut w = lock(&shared);
                         let data = match buf {
                             Buf::Out => &self.out[..],
                             Buf::Outbox => &self.flight.as_ref().expect("in flight").outbox[..],
                         };
-                        w.write_from(data, &mut written)
+                        let r = w.write_from(data, &mut written);
+                        if let (Ok(()), Some(sent)) = (&r, queue) {
+                            w.queue(sent);
+                        }
+                        r
                     };
                     self.flight().step = Step::Write { buf, written };
                     let done = match r {
-                        Ok(()) => self.nb_written(&shared),
+                        Ok(()) => self.nb_written(),
                         Err(e) if e.is_would_block() => return Err(e),
                         Err(e) => self.nb_write_failed(&shared, buf, e),
                     };
@@ -449,10 +462,8 @@ impl Connection {
         )
     }
 
-    /// The debug trace of the request in `out` about to be written.
-    fn debug_request(&self) {
-        let Some(shared) = &self.wire else { return };
-        let w = lock(shared);
+    /// The debug trace of the request in `out` about to be written on `w`.
+    fn debug_request(&self, w: &Wire) {
         if w.has_debug() {
             let end = head_end(&self.out);
             w.debug(DebugKind::HeaderOut, &self.out[..end]);
@@ -462,8 +473,9 @@ impl Connection {
         }
     }
 
-    /// A write step finished: what follows it. True when the call is over.
-    fn nb_written(&mut self, shared: &SharedWire) -> Result<bool> {
+    /// A write step finished: what follows it. True when the call is over. (The step that
+    /// wrote a request whole queued it on the wire.)
+    fn nb_written(&mut self) -> Result<bool> {
         let then = self.flight().then;
         match then {
             Then::Done => Ok(true),
@@ -472,10 +484,6 @@ impl Connection {
                 stream,
             } => {
                 let p = *self.pending();
-                lock(shared).queue(Sent {
-                    head: p.is_head_request,
-                    deadline: self.request_deadline,
-                });
                 let replayable = p.idempotent && !stream && self.out.len() <= MAX_REPLAY;
                 self.pending().replayable = replayable && !expect_continue;
                 if expect_continue {
@@ -680,9 +688,12 @@ impl Connection {
         {
             at = Some(*until);
         }
+        // Without a deadline option ever set, no wire carries a deadline: no lock to take.
+        let timed = self.timed;
         let deadline = self
             .wire
             .as_ref()
+            .filter(|_| timed)
             .and_then(|w| lock(w).deadline())
             .or(match self.state {
                 State::Idle => None,
@@ -694,7 +705,9 @@ impl Connection {
         }
         // A response that closes its connection holds the wire alone: its body's reads are
         // still bounded by the deadline.
-        let reading = self.reading.as_ref().and_then(std::sync::Weak::upgrade);
+        let reading = (self.reading.as_ref())
+            .filter(|_| timed)
+            .and_then(std::sync::Weak::upgrade);
         if let Some(d) = reading.and_then(|w| lock(&w).deadline()) {
             at = Some(at.map_or(d, |a| a.min(d)));
         }

@@ -19,7 +19,7 @@ use crate::response::head::{Head, HeadParser, Status};
 use crate::transport::resolver::Resolver;
 use crate::transport::tcp::{self, Connecting, TcpTransport};
 use crate::transport::tls::{self, Handshake, TlsTransport};
-use crate::transport::{Transport, WANT_READ, WANT_WRITE};
+use crate::transport::{Stream, WANT_READ, WANT_WRITE};
 use crate::url::Target;
 
 /// An opening in progress: where it stands and when it must be over.
@@ -69,7 +69,7 @@ impl Opening {
 /// What one round of an opening came to.
 enum Progress {
     /// The connection is open.
-    Open(Box<dyn Transport>),
+    Open(Stream),
     /// The step waits for the descriptor (WANT_READ or WANT_WRITE).
     Waits(u8),
 }
@@ -85,7 +85,7 @@ impl Connection {
     /// non-blocking socket, the tunnel and the TLS session established), else `WouldBlock`
     /// with `want` set and the progress kept for the next call. Any other error ends the
     /// opening; the next call starts another.
-    pub(super) fn open_nonblocking(&mut self) -> Result<Box<dyn Transport>> {
+    pub(super) fn open_nonblocking(&mut self) -> Result<Stream> {
         let (mut opening, started) = match self.opening.take() {
             Some(o) => (o, false),
             None => (Box::new(self.start_opening()?), true),
@@ -206,7 +206,9 @@ impl Connection {
                     let host = self.origin().host().to_owned();
                     match tls::continue_handshake(mid, verify, &host)? {
                         Handshake::Done(s) => {
-                            return Ok(Progress::Open(Box::new(TlsTransport::new(s, true))))
+                            return Ok(Progress::Open(Stream::Boxed(Box::new(TlsTransport::new(
+                                s, true,
+                            )))))
                         }
                         Handshake::Wants(mid, want) => {
                             *step = Step::Handshake(mid);
@@ -229,7 +231,7 @@ impl Connection {
     /// is ready; HTTPS starts its handshake, which becomes the `step` when it must wait.
     fn after_tcp(&mut self, stream: TcpStream, step: &mut Step) -> Result<Progress> {
         if self.tls.is_none() {
-            return Ok(Progress::Open(Box::new(TcpTransport(stream))));
+            return Ok(Progress::Open(TcpTransport(stream).into()));
         }
         let host = self.origin().host().to_owned();
         let tls = self.tls.as_mut().expect("checked above");
@@ -238,7 +240,9 @@ impl Connection {
         }
         let ctx = tls.context.as_ref().expect("built above");
         match tls::start_handshake(ctx, tls.opts.verify, &host, stream, tls.prepare.as_ref())? {
-            Handshake::Done(s) => Ok(Progress::Open(Box::new(TlsTransport::new(s, true)))),
+            Handshake::Done(s) => Ok(Progress::Open(Stream::Boxed(Box::new(TlsTransport::new(
+                s, true,
+            ))))),
             Handshake::Wants(mid, want) => {
                 *step = Step::Handshake(mid);
                 Ok(Progress::Waits(want))

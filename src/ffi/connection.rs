@@ -162,6 +162,20 @@ fn with_conn(
     })
 }
 
+/// [`with_conn`] for a call that sends or reads a request: it first asks the CPU for the
+/// memory the request will read (src/ffi/prefetch.rs).
+fn with_conn_request(
+    func: &str,
+    conn: *mut hc_connection,
+    f: impl FnOnce(&mut Connection) -> crate::Result<()>,
+) -> hc_error {
+    guard(|| {
+        let c = unsafe { handle_mut(conn, func, "conn") }?;
+        super::prefetch::connection(&c.inner);
+        f(&mut c.inner)
+    })
+}
+
 /// Sets the limit, in seconds, for connecting and for each later read and write (Python's
 /// `timeout`); `seconds <= 0` means none (the default). Applies to every later (re)connect
 /// and at once to an open connection.
@@ -387,7 +401,7 @@ pub extern "C" fn hc_connection_set_source_address(
 /// ready for hc_connection_want (docs/nonblocking.md).
 #[no_mangle]
 pub extern "C" fn hc_connection_connect(conn: *mut hc_connection) -> hc_error {
-    with_conn("hc_connection_connect", conn, Connection::connect)
+    with_conn_request("hc_connection_connect", conn, Connection::connect)
 }
 
 /// Closes the connection and any response still being read from it; the handle stays valid
@@ -499,59 +513,52 @@ pub extern "C" fn hc_connection_timeout_ms(conn: *const hc_connection) -> i64 {
     })
 }
 
-/// The caller's headers borrowed as byte slices: up to 16 inline (no allocation per
-/// request), more on the heap.
-// It lives on the stack for one call; being large there is the point (no allocation).
-#[allow(clippy::large_enum_variant)]
-enum HeaderList<'a> {
-    Inline([(&'a [u8], &'a [u8]); INLINE_HEADERS], usize),
-    Heap(Vec<(&'a [u8], &'a [u8])>),
+/// One header of the caller's array, borrowed as byte slices.
+type HeaderPair<'a> = (&'a [u8], &'a [u8]);
+
+/// Room on the caller's stack for the borrowed headers of one call: up to 16 inline (no
+/// allocation per request), more on the heap. Made only when a call gives headers, and
+/// never moved: a call without headers neither fills nor copies it.
+struct HeaderStore<'a> {
+    inline: [HeaderPair<'a>; INLINE_HEADERS],
+    heap: Vec<HeaderPair<'a>>,
 }
 
 const INLINE_HEADERS: usize = 16;
 
-impl<'a> std::ops::Deref for HeaderList<'a> {
-    type Target = [(&'a [u8], &'a [u8])];
-    fn deref(&self) -> &Self::Target {
-        match self {
-            HeaderList::Inline(a, n) => &a[..*n],
-            HeaderList::Heap(v) => v,
-        }
-    }
-}
-
-/// Borrows the caller's header array.
-unsafe fn headers_arg<'a>(
+/// Borrows the caller's header array, in `store` when there are any.
+unsafe fn headers_arg<'a, 's>(
     func: &str,
     headers: *const hc_header,
     n: usize,
-) -> crate::Result<HeaderList<'a>> {
+    store: &'s mut Option<HeaderStore<'a>>,
+) -> crate::Result<&'s [HeaderPair<'a>]> {
     if n == 0 {
-        return Ok(HeaderList::Inline([(&[], &[]); INLINE_HEADERS], 0));
+        return Ok(&[]);
     }
     if headers.is_null() {
         return Err(null_arg(func, "headers"));
     }
     // SAFETY: the caller gives `n` headers at `headers`.
     let hs = unsafe { std::slice::from_raw_parts(headers, n) };
-    let pair = |h: &hc_header| -> crate::Result<(&'a [u8], &'a [u8])> {
+    let pair = |h: &hc_header| -> crate::Result<HeaderPair<'a>> {
         Ok((
             unsafe { arg_bytes(h.name, func, "headers[i].name") }?,
             unsafe { arg_bytes(h.value, func, "headers[i].value") }?,
         ))
     };
+    let store = store.insert(HeaderStore {
+        inline: [(&[][..], &[][..]); INLINE_HEADERS],
+        heap: Vec::new(),
+    });
     if n > INLINE_HEADERS {
-        return hs
-            .iter()
-            .map(pair)
-            .collect::<crate::Result<_>>()
-            .map(HeaderList::Heap);
+        store.heap = hs.iter().map(pair).collect::<crate::Result<_>>()?;
+        return Ok(&store.heap);
     }
-    let mut inline = [(&[][..], &[][..]); INLINE_HEADERS];
-    for (slot, h) in inline.iter_mut().zip(hs) {
+    for (slot, h) in store.inline.iter_mut().zip(hs) {
         *slot = pair(h)?;
     }
-    Ok(HeaderList::Inline(inline, n))
+    Ok(&store.inline[..n])
 }
 
 /// Sends a whole request (httplib's request()): the request line, `Host` (from an absolute
@@ -608,7 +615,7 @@ pub extern "C" fn hc_request(
     n_headers: usize,
 ) -> hc_error {
     const F: &str = "hc_request";
-    with_conn(F, conn, |c| {
+    with_conn_request(F, conn, |c| {
         let method = unsafe { arg_bytes(method, F, "method") }?;
         let url = unsafe { arg_bytes(url, F, "url") }?;
         let body = if body.is_null() {
@@ -619,8 +626,9 @@ pub extern "C" fn hc_request(
         } else {
             Some(unsafe { arg_slice(body, body_len, F, "body") }?)
         };
-        let hs = unsafe { headers_arg(F, headers, n_headers) }?;
-        c.request(method, url, body, &hs)
+        let mut store = None;
+        let hs = unsafe { headers_arg(F, headers, n_headers, &mut store) }?;
+        c.request(method, url, body, hs)
     })
 }
 
@@ -653,7 +661,7 @@ pub extern "C" fn hc_request_fd(
     n_headers: usize,
 ) -> hc_error {
     const F: &str = "hc_request_fd";
-    with_conn(F, conn, |c| {
+    with_conn_request(F, conn, |c| {
         let method = unsafe { arg_bytes(method, F, "method") }?;
         let url = unsafe { arg_bytes(url, F, "url") }?;
         if fd < 0 {
@@ -662,7 +670,8 @@ pub extern "C" fn hc_request_fd(
                 format!("{F}: negative file descriptor {fd}"),
             ));
         }
-        let hs = unsafe { headers_arg(F, headers, n_headers) }?;
+        let mut store = None;
+        let hs = unsafe { headers_arg(F, headers, n_headers, &mut store) }?;
         // SAFETY: the caller's open descriptor, used only during this call.
         let mut file = unsafe { super::sys::borrow_fd(fd) }
             .map_err(|e| Error::io(&format!("{F}: descriptor {fd}"), &e))?;
@@ -674,7 +683,7 @@ pub extern "C" fn hc_request_fd(
             url,
             &mut |buf: &mut [u8]| reader.read(buf),
             length,
-            &hs,
+            hs,
         )
     })
 }
@@ -699,7 +708,7 @@ pub extern "C" fn hc_putrequest(
     flags: c_uint,
 ) -> hc_error {
     const F: &str = "hc_putrequest";
-    with_conn(F, conn, |c| {
+    with_conn_request(F, conn, |c| {
         let method = unsafe { arg_bytes(method, F, "method") }?;
         let url = unsafe { arg_bytes(url, F, "url") }?;
         c.putrequest(
@@ -727,7 +736,7 @@ pub extern "C" fn hc_putheader(
     value: *const c_char,
 ) -> hc_error {
     const F: &str = "hc_putheader";
-    with_conn(F, conn, |c| {
+    with_conn_request(F, conn, |c| {
         let name = unsafe { arg_bytes(name, F, "name") }?;
         let value = unsafe { arg_bytes(value, F, "value") }?;
         c.putheader(name, value)
@@ -755,7 +764,7 @@ pub extern "C" fn hc_endheaders(
     body_len: usize,
 ) -> hc_error {
     const F: &str = "hc_endheaders";
-    with_conn(F, conn, |c| {
+    with_conn_request(F, conn, |c| {
         let body = if body.is_null() && body_len == 0 {
             None
         } else {
@@ -780,7 +789,7 @@ pub extern "C" fn hc_endheaders(
 #[no_mangle]
 pub extern "C" fn hc_send(conn: *mut hc_connection, data: *const u8, len: usize) -> hc_error {
     const F: &str = "hc_send";
-    with_conn(F, conn, |c| {
+    with_conn_request(F, conn, |c| {
         let data = unsafe { arg_slice(data, len, F, "data") }?;
         c.send(data)
     })
@@ -805,7 +814,7 @@ pub extern "C" fn hc_send(conn: *mut hc_connection, data: *const u8, len: usize)
 #[no_mangle]
 pub extern "C" fn hc_getresponse(conn: *mut hc_connection, out: *mut *mut hc_response) -> hc_error {
     const F: &str = "hc_getresponse";
-    with_conn(F, conn, |c| {
+    with_conn_request(F, conn, |c| {
         if out.is_null() {
             return Err(null_arg(F, "out"));
         }
@@ -866,7 +875,7 @@ pub extern "C" fn hc_request_stream(
     n_headers: usize,
 ) -> hc_error {
     const F: &str = "hc_request_stream";
-    with_conn(F, conn, |c| {
+    with_conn_request(F, conn, |c| {
         let method = unsafe { arg_bytes(method, F, "method") }?;
         let url = unsafe { arg_bytes(url, F, "url") }?;
         let Some(cb) = read_callback else {
@@ -882,7 +891,8 @@ pub extern "C" fn hc_request_stream(
                 ))
             }
         };
-        let hs = unsafe { headers_arg(F, headers, n_headers) }?;
+        let mut store = None;
+        let hs = unsafe { headers_arg(F, headers, n_headers, &mut store) }?;
         let mut source = |buf: &mut [u8]| -> std::io::Result<usize> {
             let cap = buf.len();
             // SAFETY: the caller's function, called as documented with `cap` writable bytes.
@@ -901,7 +911,7 @@ pub extern "C" fn hc_request_stream(
             }
             Ok(n)
         };
-        c.request_stream(method, url, &mut source, length, &hs)
+        c.request_stream(method, url, &mut source, length, hs)
     })
 }
 
@@ -924,7 +934,7 @@ pub extern "C" fn hc_request_stream(
 #[no_mangle]
 pub extern "C" fn hc_send_chunk(conn: *mut hc_connection, data: *const u8, len: usize) -> hc_error {
     const F: &str = "hc_send_chunk";
-    with_conn(F, conn, |c| {
+    with_conn_request(F, conn, |c| {
         let data: &[u8] = if len == 0 {
             &[]
         } else {
@@ -996,8 +1006,9 @@ pub extern "C" fn hc_connection_set_tunnel(
                 format!("{F}: host is not valid UTF-8"),
             )
         })?;
-        let hs = unsafe { headers_arg(F, headers, n_headers) }?;
-        c.set_tunnel(host, port, &hs)
+        let mut store = None;
+        let hs = unsafe { headers_arg(F, headers, n_headers, &mut store) }?;
+        c.set_tunnel(host, port, hs)
     })
 }
 

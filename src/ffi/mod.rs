@@ -18,6 +18,7 @@ pub mod connection;
 pub mod constants;
 pub mod error;
 pub(crate) mod park;
+mod prefetch;
 pub mod response;
 mod sys;
 pub(crate) mod tls_session;

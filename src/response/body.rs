@@ -24,12 +24,12 @@ pub struct Body {
     /// Body bytes delivered so far (decoded).
     pub received: u64,
     /// The trailer fields of a chunked body, once they were all read.
-    pub trailers: Option<Head>,
+    pub trailers: Option<Box<Head>>,
     /// The trailer section being read: its parser and the fields so far.
-    trailer_section: Option<(FieldsParser, Head)>,
+    trailer_section: Option<Box<(FieldsParser, Head)>>,
     /// An error met after data that was handed out in the same call: reported by the next
     /// read, so those bytes are not lost.
-    deferred: Option<Error>,
+    deferred: Option<Box<Error>>,
 }
 
 fn incomplete(msg: String) -> Error {
@@ -77,7 +77,7 @@ impl Body {
     /// `Ok(0)`). An empty `out` reads nothing.
     pub fn read(&mut self, wire: &mut Wire, out: &mut [u8]) -> Result<usize> {
         if let Some(e) = self.deferred.take() {
-            return Err(e);
+            return Err(*e);
         }
         if out.is_empty() {
             return Ok(0);
@@ -139,7 +139,7 @@ impl Body {
                         // The end of the body is noticed as soon as its bytes are here; an
                         // error in them is kept for the next read, not lost with `out`.
                         if let Err(e) = self.advance_buffered(wire) {
-                            self.deferred = Some(e);
+                            self.deferred = Some(Box::new(e));
                         }
                         return Ok(d.data);
                     }
@@ -172,7 +172,7 @@ impl Body {
                 // Data already decoded into `out` is delivered first; the next read reports
                 // the error.
                 Err(e) if w > 0 => {
-                    self.deferred = Some(e);
+                    self.deferred = Some(Box::new(e));
                     return Ok(w);
                 }
                 Err(e) => return Err(e),
@@ -182,7 +182,7 @@ impl Body {
             wire.unread(&out[r..n]);
         }
         match self.advance_buffered(wire) {
-            Err(e) if w > 0 => self.deferred = Some(e),
+            Err(e) if w > 0 => self.deferred = Some(Box::new(e)),
             Err(e) => return Err(e),
             Ok(()) => {}
         }
@@ -228,9 +228,9 @@ impl Body {
     /// `may_read`), and ends the body when it ended. A section the server ends by closing
     /// after a whole line ends there (docs/cut-responses.md).
     fn read_trailer_section(&mut self, wire: &mut Wire, may_read: bool) -> Result<()> {
-        let (parser, fields) = self
-            .trailer_section
-            .get_or_insert_with(|| (FieldsParser::new(Section::Trailer), Head::for_trailers()));
+        let (parser, fields) = &mut **self.trailer_section.get_or_insert_with(|| {
+            Box::new((FieldsParser::new(Section::Trailer), Head::for_trailers()))
+        });
         loop {
             let debug = wire.debug_sink();
             match parser.parse(wire.available(), fields, debug.as_deref())? {
@@ -258,7 +258,7 @@ impl Body {
                 }
             }
         }
-        self.trailers = self.trailer_section.take().map(|(_, fields)| fields);
+        self.trailers = self.trailer_section.take().map(|t| Box::new(t.1));
         self.framing = Framing::Done;
         Ok(())
     }

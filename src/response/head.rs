@@ -129,6 +129,7 @@ impl Head {
 
     /// Adds a field (used for trailers as well as headers).
     fn push_field(&mut self, name: &[u8], value: &[u8]) {
+        self.store.reserve(name.len() + value.len() + 2);
         let n = self.push_str(name);
         let v = self.push_str(value);
         self.fields.push([n.0, n.1, v.0, v.1]);
@@ -184,6 +185,23 @@ fn cstr_at(store: &[u8], (start, end): (u32, u32)) -> &CStr {
 
 /// Parses a status line (terminator stripped) into version, status and reason.
 pub fn parse_status_line(line: &[u8]) -> Result<(u8, u16, &[u8])> {
+    // The usual shape, "HTTP/1.1 200 OK", read without a search. Anything else, every error
+    // included, takes the general reading below, which gives the same result for this shape.
+    if let [b'H', b'T', b'T', b'P', b'/', b'1', b'.', minor, b' ', d0 @ b'1'..=b'9', d1, d2, rest @ ..] =
+        line
+    {
+        if minor.is_ascii_digit()
+            && d1.is_ascii_digit()
+            && d2.is_ascii_digit()
+            && matches!(rest.first(), None | Some(b' ' | b'\t'))
+            && !rest.iter().any(|&b| b == 0 || b == b'\r')
+        {
+            let code =
+                u16::from(d0 - b'0') * 100 + u16::from(d1 - b'0') * 10 + u16::from(d2 - b'0');
+            let version = if *minor == b'0' { 10 } else { 11 };
+            return Ok((version, code, trim(rest)));
+        }
+    }
     let bad = |why: &str| {
         Error::new(
             ErrorKind::BadStatusLine,
@@ -376,28 +394,51 @@ impl FieldsParser {
 
 /// Adds one field line (terminator stripped, not empty) to `head`.
 fn parse_field_line(line: &[u8], head: &mut Head, what: &str) -> Result<()> {
-    if memchr::memchr2(0, b'\r', line).is_some() {
-        return Err(protocol_error(format!(
+    let nul_or_cr = || {
+        protocol_error(format!(
             "NUL or bare CR in a {what} line: {}",
             escape_bytes(line, 200)
-        )));
-    }
+        ))
+    };
     if line[0] == b' ' || line[0] == b'\t' {
+        if memchr::memchr2(0, b'\r', line).is_some() {
+            return Err(nul_or_cr());
+        }
         // An obsolete fold continues the previous field; before any field it is skipped.
         head.fold_into_last(trim(line));
-    } else if let Some(colon) = memchr::memchr(b':', line) {
-        let name = &line[..colon];
-        if name.iter().any(|&b| b == b' ' || b == b'\t') {
-            return Err(protocol_error(format!(
-                "white space in a {what} field name: {}",
-                escape_bytes(line, 200)
-            )));
-        }
-        if !name.is_empty() {
-            head.push_field(name, trim(&line[colon + 1..]));
+        return Ok(());
+    }
+    // One pass over the name: its end (the colon), white space in it, a NUL or a CR.
+    let mut colon = None;
+    let mut space = false;
+    for (i, &b) in line.iter().enumerate() {
+        match b {
+            b':' => {
+                colon = Some(i);
+                break;
+            }
+            b' ' | b'\t' => space = true,
+            0 | b'\r' => return Err(nul_or_cr()),
+            _ => {}
         }
     }
     // A line without a colon is skipped; the fields after it still count.
+    let Some(colon) = colon else {
+        return Ok(());
+    };
+    let value = &line[colon + 1..];
+    if memchr::memchr2(0, b'\r', value).is_some() {
+        return Err(nul_or_cr());
+    }
+    if space {
+        return Err(protocol_error(format!(
+            "white space in a {what} field name: {}",
+            escape_bytes(line, 200)
+        )));
+    }
+    if colon > 0 {
+        head.push_field(&line[..colon], trim(value));
+    }
     Ok(())
 }
 
@@ -553,6 +594,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn field_lines_and_their_errors() {
+        let parse = |line: &[u8]| {
+            let mut h = Head::for_trailers();
+            parse_field_line(line, &mut h, "header").map(|()| {
+                (0..h.len())
+                    .map(|i| {
+                        let (n, v) = h.field(i).unwrap();
+                        (n.to_vec(), v.to_vec())
+                    })
+                    .collect::<Vec<_>>()
+            })
+        };
+        let one = |n: &[u8], v: &[u8]| vec![(n.to_vec(), v.to_vec())];
+        assert_eq!(parse(b"Name: v a l \t").unwrap(), one(b"Name", b"v a l"));
+        assert_eq!(parse(b"Name:").unwrap(), one(b"Name", b""));
+        assert_eq!(parse(b"A:b:c").unwrap(), one(b"A", b"b:c"));
+        // Skipped: no colon, an empty name.
+        assert!(parse(b"no colon here").unwrap().is_empty());
+        assert!(parse(b": v").unwrap().is_empty());
+        let msg = |line: &[u8]| parse(line).unwrap_err().message().to_string();
+        // A NUL or CR anywhere wins over white space in the name.
+        assert!(msg(b"Na me: v\0").contains("NUL or bare CR"));
+        assert!(msg(b"Na\rme: v").contains("NUL or bare CR"));
+        assert!(msg(b"no colon\0").contains("NUL or bare CR"));
+        assert!(msg(b"Name: v\rw").contains("NUL or bare CR"));
+        assert!(msg(b" folded\0").contains("NUL or bare CR"));
+        assert!(msg(b"Na me: v").contains("white space in a header field name"));
+        assert!(msg(b"Name\t: v").contains("white space in a header field name"));
+    }
+
+    #[test]
     fn status_lines() {
         assert_eq!(
             parse_status_line(b"HTTP/1.1 200 OK").unwrap(),
@@ -568,6 +640,20 @@ mod tests {
             (11, 200, &b"x y"[..])
         );
         assert_eq!(parse_status_line(b"HTTP/1.1 999 z").unwrap().1, 999);
+        // The usual shape's short cut and the general reading agree at their edges.
+        assert_eq!(
+            parse_status_line(b"HTTP/1.1 200\tOK \t").unwrap(),
+            (11, 200, &b"OK"[..])
+        );
+        assert_eq!(
+            parse_status_line(b"HTTP/1.1  200 OK").unwrap(),
+            (11, 200, &b"OK"[..])
+        );
+        assert_eq!(
+            parse_status_line(b" HTTP/1.0 100").unwrap(),
+            (10, 100, &b""[..])
+        );
+        assert_eq!(parse_status_line(b"HTTP/1.9 204 a\tb").unwrap().2, b"a\tb");
         let k = |l: &[u8]| parse_status_line(l).unwrap_err().kind();
         assert_eq!(k(b"HTTP/2.0 200 OK"), ErrorKind::UnknownProtocol);
         assert_eq!(k(b"HTTP/1.10 200 OK"), ErrorKind::UnknownProtocol);
@@ -579,6 +665,8 @@ mod tests {
         assert_eq!(k(b"HTTP/1.1 -20 OK"), ErrorKind::BadStatusLine);
         assert_eq!(k(b"HTTP/1.1 200 O\0K"), ErrorKind::BadStatusLine);
         assert_eq!(k(b"HTTP/1.1 200 O\rK"), ErrorKind::BadStatusLine);
+        assert_eq!(k(b"HTTP/1.1 200OK"), ErrorKind::BadStatusLine);
+        assert_eq!(k(b"HTTP/1.x 200 OK"), ErrorKind::UnknownProtocol);
         assert_eq!(k(b""), ErrorKind::BadStatusLine);
     }
 }

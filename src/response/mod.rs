@@ -42,7 +42,7 @@ pub struct Response {
     wire: Option<SharedWire>,
     will_close: bool,
     /// The error that stopped the body, returned again by every later read.
-    error: Option<Error>,
+    error: Option<Box<Error>>,
     /// `getheader` values of repeated fields joined with ", ", built on first use, one slot
     /// per field index.
     joined: OnceCell<Vec<OnceCell<CString>>>,
@@ -50,7 +50,7 @@ pub struct Response {
     want: u8,
     /// Non-blocking mode: what a readline or read_all that returned `WouldBlock` read so
     /// far, for the repeated call.
-    kept: Option<Kept>,
+    kept: Option<Box<Kept>>,
 }
 
 /// The call that keeps bytes inside a response between its `WouldBlock` and its repeat.
@@ -122,61 +122,46 @@ fn framing_of(head: &Head, is_head_request: bool) -> Result<Framed> {
             will_close,
         })
     };
+    // One pass over the fields, each name compared only with those of its length.
     // Content-Length: digits only; repeated identical values are one value.
     let mut length: Option<u64> = None;
-    for v in head.values(b"content-length") {
-        for part in v.split(|&b| b == b',') {
-            let part = trim(part);
-            let bad = || {
-                Error::new(
-                    ErrorKind::HttpException,
-                    format!(
-                        "invalid Content-Length: {}",
-                        crate::error::escape_bytes(v, 100)
-                    ),
-                )
-            };
-            if part.is_empty() || !part.iter().all(u8::is_ascii_digit) {
-                return Err(bad());
-            }
-            let n = part.iter().try_fold(0u64, |a, &d| {
-                a.checked_mul(10)?.checked_add(u64::from(d - b'0'))
-            });
-            let n = n.ok_or_else(bad)?;
-            match length {
-                Some(prev) if prev != n => {
-                    return Err(Error::new(
-                        ErrorKind::HttpException,
-                        format!("conflicting Content-Length values: {prev} and {n}"),
-                    ))
-                }
-                _ => length = Some(n),
-            }
-        }
-    }
     let mut te_present = false;
     let mut chunked_last = false;
-    for v in head.values(b"transfer-encoding") {
-        for coding in v.split(|&b| b == b',') {
-            let coding = trim(coding);
-            if coding.is_empty() {
-                continue;
+    // Connection: close (HTTP/1.1); a keep-alive token or field (HTTP/1.0).
+    let mut close = false;
+    let mut keep_alive = false;
+    for i in 0..head.len() {
+        let Some((name, v)) = head.field(i) else {
+            break;
+        };
+        match name.len() {
+            14 if name.eq_ignore_ascii_case(b"content-length") => {
+                length = content_length(v, length)?;
             }
-            te_present = true;
-            chunked_last = coding.eq_ignore_ascii_case(b"chunked");
+            17 if name.eq_ignore_ascii_case(b"transfer-encoding") => {
+                for coding in v.split(|&b| b == b',') {
+                    let coding = trim(coding);
+                    if coding.is_empty() {
+                        continue;
+                    }
+                    te_present = true;
+                    chunked_last = coding.eq_ignore_ascii_case(b"chunked");
+                }
+            }
+            10 if name.eq_ignore_ascii_case(b"connection") => {
+                close |= has_token(v, b"close");
+                keep_alive |= has_token(v, b"keep-alive");
+            }
+            10 if name.eq_ignore_ascii_case(b"keep-alive") => keep_alive = true,
+            16 if name.eq_ignore_ascii_case(b"proxy-connection") => {
+                keep_alive |= has_token(v, b"keep-alive");
+            }
+            _ => {}
         }
     }
     let will_close = match head.version {
-        11 => head.values(b"connection").any(|v| has_token(v, b"close")),
-        10 => {
-            !(head.find(b"keep-alive").is_some()
-                || head
-                    .values(b"connection")
-                    .any(|v| has_token(v, b"keep-alive"))
-                || head
-                    .values(b"proxy-connection")
-                    .any(|v| has_token(v, b"keep-alive")))
-        }
+        11 => close,
+        10 => !keep_alive,
         _ => true,
     };
     let status = head.status;
@@ -199,6 +184,41 @@ fn framing_of(head: &Head, is_head_request: bool) -> Result<Framed> {
         Some(n) => framed(Framing::Length(n), will_close),
         None => framed(Framing::UntilClose, true),
     }
+}
+
+/// Adds the Content-Length field value `v` to the length of the fields before it: digits
+/// only, and every value the same.
+fn content_length(v: &[u8], length: Option<u64>) -> Result<Option<u64>> {
+    let mut length = length;
+    for part in v.split(|&b| b == b',') {
+        let part = trim(part);
+        let bad = || {
+            Error::new(
+                ErrorKind::HttpException,
+                format!(
+                    "invalid Content-Length: {}",
+                    crate::error::escape_bytes(v, 100)
+                ),
+            )
+        };
+        if part.is_empty() || !part.iter().all(u8::is_ascii_digit) {
+            return Err(bad());
+        }
+        let n = part.iter().try_fold(0u64, |a, &d| {
+            a.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+        });
+        let n = n.ok_or_else(bad)?;
+        match length {
+            Some(prev) if prev != n => {
+                return Err(Error::new(
+                    ErrorKind::HttpException,
+                    format!("conflicting Content-Length values: {prev} and {n}"),
+                ))
+            }
+            _ => length = Some(n),
+        }
+    }
+    Ok(length)
 }
 
 /// True if the comma-separated list `v` holds `token` (case-insensitive).
@@ -327,7 +347,7 @@ impl Response {
         if let Some(shared) = self.wire.take() {
             lock(&shared).fail_response("a response body failed");
         }
-        self.error = Some(e);
+        self.error = Some(Box::new(e));
     }
 
     pub fn status(&self) -> u16 {
@@ -394,18 +414,18 @@ impl Response {
 
     /// The trailers of a chunked body, once it ended.
     pub fn trailers(&self) -> Option<&Head> {
-        self.body.trailers.as_ref()
+        self.body.trailers.as_deref()
     }
 
     /// Reads the next body bytes into `buf`: at least one, or 0 at the end of the body.
     pub fn read_some(&mut self, buf: &mut [u8]) -> Result<usize> {
         if let Some(e) = &self.error {
-            return Err(e.clone());
+            return Err((**e).clone());
         }
-        let Some(shared) = self.wire.clone() else {
+        let Some(shared) = self.wire.as_ref() else {
             return Ok(0);
         };
-        let mut wire = lock(&shared);
+        let mut wire = lock(shared);
         if wire.is_closed() {
             let e = Error::new(
                 ErrorKind::NotConnected,
@@ -424,9 +444,13 @@ impl Response {
                 if n > 0 {
                     wire.debug(DebugKind::DataIn, &buf[..n]);
                 }
-                drop(wire);
                 if self.body.is_done() {
-                    self.finish();
+                    // As finish, under this lock.
+                    if wire.end_response(self.will_close) {
+                        self.will_close = true;
+                    }
+                    drop(wire);
+                    self.wire = None;
                 }
                 Ok(n)
             }
@@ -522,11 +546,11 @@ impl Response {
         }
         let r = self.read_to_end_inner(out);
         if matches!(&r, Err(e) if e.is_would_block()) {
-            self.kept = Some(Kept {
+            self.kept = Some(Box::new(Kept {
                 call: KeptCall::ReadAll,
                 key,
                 bytes: std::mem::take(out),
-            });
+            }));
         }
         r
     }
@@ -567,11 +591,11 @@ impl Response {
         match self.readline_from(buf, &mut total) {
             Err(e) if e.is_would_block() => {
                 if total > 0 {
-                    self.kept = Some(Kept {
+                    self.kept = Some(Box::new(Kept {
                         call: KeptCall::Readline,
                         key,
                         bytes: buf[..total].to_vec(),
-                    });
+                    }));
                 }
                 (0, Err(e))
             }

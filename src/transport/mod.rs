@@ -68,3 +68,80 @@ pub trait Transport: Send {
         Ok(())
     }
 }
+
+/// The stream a wire runs over: plain TCP kept inline, so that its descriptor sits with the
+/// wire's other per-request fields (an event loop with thousands of connections would find a
+/// separate box out of cache on every request); TLS and test transports boxed.
+pub enum Stream {
+    Tcp(tcp::TcpTransport),
+    Boxed(Box<dyn Transport>),
+}
+
+impl From<tcp::TcpTransport> for Stream {
+    fn from(t: tcp::TcpTransport) -> Stream {
+        Stream::Tcp(t)
+    }
+}
+
+impl From<Box<dyn Transport>> for Stream {
+    fn from(b: Box<dyn Transport>) -> Stream {
+        Stream::Boxed(b)
+    }
+}
+
+impl Transport for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(t) => t.read(buf),
+            Stream::Boxed(b) => b.read(buf),
+        }
+    }
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(t) => t.write(buf),
+            Stream::Boxed(b) => b.write(buf),
+        }
+    }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Stream::Tcp(t) => t.write_all(buf),
+            Stream::Boxed(b) => b.write_all(buf),
+        }
+    }
+    fn closed_while_idle(&mut self) -> bool {
+        match self {
+            Stream::Tcp(t) => t.closed_while_idle(),
+            Stream::Boxed(b) => b.closed_while_idle(),
+        }
+    }
+    fn set_io_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        match self {
+            Stream::Tcp(t) => t.set_io_timeout(timeout),
+            Stream::Boxed(b) => b.set_io_timeout(timeout),
+        }
+    }
+    fn shutdown(&mut self) {
+        match self {
+            Stream::Tcp(t) => t.shutdown(),
+            Stream::Boxed(b) => b.shutdown(),
+        }
+    }
+    fn fd(&self) -> Option<i32> {
+        match self {
+            Stream::Tcp(t) => t.fd(),
+            Stream::Boxed(b) => b.fd(),
+        }
+    }
+    fn want(&self) -> u8 {
+        match self {
+            Stream::Tcp(t) => t.want(),
+            Stream::Boxed(b) => b.want(),
+        }
+    }
+    fn set_nonblocking(&mut self, on: bool) -> io::Result<()> {
+        match self {
+            Stream::Tcp(t) => t.set_nonblocking(on),
+            Stream::Boxed(b) => b.set_nonblocking(on),
+        }
+    }
+}
