@@ -198,7 +198,10 @@ impl Error {
     /// an event loop meets this error on most of its calls.
     pub fn would_block_at(what: &str, peer: &str) -> Error {
         const TAIL: &str = ": the call would block";
-        let mut m = String::with_capacity(what.len() + 1 + peer.len() + TAIL.len());
+        // The storage of a message the C face recorded and let go of, when there is one.
+        let mut m = crate::spare::take(&SPARE_MESSAGE).unwrap_or_default();
+        m.clear();
+        m.reserve(what.len() + 1 + peer.len() + TAIL.len());
         m.push_str(what);
         if !peer.is_empty() {
             m.push(' ');
@@ -208,10 +211,26 @@ impl Error {
         Error::new(WouldBlock, m)
     }
 
+    /// Lets go of the error, keeping its message's storage for the next
+    /// [`Error::would_block_at`] on this thread (the C face records an error per failed call,
+    /// and most calls of an event loop fail with `WouldBlock`). A long message is freed.
+    pub(crate) fn recycle(self) {
+        if self.message.capacity() <= SPARE_MESSAGE_MAX {
+            crate::spare::keep(&SPARE_MESSAGE, self.message);
+        }
+    }
+
     /// True for the error of a call that would wait in non-blocking mode.
     pub fn is_would_block(&self) -> bool {
         self.kind == WouldBlock
     }
+}
+
+/// The largest message storage kept by [`Error::recycle`].
+const SPARE_MESSAGE_MAX: usize = 256;
+
+thread_local! {
+    static SPARE_MESSAGE: std::cell::Cell<Option<String>> = const { std::cell::Cell::new(None) };
 }
 
 impl fmt::Display for Error {

@@ -82,13 +82,12 @@ impl Target {
         // `Host` is the start.
         let mut digits = [0u8; 20];
         let port_digits = crate::request::decimal(u64::from(port), &mut digits);
-        let port_digits = std::str::from_utf8(port_digits).expect("decimal digits are ASCII");
-        let (open, close) = if name.contains(':') {
-            ("[", "]")
+        let (open, close): (&[u8], &[u8]) = if name.contains(':') {
+            (b"[", b"]")
         } else {
-            ("", "")
+            (b"", b"")
         };
-        let authority = arc_concat(&[open, &name, close, ":", port_digits]);
+        let authority = arc_concat(&[open, name.as_bytes(), close, b":", port_digits]);
         let host_header_len = if port == default_port {
             authority.len() - 1 - port_digits.len()
         } else {
@@ -126,19 +125,23 @@ impl Target {
     }
 }
 
-/// `parts` concatenated in one allocation, the `Arc`'s own (no `String` first).
-fn arc_concat(parts: &[&str]) -> Arc<str> {
+/// `parts` (UTF-8 texts, each whole) concatenated in one allocation, the `Arc`'s own (no
+/// `String` first).
+fn arc_concat(parts: &[&[u8]]) -> Arc<str> {
     let len = parts.iter().map(|p| p.len()).sum();
     let mut buf = [0u8; 128];
+    let text = |b: &[u8]| -> Arc<str> {
+        Arc::from(std::str::from_utf8(b).expect("whole UTF-8 texts, concatenated"))
+    };
     let Some(out) = buf.get_mut(..len) else {
-        return Arc::from(parts.concat());
+        return text(&parts.concat());
     };
     let mut at = 0;
     for p in parts {
-        out[at..at + p.len()].copy_from_slice(p.as_bytes());
+        out[at..at + p.len()].copy_from_slice(p);
         at += p.len();
     }
-    Arc::from(std::str::from_utf8(out).expect("whole strings, concatenated"))
+    text(out)
 }
 
 /// The most digits a port may be written with. Leading zeros are digits (`:00080` is port 80,

@@ -88,8 +88,12 @@ pub(crate) fn fail(e: Error) -> hc_error {
     // A thread-local being torn down is not a reason to panic; the code still goes out.
     let _ = LAST_ERROR.try_with(|slot| {
         let mut last = slot.borrow_mut();
-        last.error = Some(e);
+        let before = last.error.replace(e);
         last.written = false;
+        drop(last);
+        if let Some(before) = before {
+            before.recycle();
+        }
     });
     code
 }
@@ -296,9 +300,18 @@ mod tests {
             assert_eq!(last().as_deref(), Some("Timeout: slow"));
             // Read again from within a read.
             with_last_error(|outer| with_last_error(|inner| assert_eq!(outer, inner)));
+            // A WouldBlock built in the storage of a message let go of says only its own.
             assert_eq!(
                 Error::would_block("read from h:80").message(),
                 "read from h:80: the call would block"
+            );
+            fail(Error::new(ErrorKind::Timeout, "x".repeat(1000)));
+            fail(Error::would_block_at("connecting to", "[::1]:80"));
+            let m = "BlockingIOError: connecting to [::1]:80: the call would block";
+            assert_eq!(last().as_deref(), Some(m));
+            assert_eq!(
+                Error::would_block_at("a", "").message(),
+                "a: the call would block"
             );
         })
         .join()
