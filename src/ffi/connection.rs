@@ -169,10 +169,9 @@ fn with_conn_request(
     conn: *mut hc_connection,
     f: impl FnOnce(&mut Connection) -> crate::Result<()>,
 ) -> hc_error {
-    guard(|| {
-        let c = unsafe { handle_mut(conn, func, "conn") }?;
-        super::prefetch::connection(&c.inner);
-        f(&mut c.inner)
+    with_conn(func, conn, |c| {
+        super::prefetch::connection(c);
+        f(c)
     })
 }
 
