@@ -12,7 +12,7 @@
 
 use std::time::Instant;
 
-use super::{Connection, State, MAX_REPLAY};
+use super::{Connection, State, IDLE_CHECK_AFTER, MAX_REPLAY};
 use crate::debug::DebugKind;
 use crate::error::{Error, ErrorKind, Result};
 use crate::request;
@@ -264,6 +264,11 @@ impl Connection {
         continue_body: Option<Vec<u8>>,
     ) -> Result<()> {
         self.start_deadline();
+        if continue_body.is_none() {
+            if let Some(r) = self.nb_request_now(call) {
+                return r;
+            }
+        }
         let then = Then::Queue {
             expect_continue: continue_body.is_some(),
             stream: false,
@@ -272,6 +277,62 @@ impl Connection {
         f.outbox = continue_body.unwrap_or_default();
         self.flight = Some(f.boxed());
         self.nb_drive(None)
+    }
+
+    /// The usual request, without a 100-continue body, on an open connection that is still
+    /// usable: the steps Open and Write of [`Connection::nb_steps`] under one lock, and no
+    /// flight unless the write stops short. None, with nothing done, when the connection
+    /// must be opened first: the caller takes the general path.
+    fn nb_request_now(&mut self, call: Call) -> Option<Result<()>> {
+        let queue = match self.state {
+            State::Started(p) | State::Sent(p) => Some(Sent {
+                head: p.is_head_request,
+                deadline: self.request_deadline,
+            }),
+            State::Idle => None,
+        };
+        let mut w = lock(self.wire.as_ref()?);
+        if !w.check_idle(IDLE_CHECK_AFTER) {
+            return None;
+        }
+        let reused = w.responses() > 0;
+        w.set_deadline(self.request_deadline);
+        self.debug_request(&w);
+        let mut written = 0;
+        let r = w.write_from(&self.out, &mut written);
+        if let (Ok(()), Some(sent)) = (&r, queue) {
+            w.queue(sent);
+        }
+        drop(w);
+        self.pending().sent_on_reused = reused;
+        let then = Then::Queue {
+            expect_continue: false,
+            stream: false,
+        };
+        let e = match r {
+            Ok(()) => {
+                // As nb_written.
+                let replayable = self.pending().idempotent && self.out.len() <= MAX_REPLAY;
+                self.pending().replayable = replayable;
+                return Some(Ok(()));
+            }
+            Err(e) => e,
+        };
+        let step = Step::Write {
+            buf: Buf::Out,
+            written,
+        };
+        self.flight = Some(Flight::new(call, step, then).boxed());
+        if e.is_would_block() {
+            return Some(self.nb_blocked(Err(e)));
+        }
+        let shared = self.wire.clone()?;
+        let r = match self.nb_write_failed(&shared, Buf::Out, e) {
+            Ok(true) => Ok(()),
+            Ok(false) => self.nb_steps(&mut None),
+            Err(e) => Err(e),
+        };
+        Some(self.nb_settle(r))
     }
 
     /// Starts request_stream: the head built in `out`, then (after 100-continue when
@@ -320,6 +381,11 @@ impl Connection {
     /// Goes on with the call in flight as far as the connection allows.
     pub(super) fn nb_drive(&mut self, mut source: Option<Source<'_>>) -> Result<()> {
         let r = self.nb_steps(&mut source);
+        self.nb_settle(r)
+    }
+
+    /// The end of a call that drove its flight: the flight ends unless the call would block.
+    fn nb_settle(&mut self, r: Result<()>) -> Result<()> {
         match &r {
             Err(e) if e.is_would_block() => {}
             _ => end_flight(self.flight.take()),
