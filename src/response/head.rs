@@ -573,24 +573,26 @@ impl HeadReader {
             self.head = Some(Head::recycled());
         }
         loop {
-            let debug = wire.debug_sink();
-            let head = self.head.as_mut().expect("set above");
-            match self
-                .parser
-                .parse(wire.available(), head, debug.as_deref())?
-            {
-                Status::Complete(n) => {
-                    wire.consume(n);
-                    return Ok(self.take());
-                }
-                Status::Partial(n) => {
-                    wire.consume(n);
-                    // Room for the longest line and its terminator.
-                    if wire.fill(MAX_LINE + 1)? == 0 {
-                        self.parser.end_of_stream(wire.available(), wire.peer())?;
+            // Nothing buffered: nothing to parse (the parser keeps no bytes, only where it
+            // stopped), so read first.
+            if !wire.available().is_empty() {
+                let debug = wire.debug_sink();
+                let head = self.head.as_mut().expect("set above");
+                match self
+                    .parser
+                    .parse(wire.available(), head, debug.as_deref())?
+                {
+                    Status::Complete(n) => {
+                        wire.consume(n);
                         return Ok(self.take());
                     }
+                    Status::Partial(n) => wire.consume(n),
                 }
+            }
+            // Room for the longest line and its terminator.
+            if wire.fill(MAX_LINE + 1)? == 0 {
+                self.parser.end_of_stream(wire.available(), wire.peer())?;
+                return Ok(self.take());
             }
         }
     }
