@@ -35,7 +35,38 @@ use chunked::ChunkedDecoder;
 use head::{Head, HeadReader, MAX_INTERIM};
 
 /// An HTTP response (httplib's HTTPResponse).
-pub struct Response {
+///
+/// Its state is boxed: on its way to the caller a response is returned through several
+/// layers (the head reader, getresponse, the C handle), and a box moves as one pointer where
+/// the state would be copied whole each time. The box of the last response freed on a thread
+/// serves the next one, so a warm request allocates nothing.
+pub struct Response(Option<Box<State>>);
+
+thread_local! {
+    static SPARE_STATE: std::cell::Cell<Option<Box<State>>> = const { std::cell::Cell::new(None) };
+}
+
+impl std::ops::Deref for Response {
+    type Target = State;
+    #[inline]
+    fn deref(&self) -> &State {
+        self.0
+            .as_deref()
+            .expect("a response's state is taken only when it is dropped")
+    }
+}
+
+impl std::ops::DerefMut for Response {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut State {
+        self.0
+            .as_deref_mut()
+            .expect("a response's state is taken only when it is dropped")
+    }
+}
+
+/// What a [`Response`] holds.
+pub struct State {
     head: Head,
     body: Body,
     /// The connection the body comes from; None once the body ended or failed.
@@ -288,16 +319,19 @@ impl Response {
         let will_close = will_close || wire.peer_closed();
         wire.response_started();
         drop(wire);
-        let mut resp = Response {
-            head,
-            body: Body::new(framing),
-            wire: Some(shared),
-            will_close,
-            error: None,
-            joined: OnceCell::new(),
-            want: 0,
-            kept: None,
-        };
+        let mut resp = Response(Some(spare::boxed(
+            &SPARE_STATE,
+            State {
+                head,
+                body: Body::new(framing),
+                wire: Some(shared),
+                will_close,
+                error: None,
+                joined: OnceCell::new(),
+                want: 0,
+                kept: None,
+            },
+        )));
         if resp.body.is_done() {
             resp.finish();
         } else if let Framing::Chunked(_) = resp.body.framing {
@@ -438,10 +472,12 @@ impl Response {
 
     /// Reads the next body bytes into `buf`: at least one, or 0 at the end of the body.
     pub fn read_some(&mut self, buf: &mut [u8]) -> Result<usize> {
-        if let Some(e) = &self.error {
+        // The state itself, so that its fields are borrowed apart.
+        let st: &mut State = self;
+        if let Some(e) = &st.error {
             return Err((**e).clone());
         }
-        let Some(shared) = self.wire.as_ref() else {
+        let Some(shared) = st.wire.as_ref() else {
             return Ok(0);
         };
         let mut wire = lock(shared);
@@ -450,7 +486,7 @@ impl Response {
                 ErrorKind::NotConnected,
                 format!(
                     "the connection was closed before the body ended ({} bytes read): {}",
-                    self.body.received,
+                    st.body.received,
                     wire.closed_why()
                 ),
             );
@@ -458,23 +494,23 @@ impl Response {
             self.fail(e.clone());
             return Err(e);
         }
-        match self.body.read(&mut wire, buf) {
+        match st.body.read(&mut wire, buf) {
             Ok(n) => {
                 if n > 0 {
                     wire.debug(DebugKind::DataIn, &buf[..n]);
                 }
-                if self.body.is_done() {
+                if st.body.is_done() {
                     // As finish, under this lock.
-                    if wire.end_response(self.will_close) {
-                        self.will_close = true;
+                    if wire.end_response(st.will_close) {
+                        st.will_close = true;
                     }
                     drop(wire);
-                    self.wire = None;
+                    st.wire = None;
                 }
                 Ok(n)
             }
             Err(e) if e.is_would_block() => {
-                self.want = wire.want();
+                st.want = wire.want();
                 Err(e)
             }
             Err(e) => {
@@ -679,11 +715,26 @@ impl Response {
 
 impl Drop for Response {
     fn drop(&mut self) {
-        if let Some(shared) = self.wire.take() {
-            lock(&shared).fail_response("a response was freed before its body ended");
+        let Some(mut state) = self.0.take() else {
             return;
+        };
+        if let Some(shared) = state.wire.take() {
+            lock(&shared).fail_response("a response was freed before its body ended");
+        } else {
+            std::mem::take(&mut state.head).recycle();
         }
-        std::mem::take(&mut self.head).recycle();
+        // The box, emptied, serves the thread's next response.
+        *state = State {
+            head: Head::default(),
+            body: Body::new(Framing::Done),
+            wire: None,
+            will_close: false,
+            error: None,
+            joined: OnceCell::new(),
+            want: 0,
+            kept: None,
+        };
+        spare::keep(&SPARE_STATE, state);
     }
 }
 
