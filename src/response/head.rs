@@ -128,11 +128,16 @@ impl Head {
     }
 
     /// Adds a field (used for trailers as well as headers).
-    fn push_field(&mut self, name: &[u8], value: &[u8]) {
-        self.store.reserve(name.len() + value.len() + 2);
-        let n = self.push_str(name);
-        let v = self.push_str(value);
-        self.fields.push([n.0, n.1, v.0, v.1]);
+    /// Adds the field of `line`: its name is `line[..colon]`, its value `line[v0..v1]`
+    /// (after the colon). The line is copied once, up to the value's end; a NUL replaces the
+    /// colon and follows the value, so both read as C strings in place.
+    fn push_field(&mut self, line: &[u8], colon: usize, (v0, v1): (usize, usize)) {
+        let start = self.store.len();
+        self.store.extend_from_slice(&line[..v1]);
+        self.store.push(0);
+        self.store[start + colon] = 0;
+        let at = |i: usize| (start + i) as u32;
+        self.fields.push([at(0), at(colon), at(v0), at(v1)]);
     }
 
     /// Appends an obsolete line fold to the last field's value, as one space.
@@ -408,6 +413,18 @@ const NAME_BYTES: [u8; 256] = {
     t
 };
 
+/// The bounds of `line[from..]` without its leading and trailing spaces and tabs.
+fn trimmed(line: &[u8], from: usize) -> (usize, usize) {
+    let (mut a, mut b) = (from, line.len());
+    while a < b && matches!(line[a], b' ' | b'\t') {
+        a += 1;
+    }
+    while b > a && matches!(line[b - 1], b' ' | b'\t') {
+        b -= 1;
+    }
+    (a, b)
+}
+
 /// Adds one field line (terminator stripped, not empty) to `head`.
 fn parse_field_line(line: &[u8], head: &mut Head, what: &str) -> Result<()> {
     let nul_or_cr = || {
@@ -453,7 +470,7 @@ fn parse_field_line(line: &[u8], head: &mut Head, what: &str) -> Result<()> {
         )));
     }
     if colon > 0 {
-        head.push_field(&line[..colon], trim(value));
+        head.push_field(line, colon, trimmed(line, colon + 1));
     }
     Ok(())
 }
