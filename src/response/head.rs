@@ -65,12 +65,11 @@ impl Head {
         spare::take(&SPARE_HEAD).unwrap_or_default()
     }
 
-    /// Keeps this head's storage for the next response read on this thread (when it is not
-    /// too large and none is kept yet).
+    /// Keeps this head's storage for the next response read on this thread, when it is not
+    /// too large, in place of the one kept before: the last one used is the one in cache.
     pub fn recycle(self) {
         if self.worth_keeping() {
-            let kept = spare::take(&SPARE_HEAD);
-            spare::keep(&SPARE_HEAD, kept.unwrap_or(self));
+            spare::keep(&SPARE_HEAD, self);
         }
     }
 
