@@ -571,8 +571,13 @@ impl Response {
     /// next read would block; `WouldBlock` with 0 when none came.
     pub fn read_fill(&mut self, buf: &mut [u8]) -> (usize, Result<()>) {
         self.want = 0;
-        if let Err(e) = self.take_kept(None) {
-            return (0, Err(e));
+        if self.kept.is_some() {
+            if let Err(e) = self.take_kept(None) {
+                return (0, Err(e));
+            }
+        } else if self.wire.is_none() && self.error.is_none() {
+            // The body ended: the read that says so (an event loop's last) does nothing else.
+            return (0, Ok(()));
         }
         match fill_with(buf, |b| self.read_some(b)) {
             (n, Err(e)) if n > 0 && e.is_would_block() => {
