@@ -5,24 +5,41 @@
 use crate::error::{escape_bytes, Error, ErrorKind, Result};
 
 /// True for the `tchar` bytes of RFC 9110 (a token's characters).
+#[inline]
 pub fn is_tchar(b: u8) -> bool {
-    matches!(b,
-        b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_'
-        | b'`' | b'|' | b'~' | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z')
+    TCHAR[usize::from(b)]
 }
+
+/// Which bytes are token characters: one lookup per byte.
+const TCHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = matches!(i as u8,
+            b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_'
+            | b'`' | b'|' | b'~' | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z');
+        i += 1;
+    }
+    t
+};
 
 /// A method must be a token.
 pub fn check_method(method: &[u8]) -> Result<()> {
     if method.is_empty() || !method.iter().all(|&b| is_tchar(b)) {
-        return Err(Error::new(
-            ErrorKind::InvalidArgument,
-            format!(
-                "method must be a token (no control characters, spaces or separators): {}",
-                escape_bytes(method, 100)
-            ),
-        ));
+        return Err(not_a_token(method));
     }
     Ok(())
+}
+
+#[cold]
+fn not_a_token(method: &[u8]) -> Error {
+    Error::new(
+        ErrorKind::InvalidArgument,
+        format!(
+            "method must be a token (no control characters, spaces or separators): {}",
+            escape_bytes(method, 100)
+        ),
+    )
 }
 
 /// A URL may hold no control character and no space (Python's `_contains_disallowed_url_pchar_re`),
