@@ -285,12 +285,14 @@ impl Response {
         let mut wire = lock(&shared);
         // A head read at once needs no box: the progress is boxed only to be kept for the
         // next call, when the read would block.
-        let (result, fresh) = match beginning.as_deref_mut() {
-            Some(b) => (Self::read_final_head(&mut wire, strict, b), None),
+        let mut fresh = None;
+        let result = match beginning.as_deref_mut() {
+            Some(b) => Self::read_final_head(&mut wire, strict, b),
             None => {
-                // This response's reads are bounded by its request's deadline.
-                let mut b = Beginning::new(wire.begin_response());
-                (Self::read_final_head(&mut wire, strict, &mut b), Some(b))
+                // This response's reads are bounded by its request's deadline. (Made in
+                // place: the progress is moved only when it must be kept.)
+                let b = fresh.insert(Beginning::new(wire.begin_response()));
+                Self::read_final_head(&mut wire, strict, b)
             }
         };
         if matches!(&result, Err(e) if e.is_would_block()) {
