@@ -192,14 +192,21 @@ impl GivenHeaders {
 }
 
 /// Trims optional white space (SP, HTAB) from both ends.
-pub fn trim(mut s: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t', rest @ ..] = s {
-        s = rest;
+pub fn trim(s: &[u8]) -> &[u8] {
+    let (a, b) = trim_bounds(s, 0);
+    &s[a..b]
+}
+
+/// The bounds of `line[from..]` without its leading and trailing spaces and tabs.
+pub fn trim_bounds(line: &[u8], from: usize) -> (usize, usize) {
+    let (mut a, mut b) = (from, line.len());
+    while a < b && matches!(line[a], b' ' | b'\t') {
+        a += 1;
     }
-    while let [rest @ .., b' ' | b'\t'] = s {
-        s = rest;
+    while b > a && matches!(line[b - 1], b' ' | b'\t') {
+        b -= 1;
     }
-    s
+    (a, b)
 }
 
 /// Appends `data` as one chunk of a chunked body (nothing for empty data, which would end it).

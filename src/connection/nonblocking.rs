@@ -284,13 +284,7 @@ impl Connection {
     /// flight unless the write stops short. None, with nothing done, when the connection
     /// must be opened first: the caller takes the general path.
     fn nb_request_now(&mut self, call: Call) -> Option<Result<()>> {
-        let queue = match self.state {
-            State::Started(p) | State::Sent(p) => Some(Sent {
-                head: p.is_head_request,
-                deadline: self.request_deadline,
-            }),
-            State::Idle => None,
-        };
+        let queue = self.sent_record();
         let mut w = lock(self.wire.as_ref()?);
         if !w.check_idle(IDLE_CHECK_AFTER) {
             return None;
@@ -311,9 +305,7 @@ impl Connection {
         };
         let e = match r {
             Ok(()) => {
-                // As nb_written.
-                let replayable = self.pending().idempotent && self.out.len() <= MAX_REPLAY;
-                self.pending().replayable = replayable;
+                self.note_replayable(false, false);
                 return Some(Ok(()));
             }
             Err(e) => e,
@@ -384,6 +376,25 @@ impl Connection {
         self.nb_settle(r)
     }
 
+    /// What the wire queues for the response of the request being sent: whether it was a
+    /// HEAD, and its deadline.
+    fn sent_record(&self) -> Option<Sent> {
+        match self.state {
+            State::Started(p) | State::Sent(p) => Some(Sent {
+                head: p.is_head_request,
+                deadline: self.request_deadline,
+            }),
+            State::Idle => None,
+        }
+    }
+
+    /// The request in `out` was written whole: whether a stale connection may send it again.
+    fn note_replayable(&mut self, stream: bool, expect_continue: bool) {
+        let p = *self.pending();
+        let replayable = p.idempotent && !stream && self.out.len() <= MAX_REPLAY;
+        self.pending().replayable = replayable && !expect_continue;
+    }
+
     /// The end of a call that drove its flight: the flight ends unless the call would block.
     fn nb_settle(&mut self, r: Result<()>) -> Result<()> {
         match &r {
@@ -430,11 +441,8 @@ impl Connection {
                         return Err(self.nb_lost());
                     };
                     // A request written whole is queued for its response under the same lock.
-                    let queue = match (self.flight().then, self.state) {
-                        (Then::Queue { .. }, State::Started(p) | State::Sent(p)) => Some(Sent {
-                            head: p.is_head_request,
-                            deadline: self.request_deadline,
-                        }),
+                    let queue = match self.flight().then {
+                        Then::Queue { .. } => self.sent_record(),
                         _ => None,
                     };
                     let r = {
@@ -549,9 +557,7 @@ impl Connection {
                 expect_continue,
                 stream,
             } => {
-                let p = *self.pending();
-                let replayable = p.idempotent && !stream && self.out.len() <= MAX_REPLAY;
-                self.pending().replayable = replayable && !expect_continue;
+                self.note_replayable(stream, expect_continue);
                 if expect_continue {
                     let until = Instant::now() + self.continue_timeout;
                     self.flight().step = Step::AwaitContinue {

@@ -5,7 +5,7 @@ use std::ffi::CStr;
 
 use crate::debug::{DebugKind, DebugSink};
 use crate::error::{escape_bytes, Error, ErrorKind, Result};
-use crate::request::trim;
+use crate::request::{trim, trim_bounds};
 use crate::spare;
 use crate::wire::{Wire, MAX_LINE};
 
@@ -126,8 +126,7 @@ impl Head {
         Some((first, it.next().is_some()))
     }
 
-    /// Adds a field (used for trailers as well as headers).
-    /// Adds the field of `line`: its name is `line[..colon]`, its value `line[v0..v1]`
+    /// Adds a field (used for trailers as well as headers): the field of `line`: its name is `line[..colon]`, its value `line[v0..v1]`
     /// (after the colon). The line is copied once, up to the value's end; a NUL replaces the
     /// colon and follows the value, so both read as C strings in place.
     fn push_field(&mut self, line: &[u8], colon: usize, (v0, v1): (usize, usize)) {
@@ -412,18 +411,6 @@ const NAME_BYTES: [u8; 256] = {
     t
 };
 
-/// The bounds of `line[from..]` without its leading and trailing spaces and tabs.
-fn trimmed(line: &[u8], from: usize) -> (usize, usize) {
-    let (mut a, mut b) = (from, line.len());
-    while a < b && matches!(line[a], b' ' | b'\t') {
-        a += 1;
-    }
-    while b > a && matches!(line[b - 1], b' ' | b'\t') {
-        b -= 1;
-    }
-    (a, b)
-}
-
 /// Adds one field line (terminator stripped, not empty) to `head`.
 fn parse_field_line(line: &[u8], head: &mut Head, what: &str) -> Result<()> {
     let nul_or_cr = || {
@@ -469,7 +456,7 @@ fn parse_field_line(line: &[u8], head: &mut Head, what: &str) -> Result<()> {
         )));
     }
     if colon > 0 {
-        head.push_field(line, colon, trimmed(line, colon + 1));
+        head.push_field(line, colon, trim_bounds(line, colon + 1));
     }
     Ok(())
 }

@@ -84,6 +84,21 @@ pub struct State {
     kept: Option<Box<Kept>>,
 }
 
+impl State {
+    fn new(head: Head, framing: Framing, wire: Option<SharedWire>, will_close: bool) -> State {
+        State {
+            head,
+            body: Body::new(framing),
+            wire,
+            will_close,
+            error: None,
+            joined: OnceCell::new(),
+            want: 0,
+            kept: None,
+        }
+    }
+}
+
 /// The call that keeps bytes inside a response between its `WouldBlock` and its repeat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeptCall {
@@ -323,16 +338,7 @@ impl Response {
         drop(wire);
         let mut resp = Response(Some(spare::boxed(
             &SPARE_STATE,
-            State {
-                head,
-                body: Body::new(framing),
-                wire: Some(shared),
-                will_close,
-                error: None,
-                joined: OnceCell::new(),
-                want: 0,
-                kept: None,
-            },
+            State::new(head, framing, Some(shared), will_close),
         )));
         if resp.body.is_done() {
             resp.finish();
@@ -731,16 +737,7 @@ impl Drop for Response {
             std::mem::take(&mut state.head).recycle();
         }
         // The box, emptied, serves the thread's next response.
-        *state = State {
-            head: Head::default(),
-            body: Body::new(Framing::Done),
-            wire: None,
-            will_close: false,
-            error: None,
-            joined: OnceCell::new(),
-            want: 0,
-            kept: None,
-        };
+        *state = State::new(Head::default(), Framing::Done, None, false);
         spare::keep(&SPARE_STATE, state);
     }
 }
