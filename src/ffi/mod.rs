@@ -20,6 +20,7 @@ pub mod error;
 pub(crate) mod park;
 mod prefetch;
 pub mod response;
+pub(crate) mod simd;
 mod sys;
 pub(crate) mod tls_session;
 

@@ -6,6 +6,7 @@ use std::ffi::CStr;
 use crate::debug::{DebugKind, DebugSink};
 use crate::error::{escape_bytes, Error, ErrorKind, Result};
 use crate::request::{trim, trim_bounds};
+use crate::response::scan::{scan_line, LineScan, NONE};
 use crate::spare;
 use crate::wire::{Wire, MAX_LINE};
 
@@ -346,9 +347,10 @@ impl FieldsParser {
         let mut pos = 0;
         loop {
             let rest = &input[pos..];
-            let Some(end) = line_end(rest, &mut self.scanned)? else {
+            let Some(scan) = self.next_line(rest)? else {
                 return Ok(Status::Partial(pos));
             };
+            let end = scan.end;
             let raw = &rest[..end];
             pos += end;
             self.bytes += end;
@@ -372,7 +374,29 @@ impl FieldsParser {
                     "the {what} section is larger than {max_bytes} bytes"
                 )));
             }
-            parse_field_line(line, head, what)?;
+            add_field(line, &scan, head, what)?;
+        }
+    }
+
+    /// Scans the next line of `rest`: `None` while its LF has not come. A line resumed after
+    /// an earlier call is searched for its end past what was searched, then scanned whole once.
+    fn next_line(&mut self, rest: &[u8]) -> Result<Option<LineScan>> {
+        if self.scanned > 0 {
+            let Some(end) = line_end(rest, &mut self.scanned)? else {
+                return Ok(None);
+            };
+            return Ok(scan_line(&rest[..end]));
+        }
+        match scan_line(rest) {
+            Some(scan) if scan.end > MAX_LINE => Err(crate::wire::line_too_long(MAX_LINE)),
+            Some(scan) => Ok(Some(scan)),
+            None => {
+                self.scanned = rest.len();
+                if rest.len() >= MAX_LINE {
+                    return Err(crate::wire::line_too_long(MAX_LINE));
+                }
+                Ok(None)
+            }
         }
     }
 
@@ -395,61 +419,27 @@ impl FieldsParser {
     }
 }
 
-const ORDINARY: u8 = 0;
-const COLON: u8 = 1;
-const SPACE: u8 = 2;
-const NUL_OR_CR: u8 = 3;
-
-/// What each byte is to the reading of a field name: one table lookup per byte.
-const NAME_BYTES: [u8; 256] = {
-    let mut t = [ORDINARY; 256];
-    t[b':' as usize] = COLON;
-    t[b' ' as usize] = SPACE;
-    t[b'\t' as usize] = SPACE;
-    t[0] = NUL_OR_CR;
-    t[b'\r' as usize] = NUL_OR_CR;
-    t
-};
-
-/// Adds one field line (terminator stripped, not empty) to `head`.
-fn parse_field_line(line: &[u8], head: &mut Head, what: &str) -> Result<()> {
-    let nul_or_cr = || {
-        protocol_error(format!(
+/// Adds one field line (terminator stripped, not empty) to `head`; `scan` is the scan of the
+/// line with its terminator.
+fn add_field(line: &[u8], scan: &LineScan, head: &mut Head, what: &str) -> Result<()> {
+    // A NUL or a CR anywhere wins over every other fault.
+    if scan.bad < line.len() {
+        return Err(protocol_error(format!(
             "NUL or bare CR in a {what} line: {}",
             escape_bytes(line, 200)
-        ))
-    };
+        )));
+    }
     if line[0] == b' ' || line[0] == b'\t' {
-        if memchr::memchr2(0, b'\r', line).is_some() {
-            return Err(nul_or_cr());
-        }
         // An obsolete fold continues the previous field; before any field it is skipped.
         head.fold_into_last(trim(line));
         return Ok(());
     }
-    // One pass over the name: its end (the colon), white space in it, a NUL or a CR.
-    let mut colon = None;
-    let mut space = false;
-    for (i, &b) in line.iter().enumerate() {
-        match NAME_BYTES[usize::from(b)] {
-            ORDINARY => {}
-            COLON => {
-                colon = Some(i);
-                break;
-            }
-            SPACE => space = true,
-            _ => return Err(nul_or_cr()),
-        }
-    }
     // A line without a colon is skipped; the fields after it still count.
-    let Some(colon) = colon else {
+    let colon = scan.colon;
+    if colon == NONE {
         return Ok(());
-    };
-    let value = &line[colon + 1..];
-    if memchr::memchr2(0, b'\r', value).is_some() {
-        return Err(nul_or_cr());
     }
-    if space {
+    if scan.space < colon {
         return Err(protocol_error(format!(
             "white space in a {what} field name: {}",
             escape_bytes(line, 200)
@@ -618,7 +608,8 @@ mod tests {
     fn field_lines_and_their_errors() {
         let parse = |line: &[u8]| {
             let mut h = Head::for_trailers();
-            parse_field_line(line, &mut h, "header").map(|()| {
+            let scan = scan_line(&[line, b"\r\n"].concat()).unwrap();
+            add_field(line, &scan, &mut h, "header").map(|()| {
                 (0..h.len())
                     .map(|i| {
                         let (n, v) = h.field(i).unwrap();

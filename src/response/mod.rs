@@ -21,6 +21,7 @@
 pub mod body;
 pub mod chunked;
 pub mod head;
+pub(crate) mod scan;
 
 use std::cell::OnceCell;
 use std::ffi::{CStr, CString};
