@@ -901,7 +901,10 @@ hc_error hc_connection_set_debug_callback(struct hc_connection *conn, hc_debug_c
  * The file is read and checked now; `pem_path` is borrowed for the call.
  *
  * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or `pem_path`, or a plain HTTP
- * connection; HC_ERR_OS when the file can't be read; HC_ERR_TLS when OpenSSL can't load it.
+ * connection; HC_ERR_OS when the file can't be read; HC_ERR_TLS when OpenSSL can't load it;
+ * HC_ERR_IMPROPER_CONNECTION_STATE while a non-blocking opening is unfinished (a connect, or a
+ * request that opens the connection, returned HC_ERR_WOULD_BLOCK): the setting must not change
+ * under it; finish the call or close the connection first.
  */
 hc_error hc_connection_set_ca_file(struct hc_connection *conn, const char *pem_path);
 
@@ -912,7 +915,10 @@ hc_error hc_connection_set_ca_file(struct hc_connection *conn, const char *pem_p
  *
  * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or `dir`, or a plain HTTP
  * connection; HC_ERR_OS when the directory does not exist or is not a directory; HC_ERR_TLS
- * when OpenSSL refuses it.
+ * when OpenSSL refuses it;
+ * HC_ERR_IMPROPER_CONNECTION_STATE while a non-blocking opening is unfinished (a connect, or a
+ * request that opens the connection, returned HC_ERR_WOULD_BLOCK): the setting must not change
+ * under it; finish the call or close the connection first.
  */
 hc_error hc_connection_set_ca_path(struct hc_connection *conn, const char *dir);
 
@@ -923,7 +929,10 @@ hc_error hc_connection_set_ca_path(struct hc_connection *conn, const char *dir);
  *
  * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL argument or a plain HTTP connection;
  * HC_ERR_OS when a file can't be read; HC_ERR_TLS when a file can't be loaded or the key
- * does not match the certificate.
+ * does not match the certificate;
+ * HC_ERR_IMPROPER_CONNECTION_STATE while a non-blocking opening is unfinished (a connect, or a
+ * request that opens the connection, returned HC_ERR_WOULD_BLOCK): the setting must not change
+ * under it; finish the call or close the connection first.
  */
 hc_error hc_connection_set_client_cert(struct hc_connection *conn, const char *cert_file, const char *key_file);
 
@@ -932,7 +941,10 @@ hc_error hc_connection_set_client_cert(struct hc_connection *conn, const char *c
  * accepts any certificate (as Python 2.6 httplib's HTTPSConnection did), and is only for
  * when you mean it.
  *
- * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a plain HTTP connection.
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a plain HTTP connection;
+ * HC_ERR_IMPROPER_CONNECTION_STATE while a non-blocking opening is unfinished (a connect, or a
+ * request that opens the connection, returned HC_ERR_WOULD_BLOCK): the setting must not change
+ * under it; finish the call or close the connection first.
  */
 hc_error hc_connection_set_verify(struct hc_connection *conn, bool verify);
 
@@ -940,7 +952,10 @@ hc_error hc_connection_set_verify(struct hc_connection *conn, bool verify);
  * Binds the connection's socket to the local address `ip` (IPv4 or IPv6 text) and `port`
  * (0: any) before connecting; NULL `ip` removes the setting. Applies to later connects.
  *
- * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or an `ip` that is not an address.
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or an `ip` that is not an address;
+ * HC_ERR_IMPROPER_CONNECTION_STATE while a non-blocking opening is unfinished (a connect, or a
+ * request that opens the connection, returned HC_ERR_WOULD_BLOCK): the setting must not change
+ * under it; finish the call or close the connection first.
  */
 hc_error hc_connection_set_source_address(struct hc_connection *conn, const char *ip, uint16_t port);
 

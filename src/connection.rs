@@ -419,9 +419,28 @@ impl Connection {
         self.want
     }
 
-    /// The local address to connect from.
-    pub fn set_source_address(&mut self, addr: Option<SocketAddr>) {
+    /// The local address to connect from. Refused while a non-blocking opening is unfinished
+    /// (see [`Connection::refuse_mid_opening`]).
+    pub fn set_source_address(&mut self, addr: Option<SocketAddr>) -> Result<()> {
+        self.refuse_mid_opening("the source address")?;
         self.tcp.source = addr;
+        Ok(())
+    }
+
+    /// What an opening reads as it goes (the source address at each address tried, the TLS
+    /// options at the handshake) must not change under it: while a non-blocking opening is
+    /// unfinished, changing them is `ImproperConnectionState`, as `set_tunnel` is.
+    fn refuse_mid_opening(&self, what: &str) -> Result<()> {
+        if self.opening.is_some() {
+            return Err(Error::new(
+                ErrorKind::ImproperConnectionState,
+                format!(
+                    "can't change {what} while the connection is opening (a call that returned \
+                     WouldBlock is unfinished): repeat it until it ends, or close the connection"
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Replaces TCP/TLS with transports from `factory` (tests, fuzzing).
@@ -440,6 +459,7 @@ impl Connection {
 
     /// Applies a change to the TLS options, checking it at once by building the context.
     fn update_tls(&mut self, what: &str, change: impl FnOnce(&mut TlsOptions)) -> Result<()> {
+        self.refuse_mid_opening(what)?;
         let tls = self.tls_mut(what)?;
         let mut opts = tls.opts.clone();
         change(&mut opts);
@@ -459,6 +479,7 @@ impl Connection {
         context: SslContext,
         prepare: Option<tls::TlsPrepare>,
     ) -> Result<()> {
+        self.refuse_mid_opening("the TLS configuration")?;
         let tls = self.tls_mut("a TLS configuration")?;
         tls.opts = opts;
         tls.context = Some(context);

@@ -99,7 +99,8 @@ fn source_address_binds_the_local_end() {
     });
     let mut c = Connection::new("127.0.0.1", srv.port()).unwrap();
     c.set_timeout(10.0).unwrap();
-    c.set_source_address(Some(SocketAddr::new("127.0.0.2".parse().unwrap(), 0)));
+    c.set_source_address(Some(SocketAddr::new("127.0.0.2".parse().unwrap(), 0)))
+        .unwrap();
     assert_eq!(c.fileno(), None);
     c.request(b"GET", b"/", None, &[]).unwrap();
     assert!(c.fileno().is_some_and(|fd| fd >= 0));

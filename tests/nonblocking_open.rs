@@ -699,14 +699,16 @@ fn the_source_address_binds_the_local_end_in_non_blocking_mode() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let mut c = Connection::new("127.0.0.1", port).unwrap();
-    c.set_source_address(Some(SocketAddr::new("127.0.0.2".parse().unwrap(), 0)));
+    c.set_source_address(Some(SocketAddr::new("127.0.0.2".parse().unwrap(), 0)))
+        .unwrap();
     open_nonblocking(&mut c);
     let (_conn, peer) = listener.accept().unwrap();
     assert_eq!(peer.ip(), "127.0.0.2".parse::<std::net::IpAddr>().unwrap());
 
     // An address of the other family is skipped, as in blocking mode: none is left.
     let mut c = Connection::new("[::1]", port).unwrap();
-    c.set_source_address(Some(SocketAddr::new("127.0.0.2".parse().unwrap(), 0)));
+    c.set_source_address(Some(SocketAddr::new("127.0.0.2".parse().unwrap(), 0)))
+        .unwrap();
     c.set_blocking(false).unwrap();
     let (r, seen) = drive(&mut c, PATIENCE, Connection::connect);
     let e = r.unwrap_err();
@@ -733,22 +735,30 @@ fn an_ipv6_literal_is_opened_without_blocking() {
 }
 
 #[test]
-fn set_blocking_and_set_tunnel_are_refused_mid_opening_until_close() {
+fn set_blocking_tunnel_source_and_tls_are_refused_mid_opening_until_close() {
     let (port, _ended) = stalling_server();
     let mut c = Connection::new_https("127.0.0.1", port).unwrap();
     trusting(&mut c);
     c.set_blocking(false).unwrap();
     assert_eq!(c.connect().unwrap_err().kind(), ErrorKind::WouldBlock);
+    // What the opening reads as it goes (the source address for each address tried, the TLS
+    // options at its handshake) can't change under it.
+    let source = Some(SocketAddr::new("127.0.0.2".parse().unwrap(), 0));
     for e in [
         c.set_blocking(true).unwrap_err(),
         c.set_tunnel("origin.example", 443, &[]).unwrap_err(),
+        c.set_source_address(source).unwrap_err(),
+        c.set_verify(false).unwrap_err(),
+        c.set_ca_file("/nonexistent.pem").unwrap_err(),
     ] {
         assert_eq!(e.kind(), ErrorKind::ImproperConnectionState, "{e}");
     }
     assert!(c.fileno().is_some());
-    // close ends the opening: its descriptor is gone, and blocking mode may be set again.
+    // close ends the opening: its descriptor is gone, and the settings may change again.
     c.close();
     assert_eq!(c.fileno(), None);
+    c.set_source_address(None).unwrap();
+    c.set_verify(true).unwrap();
     c.set_blocking(true).unwrap();
     c.set_timeout(0.2).unwrap();
     // A blocking connect starts over (and meets the same silent server: a timeout).

@@ -527,7 +527,7 @@ fn new_connection(
     } else {
         Connection::new(host, port)?
     });
-    conn.set_source_address(opts.source);
+    conn.set_source_address(opts.source)?;
     if url.is_https() {
         if let Some(p) = proxy {
             let mut headers: Vec<(&[u8], &[u8])> = Vec::new();

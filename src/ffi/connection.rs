@@ -301,7 +301,10 @@ fn tls_path<'a>(p: *const c_char, func: &str, name: &str) -> crate::Result<&'a s
 /// The file is read and checked now; `pem_path` is borrowed for the call.
 ///
 /// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or `pem_path`, or a plain HTTP
-/// connection; HC_ERR_OS when the file can't be read; HC_ERR_TLS when OpenSSL can't load it.
+/// connection; HC_ERR_OS when the file can't be read; HC_ERR_TLS when OpenSSL can't load it;
+/// HC_ERR_IMPROPER_CONNECTION_STATE while a non-blocking opening is unfinished (a connect, or a
+/// request that opens the connection, returned HC_ERR_WOULD_BLOCK): the setting must not change
+/// under it; finish the call or close the connection first.
 #[no_mangle]
 pub extern "C" fn hc_connection_set_ca_file(
     conn: *mut hc_connection,
@@ -319,7 +322,10 @@ pub extern "C" fn hc_connection_set_ca_file(
 ///
 /// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or `dir`, or a plain HTTP
 /// connection; HC_ERR_OS when the directory does not exist or is not a directory; HC_ERR_TLS
-/// when OpenSSL refuses it.
+/// when OpenSSL refuses it;
+/// HC_ERR_IMPROPER_CONNECTION_STATE while a non-blocking opening is unfinished (a connect, or a
+/// request that opens the connection, returned HC_ERR_WOULD_BLOCK): the setting must not change
+/// under it; finish the call or close the connection first.
 #[no_mangle]
 pub extern "C" fn hc_connection_set_ca_path(
     conn: *mut hc_connection,
@@ -335,7 +341,10 @@ pub extern "C" fn hc_connection_set_ca_path(
 ///
 /// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL argument or a plain HTTP connection;
 /// HC_ERR_OS when a file can't be read; HC_ERR_TLS when a file can't be loaded or the key
-/// does not match the certificate.
+/// does not match the certificate;
+/// HC_ERR_IMPROPER_CONNECTION_STATE while a non-blocking opening is unfinished (a connect, or a
+/// request that opens the connection, returned HC_ERR_WOULD_BLOCK): the setting must not change
+/// under it; finish the call or close the connection first.
 #[no_mangle]
 pub extern "C" fn hc_connection_set_client_cert(
     conn: *mut hc_connection,
@@ -354,7 +363,10 @@ pub extern "C" fn hc_connection_set_client_cert(
 /// accepts any certificate (as Python 2.6 httplib's HTTPSConnection did), and is only for
 /// when you mean it.
 ///
-/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a plain HTTP connection.
+/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a plain HTTP connection;
+/// HC_ERR_IMPROPER_CONNECTION_STATE while a non-blocking opening is unfinished (a connect, or a
+/// request that opens the connection, returned HC_ERR_WOULD_BLOCK): the setting must not change
+/// under it; finish the call or close the connection first.
 #[no_mangle]
 pub extern "C" fn hc_connection_set_verify(conn: *mut hc_connection, verify: bool) -> hc_error {
     with_conn("hc_connection_set_verify", conn, |c| c.set_verify(verify))
@@ -363,7 +375,10 @@ pub extern "C" fn hc_connection_set_verify(conn: *mut hc_connection, verify: boo
 /// Binds the connection's socket to the local address `ip` (IPv4 or IPv6 text) and `port`
 /// (0: any) before connecting; NULL `ip` removes the setting. Applies to later connects.
 ///
-/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or an `ip` that is not an address.
+/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or an `ip` that is not an address;
+/// HC_ERR_IMPROPER_CONNECTION_STATE while a non-blocking opening is unfinished (a connect, or a
+/// request that opens the connection, returned HC_ERR_WOULD_BLOCK): the setting must not change
+/// under it; finish the call or close the connection first.
 #[no_mangle]
 pub extern "C" fn hc_connection_set_source_address(
     conn: *mut hc_connection,
@@ -373,8 +388,7 @@ pub extern "C" fn hc_connection_set_source_address(
     const F: &str = "hc_connection_set_source_address";
     with_conn(F, conn, |c| {
         if ip.is_null() {
-            c.set_source_address(None);
-            return Ok(());
+            return c.set_source_address(None);
         }
         let s = unsafe { arg_str(ip, F, "ip") }?;
         let addr: IpAddr = s.parse().map_err(|_| {
@@ -383,8 +397,7 @@ pub extern "C" fn hc_connection_set_source_address(
                 format!("{F}: not an IP address: {s:?}"),
             )
         })?;
-        c.set_source_address(Some(SocketAddr::new(addr, port)));
-        Ok(())
+        c.set_source_address(Some(SocketAddr::new(addr, port)))
     })
 }
 

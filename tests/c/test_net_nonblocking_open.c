@@ -4,7 +4,7 @@
  * HC_TEST_*): a host name resolved off the caller's thread, the descriptor changing from the
  * resolver's to the socket's, the TLS handshake with nginx and a GET whose body is the served
  * file, a refused connect, a certificate refused, and connections freed while resolving and in
- * the middle of the handshake. CI runs it under AddressSanitizer and valgrind too: nothing may
+ * the middle of the handshake, and settings refused while an opening is unfinished. CI runs it under AddressSanitizer and valgrind too: nothing may
  * leak or be used after it is freed.
  *
  * hc-requires: hc_connection_set_blocking hc_connection_want hc_response_want
@@ -167,6 +167,24 @@ static void test_free_while_resolving(void) {
     }
 }
 
+/* While the name is being resolved, the settings the opening reads as it goes (the source
+ * address for each address tried, the TLS options at the handshake) are refused; after close
+ * they may change again. */
+static void test_settings_refused_while_opening(void) {
+    hc_connection *c = https_trusting("localhost", 9);
+    CHECK_RC(hc_connection_connect(c), HC_ERR_WOULD_BLOCK);
+    CHECK_RC(hc_connection_set_source_address(c, "127.0.0.1", 0),
+             HC_ERR_IMPROPER_CONNECTION_STATE);
+    char msg[512];
+    hc_last_error_message(msg, sizeof msg);
+    CHECK_MSG(strstr(msg, "the source address") != NULL, "message: %s", msg);
+    CHECK_RC(hc_connection_set_verify(c, false), HC_ERR_IMPROPER_CONNECTION_STATE);
+    hc_connection_close(c);
+    CHECK_OK(hc_connection_set_source_address(c, "127.0.0.1", 0));
+    CHECK_OK(hc_connection_set_verify(c, true));
+    hc_connection_free(c);
+}
+
 /* Freed while the handshake waits for a server that never answers: the TLS session and the
  * socket go with it. */
 static void test_free_mid_handshake(void) {
@@ -192,6 +210,7 @@ int main(void) {
     test_refused();
     test_certificate_refused();
     test_free_while_resolving();
+    test_settings_refused_while_opening();
     test_free_mid_handshake();
     /* Give the resolver threads of the freed connections time to end before the leak check
      * at exit (a lookup of localhost takes microseconds). */
