@@ -118,7 +118,7 @@ pub struct Connection {
     tunnel: Option<Box<Tunnel>>,
     /// The request being built, then the bytes of the last request sent when it may be sent
     /// again (idempotent, body in memory).
-    out: Vec<u8>,
+    out: request::RequestBytes,
     /// When the request being sent must be over.
     request_deadline: Option<Instant>,
     /// The deadline option: how long one request may take, sending through its response.
@@ -218,7 +218,7 @@ impl Connection {
             wire: None,
             opening: None,
             state: State::Idle,
-            out: Vec::with_capacity(512),
+            out: request::RequestBytes::with_capacity(512),
             given: GivenHeaders::default(),
             continue_timeout: CONTINUE_TIMEOUT,
             tunnel: None,
@@ -333,6 +333,7 @@ impl Connection {
             request::check_header_name(n)?;
             request::check_header_value(n, v)?;
         }
+        self.out.forget_plain();
         self.tunnel = Some(Box::new(Tunnel {
             origin,
             headers: headers
@@ -347,6 +348,7 @@ impl Connection {
     /// Sends requests straight to the connection's host again (while not open).
     pub fn clear_tunnel(&mut self) -> Result<()> {
         self.check_closed_for_tunnel()?;
+        self.out.forget_plain();
         self.tunnel = None;
         self.tunnel_head = None;
         Ok(())
@@ -985,22 +987,35 @@ impl Connection {
         if self.nonblocking && self.nb_enter(call)? {
             return self.nb_drive(None);
         }
-        let given = self.start_whole_request(method, url, headers)?;
-        self.given = given;
-        if !given.content_length && !given.transfer_encoding {
-            match body {
-                Some(b) => {
-                    self.out.extend_from_slice(b"Content-Length: ");
-                    request::write_decimal(&mut self.out, b.len() as u64);
-                    self.out.extend_from_slice(b"\r\n");
+        let plain = body.is_none() && headers.is_empty();
+        let given = if plain && self.state == State::Idle && self.out.is_plain_request(method, url)
+        {
+            // The same plain request as the last one, its bytes kept: they are what building
+            // it would give again (its method and URL were checked then).
+            self.state = State::Started(Pending::new(method));
+            GivenHeaders::default()
+        } else {
+            let given = self.start_whole_request(method, url, headers)?;
+            if !given.content_length && !given.transfer_encoding {
+                match body {
+                    Some(b) => {
+                        self.out.extend_from_slice(b"Content-Length: ");
+                        request::write_decimal(&mut self.out, b.len() as u64);
+                        self.out.extend_from_slice(b"\r\n");
+                    }
+                    None if request::expects_body(method) => {
+                        request::write_header(&mut self.out, b"Content-Length", b"0")
+                    }
+                    None => {}
                 }
-                None if request::expects_body(method) => {
-                    request::write_header(&mut self.out, b"Content-Length", b"0")
-                }
-                None => {}
             }
-        }
-        self.out.extend_from_slice(b"\r\n");
+            self.out.extend_from_slice(b"\r\n");
+            if plain {
+                self.out.mark_plain();
+            }
+            given
+        };
+        self.given = given;
         self.mark_sent();
         if self.nonblocking {
             let b = body.unwrap_or(&[]);
@@ -1059,6 +1074,10 @@ impl Connection {
     /// and the body is not left open for send_chunk (non-blocking mode keeps a request whole
     /// in one buffer).
     fn append_body(&mut self, body: &[u8], chunked: bool) {
+        if body.is_empty() && !chunked {
+            // Nothing to add (and a plain request's bytes stay marked as such).
+            return;
+        }
         if chunked && !self.pending().chunk_open {
             request::write_chunk(&mut self.out, body);
             self.out.extend_from_slice(b"0\r\n\r\n");
@@ -1174,7 +1193,8 @@ impl Connection {
         if chunked && !self.pending().chunk_open {
             request::write_chunk(&mut self.out, body);
             self.out.extend_from_slice(b"0\r\n\r\n");
-        } else if body.len() <= COALESCE_BODY {
+        } else if !body.is_empty() && body.len() <= COALESCE_BODY {
+            // (Not for an empty body: a plain request's bytes stay marked as such.)
             self.out.extend_from_slice(body);
         }
         let separate_body = !chunked && body.len() > COALESCE_BODY;

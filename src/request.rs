@@ -110,6 +110,69 @@ pub fn expects_body(method: &[u8]) -> bool {
     matches!(method, b"POST" | b"PUT" | b"PATCH")
 }
 
+/// A connection's request bytes: the request being built, then the last request sent for as
+/// long as it may be sent again. It also knows whether they are a plain request: exactly what
+/// `Connection::request` builds for a method and URL with no caller headers and no body. A
+/// later identical request then sends them again instead of building them anew (as an event
+/// loop's floor sends a prebuilt request). Every change through `DerefMut` forgets it, so no
+/// path that edits the bytes can leave a stale mark behind.
+#[derive(Debug, Default)]
+pub struct RequestBytes {
+    bytes: Vec<u8>,
+    plain: bool,
+}
+
+impl std::ops::Deref for RequestBytes {
+    type Target = Vec<u8>;
+    fn deref(&self) -> &Vec<u8> {
+        &self.bytes
+    }
+}
+
+impl std::ops::DerefMut for RequestBytes {
+    fn deref_mut(&mut self) -> &mut Vec<u8> {
+        self.plain = false;
+        &mut self.bytes
+    }
+}
+
+impl RequestBytes {
+    pub fn with_capacity(n: usize) -> RequestBytes {
+        RequestBytes {
+            bytes: Vec::with_capacity(n),
+            plain: false,
+        }
+    }
+
+    /// The bytes were just built as a plain request (no caller headers, no body).
+    pub fn mark_plain(&mut self) {
+        self.plain = true;
+    }
+
+    /// What a plain request's bytes depend on besides its method and URL (the tunnel, hence
+    /// the `Host` header) changed.
+    pub fn forget_plain(&mut self) {
+        self.plain = false;
+    }
+
+    /// Whether the bytes are the plain request for `method` and `url`. The request line is
+    /// compared whole: the method up to the first space (a checked method has none), then
+    /// the URL, then the version. The URL was checked when the bytes were built (no space,
+    /// no control character), so a match is that same URL and no other.
+    pub fn is_plain_request(&self, method: &[u8], url: &[u8]) -> bool {
+        if !self.plain {
+            return false;
+        }
+        let b = &self.bytes[..];
+        let Some(sp) = b.iter().position(|&c| c == b' ') else {
+            return false;
+        };
+        b[..sp] == *method
+            && b[sp + 1..].starts_with(url)
+            && b[sp + 1 + url.len()..].starts_with(b" HTTP/1.1\r\n")
+    }
+}
+
 /// Appends a request line.
 pub fn write_request_line(out: &mut Vec<u8>, method: &[u8], url: &[u8]) {
     out.extend_from_slice(method);

@@ -673,3 +673,142 @@ fn host_that_fails_idna_processing_is_invalid_url() {
         assert_eq!(e.kind(), ErrorKind::InvalidUrl, "{url}");
     }
 }
+
+// ----- a plain request sent again -----
+
+/// `OK_HI` that ends its connection.
+const CLOSE_HI: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi";
+
+/// A memory transport that answers each request head written to it with `OK_HI`, once the
+/// head is whole, so one connection carries a keep-alive sequence; `GET /last` gets
+/// `CLOSE_HI`.
+struct Answering {
+    written: Arc<Mutex<Vec<u8>>>,
+    head: Vec<u8>,
+    replies: io::Cursor<Vec<u8>>,
+}
+
+impl Transport for Answering {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        io::Read::read(&mut self.replies, buf)
+    }
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.written.lock().unwrap().extend_from_slice(buf);
+        self.head.extend_from_slice(buf);
+        while let Some(end) = self.head.windows(4).position(|w| w == b"\r\n\r\n") {
+            let last = self.head.starts_with(b"GET /last ");
+            self.head.drain(..end + 4);
+            let mut left = self.replies.get_ref()[self.replies.position() as usize..].to_vec();
+            left.extend_from_slice(if last { CLOSE_HI } else { OK_HI });
+            self.replies = io::Cursor::new(left);
+        }
+        Ok(buf.len())
+    }
+}
+
+/// A connection whose connects go to [`Answering`] transports; what the client writes is
+/// collected in the returned buffer.
+fn memory_connection() -> (Connection, Arc<Mutex<Vec<u8>>>) {
+    let mut c = Connection::new("127.0.0.1", 8080).unwrap();
+    let written = Arc::new(Mutex::new(Vec::new()));
+    let w = written.clone();
+    c.set_transport_factory(Box::new(move |_| {
+        Ok(Box::new(Answering {
+            written: w.clone(),
+            head: Vec::new(),
+            replies: io::Cursor::new(Vec::new()),
+        }))
+    }));
+    (c, written)
+}
+
+#[test]
+fn a_repeated_plain_request_sends_the_same_bytes_and_any_change_rebuilds_them() {
+    plain_requests_in_turn(false);
+}
+
+#[test]
+fn the_same_in_non_blocking_mode() {
+    plain_requests_in_turn(true);
+}
+
+/// Plain requests (no headers, no body) between other requests and changes of the tunnel:
+/// each one's bytes are what building it gives, whether they were kept or built anew.
+fn plain_requests_in_turn(nonblocking: bool) {
+    let (mut c, written) = memory_connection();
+    c.set_blocking(!nonblocking).unwrap();
+    // Sends one request (or runs `send`) and reads its response; returns what was written.
+    let exchange = |c: &mut Connection, send: &dyn Fn(&mut Connection)| -> String {
+        send(c);
+        assert_eq!(body(&mut c.getresponse().unwrap()), b"hi");
+        String::from_utf8(std::mem::take(&mut *written.lock().unwrap())).unwrap()
+    };
+    let get = |url: &'static str| {
+        move |c: &mut Connection| c.request(b"GET", url.as_bytes(), None, &[]).unwrap()
+    };
+    let head = |method: &str, url: &str, host: &str, more: &str| {
+        format!(
+            "{method} {url} HTTP/1.1\r\nHost: {host}\r\nAccept-Encoding: identity\r\n{more}\r\n"
+        )
+    };
+    let here = "127.0.0.1:8080";
+    let plain_a = head("GET", "/a", here, "");
+
+    assert_eq!(exchange(&mut c, &get("/a")), plain_a);
+    assert_eq!(exchange(&mut c, &get("/a")), plain_a);
+    // Caller headers, then the plain request again: the header is not carried over.
+    let with_header =
+        |c: &mut Connection| c.request(b"GET", b"/a", None, &[(b"X-One", b"1")]).unwrap();
+    assert_eq!(
+        exchange(&mut c, &with_header),
+        head("GET", "/a", here, "X-One: 1\r\n")
+    );
+    assert_eq!(exchange(&mut c, &get("/a")), plain_a);
+    // Another URL, another method, an empty URL, an absolute URL.
+    assert_eq!(exchange(&mut c, &get("/b")), head("GET", "/b", here, ""));
+    assert_eq!(exchange(&mut c, &get("/a")), plain_a);
+    let delete = |c: &mut Connection| c.request(b"DELETE", b"/a", None, &[]).unwrap();
+    assert_eq!(exchange(&mut c, &delete), head("DELETE", "/a", here, ""));
+    assert_eq!(exchange(&mut c, &get("")), head("GET", "/", here, ""));
+    assert_eq!(exchange(&mut c, &get("/")), head("GET", "/", here, ""));
+    assert_eq!(
+        exchange(&mut c, &get("http://other.example/z")),
+        head("GET", "http://other.example/z", "other.example", "")
+    );
+    // The step-by-step calls build their own bytes; the plain request after them is whole.
+    let steps = |c: &mut Connection| {
+        c.putrequest(b"GET", b"/a", false, false).unwrap();
+        c.putheader(b"X-Two", b"2").unwrap();
+        c.endheaders(None).unwrap();
+    };
+    assert_eq!(
+        exchange(&mut c, &steps),
+        head("GET", "/a", here, "X-Two: 2\r\n")
+    );
+    assert_eq!(exchange(&mut c, &get("/a")), plain_a);
+
+    // A tunnel changes the Host of the same method and URL; clearing it changes it back.
+    // (A transport from the factory stands for the whole path: no CONNECT goes through it.)
+    // The server ends the connection, which keeps the request's bytes; set while it is closed,
+    // the tunnel must still change them.
+    assert_eq!(
+        exchange(&mut c, &get("/last")),
+        head("GET", "/last", here, "")
+    );
+    c.set_tunnel("origin.example", 80, &[]).unwrap();
+    assert_eq!(
+        exchange(&mut c, &get("/last")),
+        head("GET", "/last", "origin.example", "")
+    );
+    assert_eq!(
+        exchange(&mut c, &get("/a")),
+        head("GET", "/a", "origin.example", "")
+    );
+    assert_eq!(
+        exchange(&mut c, &get("/a")),
+        head("GET", "/a", "origin.example", "")
+    );
+    c.close();
+    c.clear_tunnel().unwrap();
+    assert_eq!(exchange(&mut c, &get("/a")), plain_a);
+}
