@@ -102,10 +102,11 @@ mod tests {
 
     #[test]
     fn the_two_scans_agree_on_every_position_and_length() {
-        // Each special byte at each position of lines from 0 to 70 bytes, with and without
-        // their LF, and bytes after it: the block edges and the short tail all get crossed.
+        // Each special byte at each position of lines from 0 to 140 bytes, with and without
+        // their LF, and bytes after it: the 16-byte block edges, the 64-byte chunk edges and
+        // the short tail all get crossed.
         let specials = [b'\n', b':', b' ', b'\t', b'\r', 0, 0x80, 0xff];
-        for len in 0..70 {
+        for len in 0..140 {
             for at in 0..len {
                 for &b in &specials {
                     let mut line = vec![b'a'; len];
@@ -122,7 +123,7 @@ mod tests {
         let alphabet = b"ab:  \t\r\0\n";
         let mut x: u32 = 2463534242;
         for _ in 0..20_000 {
-            let len = (x % 80) as usize;
+            let len = (x % 200) as usize;
             let line: Vec<u8> = (0..len)
                 .map(|_| {
                     x ^= x << 13;
