@@ -19,6 +19,8 @@ use httpclient::transport::Transport;
 use httpclient::{Connection, ErrorKind, Response};
 
 const OK_HI: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
+/// `OK_HI` that ends its connection.
+const CLOSE_HI: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi";
 
 fn body(r: &mut Response) -> Vec<u8> {
     let mut v = Vec::new();
@@ -31,6 +33,10 @@ fn body(r: &mut Response) -> Vec<u8> {
 struct Memory {
     written: Arc<Mutex<Vec<u8>>>,
     reply: io::Cursor<Vec<u8>>,
+    /// When set, the request head being written: each one is answered as it completes (with
+    /// `OK_HI`, or `CLOSE_HI` for `GET /last`), so one connection carries a keep-alive
+    /// sequence.
+    answering: Option<Vec<u8>>,
 }
 
 impl Transport for Memory {
@@ -39,6 +45,16 @@ impl Transport for Memory {
     }
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.written.lock().unwrap().extend_from_slice(buf);
+        if let Some(head) = &mut self.answering {
+            head.extend_from_slice(buf);
+            while let Some(end) = head.windows(4).position(|w| w == b"\r\n\r\n") {
+                let last = head.starts_with(b"GET /last ");
+                head.drain(..end + 4);
+                let mut left = self.reply.get_ref()[self.reply.position() as usize..].to_vec();
+                left.extend_from_slice(if last { CLOSE_HI } else { OK_HI });
+                self.reply = io::Cursor::new(left);
+            }
+        }
         Ok(buf.len())
     }
 }
@@ -56,6 +72,7 @@ fn sent_to(host: &str, https: bool, url: &str) -> String {
         Ok(Box::new(Memory {
             written: w.clone(),
             reply: io::Cursor::new(OK_HI.to_vec()),
+            answering: None,
         }))
     }));
     c.request(b"GET", url.as_bytes(), None, &[]).unwrap();
@@ -676,47 +693,17 @@ fn host_that_fails_idna_processing_is_invalid_url() {
 
 // ----- a plain request sent again -----
 
-/// `OK_HI` that ends its connection.
-const CLOSE_HI: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi";
-
-/// A memory transport that answers each request head written to it with `OK_HI`, once the
-/// head is whole, so one connection carries a keep-alive sequence; `GET /last` gets
-/// `CLOSE_HI`.
-struct Answering {
-    written: Arc<Mutex<Vec<u8>>>,
-    head: Vec<u8>,
-    replies: io::Cursor<Vec<u8>>,
-}
-
-impl Transport for Answering {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        io::Read::read(&mut self.replies, buf)
-    }
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.written.lock().unwrap().extend_from_slice(buf);
-        self.head.extend_from_slice(buf);
-        while let Some(end) = self.head.windows(4).position(|w| w == b"\r\n\r\n") {
-            let last = self.head.starts_with(b"GET /last ");
-            self.head.drain(..end + 4);
-            let mut left = self.replies.get_ref()[self.replies.position() as usize..].to_vec();
-            left.extend_from_slice(if last { CLOSE_HI } else { OK_HI });
-            self.replies = io::Cursor::new(left);
-        }
-        Ok(buf.len())
-    }
-}
-
-/// A connection whose connects go to [`Answering`] transports; what the client writes is
-/// collected in the returned buffer.
+/// A connection whose connects go to answering [`Memory`] transports; what the client writes
+/// is collected in the returned buffer.
 fn memory_connection() -> (Connection, Arc<Mutex<Vec<u8>>>) {
     let mut c = Connection::new("127.0.0.1", 8080).unwrap();
     let written = Arc::new(Mutex::new(Vec::new()));
     let w = written.clone();
     c.set_transport_factory(Box::new(move |_| {
-        Ok(Box::new(Answering {
+        Ok(Box::new(Memory {
             written: w.clone(),
-            head: Vec::new(),
-            replies: io::Cursor::new(Vec::new()),
+            reply: io::Cursor::new(Vec::new()),
+            answering: Some(Vec::new()),
         }))
     }));
     (c, written)
