@@ -827,7 +827,9 @@ void hc_connection_free(struct hc_connection *conn);
  * `timeout`); `seconds <= 0` means none (the default). Applies to every later (re)connect
  * and at once to an open connection.
  *
- * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a NaN or too large value.
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a NaN or too large value;
+ * HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
+ * HC_ERR_WOULD_BLOCK is unfinished (repeat it, or close the connection, first).
  *
  * Does not apply in non-blocking mode (hc_connection_set_blocking), where nothing waits.
  */
@@ -839,7 +841,9 @@ hc_error hc_connection_set_timeout(struct hc_connection *conn, double seconds);
  * timeout; `seconds <= 0` means: use the timeout of hc_connection_set_timeout. It applies to
  * every (re)connect, also one made on its own when a kept-alive connection was closed.
  *
- * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a NaN or too large value.
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a NaN or too large value;
+ * HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
+ * HC_ERR_WOULD_BLOCK is unfinished (repeat it, or close the connection, first).
  */
 hc_error hc_connection_set_connect_timeout(struct hc_connection *conn, double seconds);
 
@@ -861,7 +865,9 @@ hc_error hc_connection_set_connect_timeout(struct hc_connection *conn, double se
  *
  * `conn` is borrowed for the call only.
  *
- * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a NaN or too large value.
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a NaN or too large value;
+ * HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
+ * HC_ERR_WOULD_BLOCK is unfinished (repeat it, or close the connection, first).
  *
  * In non-blocking mode the deadline is checked at each call; hc_connection_timeout_ms says when
  * it passes.
@@ -873,7 +879,9 @@ hc_error hc_connection_set_deadline(struct hc_connection *conn, double seconds);
  * HC_ERR_BAD_STATUS_LINE. Lenient (false): such a reply, as the first response on a fresh
  * connection, is taken as an HTTP/0.9 body (status 200, version 9, read until close).
  *
- * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn`.
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn`;
+ * HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
+ * HC_ERR_WOULD_BLOCK is unfinished (repeat it, or close the connection, first).
  */
 hc_error hc_connection_set_strict(struct hc_connection *conn, bool strict);
 
@@ -882,7 +890,9 @@ hc_error hc_connection_set_strict(struct hc_connection *conn, bool strict);
  * level 2 adds body byte counts), unless a debug callback is set, which then receives the
  * events instead.
  *
- * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn`.
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn`;
+ * HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
+ * HC_ERR_WOULD_BLOCK is unfinished (repeat it, or close the connection, first).
  */
 hc_error hc_connection_set_debuglevel(struct hc_connection *conn, int level);
 
@@ -892,7 +902,9 @@ hc_error hc_connection_set_debuglevel(struct hc_connection *conn, int level);
  * report to it too. `userdata` is not touched by the library; it must stay valid while the
  * connection or any of its responses exists, or until the callback is replaced.
  *
- * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn`.
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn`;
+ * HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
+ * HC_ERR_WOULD_BLOCK is unfinished (repeat it, or close the connection, first).
  */
 hc_error hc_connection_set_debug_callback(struct hc_connection *conn, hc_debug_callback callback, void *userdata);
 
@@ -902,9 +914,9 @@ hc_error hc_connection_set_debug_callback(struct hc_connection *conn, hc_debug_c
  *
  * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or `pem_path`, or a plain HTTP
  * connection; HC_ERR_OS when the file can't be read; HC_ERR_TLS when OpenSSL can't load it;
- * HC_ERR_IMPROPER_CONNECTION_STATE while a non-blocking opening is unfinished (a connect, or a
- * request that opens the connection, returned HC_ERR_WOULD_BLOCK): the setting must not change
- * under it; finish the call or close the connection first.
+ * HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
+ * HC_ERR_WOULD_BLOCK is unfinished (a connect, a request that opens the connection, a send):
+ * the setting must not change under it; finish the call or close the connection first.
  */
 hc_error hc_connection_set_ca_file(struct hc_connection *conn, const char *pem_path);
 
@@ -916,9 +928,9 @@ hc_error hc_connection_set_ca_file(struct hc_connection *conn, const char *pem_p
  * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or `dir`, or a plain HTTP
  * connection; HC_ERR_OS when the directory does not exist or is not a directory; HC_ERR_TLS
  * when OpenSSL refuses it;
- * HC_ERR_IMPROPER_CONNECTION_STATE while a non-blocking opening is unfinished (a connect, or a
- * request that opens the connection, returned HC_ERR_WOULD_BLOCK): the setting must not change
- * under it; finish the call or close the connection first.
+ * HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
+ * HC_ERR_WOULD_BLOCK is unfinished (a connect, a request that opens the connection, a send):
+ * the setting must not change under it; finish the call or close the connection first.
  */
 hc_error hc_connection_set_ca_path(struct hc_connection *conn, const char *dir);
 
@@ -930,9 +942,9 @@ hc_error hc_connection_set_ca_path(struct hc_connection *conn, const char *dir);
  * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL argument or a plain HTTP connection;
  * HC_ERR_OS when a file can't be read; HC_ERR_TLS when a file can't be loaded or the key
  * does not match the certificate;
- * HC_ERR_IMPROPER_CONNECTION_STATE while a non-blocking opening is unfinished (a connect, or a
- * request that opens the connection, returned HC_ERR_WOULD_BLOCK): the setting must not change
- * under it; finish the call or close the connection first.
+ * HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
+ * HC_ERR_WOULD_BLOCK is unfinished (a connect, a request that opens the connection, a send):
+ * the setting must not change under it; finish the call or close the connection first.
  */
 hc_error hc_connection_set_client_cert(struct hc_connection *conn, const char *cert_file, const char *key_file);
 
@@ -942,9 +954,9 @@ hc_error hc_connection_set_client_cert(struct hc_connection *conn, const char *c
  * when you mean it.
  *
  * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a plain HTTP connection;
- * HC_ERR_IMPROPER_CONNECTION_STATE while a non-blocking opening is unfinished (a connect, or a
- * request that opens the connection, returned HC_ERR_WOULD_BLOCK): the setting must not change
- * under it; finish the call or close the connection first.
+ * HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
+ * HC_ERR_WOULD_BLOCK is unfinished (a connect, a request that opens the connection, a send):
+ * the setting must not change under it; finish the call or close the connection first.
  */
 hc_error hc_connection_set_verify(struct hc_connection *conn, bool verify);
 
@@ -953,9 +965,9 @@ hc_error hc_connection_set_verify(struct hc_connection *conn, bool verify);
  * (0: any) before connecting; NULL `ip` removes the setting. Applies to later connects.
  *
  * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or an `ip` that is not an address;
- * HC_ERR_IMPROPER_CONNECTION_STATE while a non-blocking opening is unfinished (a connect, or a
- * request that opens the connection, returned HC_ERR_WOULD_BLOCK): the setting must not change
- * under it; finish the call or close the connection first.
+ * HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
+ * HC_ERR_WOULD_BLOCK is unfinished (a connect, a request that opens the connection, a send):
+ * the setting must not change under it; finish the call or close the connection first.
  */
 hc_error hc_connection_set_source_address(struct hc_connection *conn, const char *ip, uint16_t port);
 
@@ -1264,7 +1276,9 @@ hc_error hc_send_chunk(struct hc_connection *conn, const uint8_t *data, size_t l
  * The wait is also bounded by hc_connection_set_timeout. The step-by-step API
  * (hc_putrequest ... hc_endheaders) does not wait.
  *
- * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a NaN or too large value.
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a NaN or too large value;
+ * HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
+ * HC_ERR_WOULD_BLOCK is unfinished (repeat it, or close the connection, first).
  */
 hc_error hc_connection_set_continue_timeout(struct hc_connection *conn, double seconds);
 
@@ -1317,7 +1331,9 @@ const char *hc_connection_tunnel_header(const struct hc_connection *conn, const 
  * of 8 KiB or more is filled directly. 1024 to 1048576; the default is 16384. Applies to
  * the open connection at once (once what is buffered was consumed) and to every reconnect.
  *
- * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a size out of range.
+ * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a size out of range;
+ * HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
+ * HC_ERR_WOULD_BLOCK is unfinished (repeat it, or close the connection, first).
  */
 hc_error hc_connection_set_blocksize(struct hc_connection *conn, size_t size);
 

@@ -247,6 +247,7 @@ impl Connection {
 
     /// The limit for connecting and for each read and write; `<= 0`: none.
     pub fn set_timeout(&mut self, seconds: f64) -> Result<()> {
+        self.nb_refuse_other("set_timeout")?;
         let t = secs(seconds)?;
         self.tcp.io_timeout = t;
         if let Some(w) = &self.wire {
@@ -267,6 +268,7 @@ impl Connection {
     /// sent after the call. Over TLS, one record trickled by the server is read in one go and
     /// can overrun the limit by the time it takes to arrive.
     pub fn set_deadline(&mut self, seconds: f64) -> Result<()> {
+        self.nb_refuse_other("set_deadline")?;
         self.deadline = secs(seconds)?;
         self.timed |= self.deadline.is_some();
         Ok(())
@@ -280,22 +282,29 @@ impl Connection {
     /// A limit for connecting alone (overrides the timeout for the connect); `<= 0`: use the
     /// timeout.
     pub fn set_connect_timeout(&mut self, seconds: f64) -> Result<()> {
+        self.nb_refuse_other("set_connect_timeout")?;
         self.tcp.connect_timeout = secs(seconds)?;
         Ok(())
     }
 
-    pub fn set_strict(&mut self, strict: bool) {
+    pub fn set_strict(&mut self, strict: bool) -> Result<()> {
+        self.nb_refuse_other("set_strict")?;
         self.strict = strict;
+        Ok(())
     }
 
-    pub fn set_debuglevel(&mut self, level: i32) {
+    pub fn set_debuglevel(&mut self, level: i32) -> Result<()> {
+        self.nb_refuse_other("set_debuglevel")?;
         self.debuglevel = level;
         self.rebuild_debug();
+        Ok(())
     }
 
-    pub fn set_debug_callback(&mut self, cb: Option<DebugCallback>) {
+    pub fn set_debug_callback(&mut self, cb: Option<DebugCallback>) -> Result<()> {
+        self.nb_refuse_other("set_debug_callback")?;
         self.debug_callback = cb.map(|c| Arc::new(Mutex::new(c)));
         self.rebuild_debug();
+        Ok(())
     }
 
     fn rebuild_debug(&mut self) {
@@ -315,6 +324,7 @@ impl Connection {
     /// How long a request carrying `Expect: 100-continue` waits for `100 Continue` (or a
     /// final response) before sending its body anyway; `<= 0`: no wait.
     pub fn set_continue_timeout(&mut self, seconds: f64) -> Result<()> {
+        self.nb_refuse_other("set_continue_timeout")?;
         self.continue_timeout = secs(seconds)?.unwrap_or(Duration::ZERO);
         Ok(())
     }
@@ -326,6 +336,7 @@ impl Connection {
     /// requests names `host`. `port == 0` takes it from `host` or the scheme's default. Must
     /// be set while the connection is not open.
     pub fn set_tunnel(&mut self, host: &str, port: u16, headers: &[(&[u8], &[u8])]) -> Result<()> {
+        self.nb_refuse_other("set_tunnel")?;
         self.check_closed_for_tunnel()?;
         let default = if self.tls.is_some() { 443 } else { 80 };
         let origin = Target::parse(host, port, default)?;
@@ -347,6 +358,7 @@ impl Connection {
 
     /// Sends requests straight to the connection's host again (while not open).
     pub fn clear_tunnel(&mut self) -> Result<()> {
+        self.nb_refuse_other("clear_tunnel")?;
         self.check_closed_for_tunnel()?;
         self.out.forget_plain();
         self.tunnel = None;
@@ -378,6 +390,7 @@ impl Connection {
     /// from the socket asks for at most this much, except reads straight into a large caller
     /// buffer. 1 KiB to 1 MiB; default 16 KiB. Applies at once to an open connection.
     pub fn set_blocksize(&mut self, size: usize) -> Result<()> {
+        self.nb_refuse_other("set_blocksize")?;
         if !(MIN_BLOCK..=MAX_BLOCK).contains(&size) {
             return Err(Error::new(
                 ErrorKind::InvalidArgument,
@@ -425,6 +438,7 @@ impl Connection {
     /// (see [`Connection::refuse_mid_opening`]).
     pub fn set_source_address(&mut self, addr: Option<SocketAddr>) -> Result<()> {
         self.refuse_mid_opening("the source address")?;
+        self.nb_refuse_other("set_source_address")?;
         self.tcp.source = addr;
         Ok(())
     }
@@ -460,8 +474,14 @@ impl Connection {
     }
 
     /// Applies a change to the TLS options, checking it at once by building the context.
-    fn update_tls(&mut self, what: &str, change: impl FnOnce(&mut TlsOptions)) -> Result<()> {
+    fn update_tls(
+        &mut self,
+        name: &'static str,
+        what: &str,
+        change: impl FnOnce(&mut TlsOptions),
+    ) -> Result<()> {
         self.refuse_mid_opening(what)?;
+        self.nb_refuse_other(name)?;
         let tls = self.tls_mut(what)?;
         let mut opts = tls.opts.clone();
         change(&mut opts);
@@ -482,6 +502,7 @@ impl Connection {
         prepare: Option<tls::TlsPrepare>,
     ) -> Result<()> {
         self.refuse_mid_opening("the TLS configuration")?;
+        self.nb_refuse_other("set_tls_config")?;
         let tls = self.tls_mut("a TLS configuration")?;
         tls.opts = opts;
         tls.context = Some(context);
@@ -490,21 +511,27 @@ impl Connection {
     }
 
     pub fn set_ca_file(&mut self, path: &str) -> Result<()> {
-        self.update_tls("a CA file", |o| o.ca_file = Some(path.into()))
+        self.update_tls("set_ca_file", "a CA file", |o| {
+            o.ca_file = Some(path.into())
+        })
     }
 
     pub fn set_ca_path(&mut self, path: &str) -> Result<()> {
-        self.update_tls("a CA directory", |o| o.ca_path = Some(path.into()))
+        self.update_tls("set_ca_path", "a CA directory", |o| {
+            o.ca_path = Some(path.into())
+        })
     }
 
     pub fn set_client_cert(&mut self, cert: &str, key: &str) -> Result<()> {
-        self.update_tls("a client certificate", |o| {
+        self.update_tls("set_client_cert", "a client certificate", |o| {
             o.client_cert = Some((cert.into(), key.into()))
         })
     }
 
     pub fn set_verify(&mut self, verify: bool) -> Result<()> {
-        self.update_tls("certificate verification", |o| o.verify = verify)
+        self.update_tls("set_verify", "certificate verification", |o| {
+            o.verify = verify
+        })
     }
 
     // ----- opening and closing -----

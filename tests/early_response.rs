@@ -59,7 +59,8 @@ fn trace(c: &mut Connection) -> Arc<Mutex<Vec<String>>> {
                 .unwrap()
                 .push(String::from_utf8_lossy(data).into_owned());
         }
-    })));
+    })))
+    .unwrap();
     lines
 }
 

@@ -123,8 +123,8 @@ fn no_io_before_the_first_request() {
     let mut c = Connection::new("127.0.0.1", port).unwrap();
     c.set_timeout(5.0).unwrap();
     c.set_connect_timeout(5.0).unwrap();
-    c.set_strict(false);
-    c.set_debuglevel(0);
+    c.set_strict(false).unwrap();
+    c.set_debuglevel(0).unwrap();
     assert!(c.fileno().is_none());
     // Give a stray connect every chance to arrive.
     sleep(Duration::from_millis(50));

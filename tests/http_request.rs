@@ -472,7 +472,8 @@ fn debug_callback_gets_typed_events() {
     let ev = events.clone();
     c.set_debug_callback(Some(Box::new(move |k, d| {
         ev.lock().unwrap().push((k, d.to_vec()))
-    })));
+    })))
+    .unwrap();
     c.request(b"POST", b"/d", Some(b"body!"), &[]).unwrap();
     let mut r = c.getresponse().unwrap();
     assert_eq!(body(&mut r), b"hi");
@@ -519,8 +520,9 @@ fn debug_callback_removed_gets_nothing_more() {
     let mut c = Connection::new("127.0.0.1", srv.port()).unwrap();
     let n = Arc::new(Mutex::new(0usize));
     let n2 = n.clone();
-    c.set_debug_callback(Some(Box::new(move |_, _| *n2.lock().unwrap() += 1)));
-    c.set_debug_callback(None);
+    c.set_debug_callback(Some(Box::new(move |_, _| *n2.lock().unwrap() += 1)))
+        .unwrap();
+    c.set_debug_callback(None).unwrap();
     c.request(b"GET", b"/", None, &[]).unwrap();
     let mut r = c.getresponse().unwrap();
     assert_eq!(body(&mut r), b"hi");
@@ -540,7 +542,7 @@ fn debuglevel_child() {
         .parse()
         .unwrap();
     let mut c = Connection::new("127.0.0.1", port).unwrap();
-    c.set_debuglevel(level);
+    c.set_debuglevel(level).unwrap();
     c.request(b"GET", b"/dbg", None, &[]).unwrap();
     let mut r = c.getresponse().unwrap();
     assert_eq!(body(&mut r), b"hi");

@@ -111,7 +111,7 @@ fn non_http_reply_is_bad_status_line_in_strict_mode() {
 fn non_http_reply_is_http09_body_in_lenient_mode() {
     let srv = ScriptedServer::reply_each(vec![b"<html>old</html>\r\nmore".to_vec()]);
     let mut c = Connection::new("127.0.0.1", srv.port()).unwrap();
-    c.set_strict(false);
+    c.set_strict(false).unwrap();
     let mut r = get(&mut c).unwrap();
     assert_eq!((r.version(), r.status()), (9, 200));
     assert_eq!(r.headers().len(), 0);
@@ -127,7 +127,7 @@ fn a_head_request_answered_by_http09_has_no_body_and_closes_in_lenient_mode() {
         vec![OK_HI.to_vec()],
     ]);
     let mut c = Connection::new("127.0.0.1", srv.port()).unwrap();
-    c.set_strict(false);
+    c.set_strict(false).unwrap();
     c.request(b"HEAD", b"/", None, &[]).unwrap();
     let mut r = c.getresponse().unwrap();
     assert_eq!((r.version(), r.status()), (9, 200));
@@ -143,7 +143,7 @@ fn a_head_request_answered_by_http09_has_no_body_and_closes_in_lenient_mode() {
 #[test]
 fn lenient_mode_takes_http09_only_on_a_fresh_connection() {
     let (_srv, mut c) = serve(&[OK_HI, b"<html>old</html>"]);
-    c.set_strict(false);
+    c.set_strict(false).unwrap();
     let mut r = get(&mut c).unwrap();
     assert_eq!(body(&mut r), b"hi");
     let e = err(get(&mut c));

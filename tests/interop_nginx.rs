@@ -55,7 +55,8 @@ fn a_thousand_keep_alive_gets_use_one_connection() {
         if k == DebugKind::Text && d.starts_with(b"connected to") {
             *n.lock().unwrap() += 1;
         }
-    })));
+    })))
+    .unwrap();
     c.connect().unwrap();
     let fd = c.fileno().unwrap();
     let port = local_port(fd);

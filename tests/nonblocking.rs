@@ -537,7 +537,7 @@ fn head_request_and_http09_dripped() {
             }
         });
         let mut conn = Connection::new("127.0.0.1", srv.port()).unwrap();
-        conn.set_strict(strict);
+        conn.set_strict(strict).unwrap();
         conn.set_blocking(!nonblocking).unwrap();
         let mut stats = Stats::default();
         let mut out = Vec::new();

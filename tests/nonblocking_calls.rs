@@ -16,8 +16,8 @@ use httpclient::transport::{WANT_READ, WANT_WRITE};
 use httpclient::{Connection, Error, ErrorKind};
 
 /// A request body larger than the socket buffers, to a server that reads nothing for a
-/// while: the request call returns WouldBlock wanting WRITE; another call in between is
-/// refused with a message that says what to do; the repeated call goes on and the server
+/// while: the request call returns WouldBlock wanting WRITE; another call in between (a
+/// setter too) is refused with a message that says what to do; the repeated call goes on and the server
 /// gets every byte exactly once.
 #[test]
 fn a_mismatched_repeat_is_refused_and_the_repeat_resends_nothing() {
@@ -34,6 +34,11 @@ fn a_mismatched_repeat_is_refused_and_the_repeat_resends_nothing() {
     let url: &[u8] = b"/up";
     let mut conn = Connection::new("127.0.0.1", srv.port()).unwrap();
     conn.set_blocking(false).unwrap();
+    // Opened first, so that the request's WouldBlock is its write (an unfinished opening
+    // refuses the same calls: tests/nonblocking_open.rs).
+    let gate = Gate::new();
+    let mut stats = Stats::default();
+    conn_call(&mut stats, &gate, &mut conn, |c| c.connect()).unwrap();
     let t = Instant::now();
     let e = common::err(conn.request(b"PUT", url, Some(&body), &[]));
     assert!(t.elapsed() < CALL_LIMIT);
@@ -45,6 +50,20 @@ fn a_mismatched_repeat_is_refused_and_the_repeat_resends_nothing() {
         common::err(conn.getresponse()),
         common::err(conn.request(b"PUT", url, Some(&other), &[])),
         common::err(conn.putrequest(b"GET", b"/", false, false)),
+        // Every setter too (rule 2 exempts only the getters, want, fileno, timeout_ms,
+        // close and free): none may change what the unfinished call goes on with.
+        common::err(conn.set_timeout(1.0)),
+        common::err(conn.set_connect_timeout(1.0)),
+        common::err(conn.set_deadline(0.001)),
+        common::err(conn.set_strict(false)),
+        common::err(conn.set_debuglevel(1)),
+        common::err(conn.set_debug_callback(None)),
+        common::err(conn.set_continue_timeout(0.0)),
+        common::err(conn.set_blocksize(1024)),
+        common::err(conn.set_source_address(None)),
+        common::err(conn.set_verify(false)),
+        common::err(conn.set_tunnel("origin.example", 80, &[])),
+        common::err(conn.set_blocking(true)),
     ];
     for e in &refused {
         assert_eq!(e.kind(), ErrorKind::ImproperConnectionState, "{e}");
@@ -55,8 +74,6 @@ fn a_mismatched_repeat_is_refused_and_the_repeat_resends_nothing() {
         );
     }
     // The repeated call goes on.
-    let gate = Gate::new();
-    let mut stats = Stats::default();
     conn_call(&mut stats, &gate, &mut conn, |c| {
         c.request(b"PUT", url, Some(&body), &[])
     })

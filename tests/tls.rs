@@ -99,7 +99,8 @@ fn count_connects(c: &mut Connection) -> Arc<Mutex<usize>> {
         if kind == DebugKind::Text && data.starts_with(b"connected to") {
             *n2.lock().unwrap() += 1;
         }
-    })));
+    })))
+    .unwrap();
     n
 }
 
@@ -1021,7 +1022,8 @@ fn debug_trace_over_tls() {
     let ev = events.clone();
     c.set_debug_callback(Some(Box::new(move |k, d| {
         ev.lock().unwrap().push((k, d.to_vec()))
-    })));
+    })))
+    .unwrap();
     assert_small(&mut c);
     let events = events.lock().unwrap();
     let text: Vec<String> = events

@@ -88,7 +88,7 @@ impl Transport for MemTransport {
 /// A connection whose transports read from `stream`.
 pub fn connection(stream: SharedStream, strict: bool) -> Connection {
     let mut c = Connection::new("fuzz.invalid", 80).unwrap();
-    c.set_strict(strict);
+    c.set_strict(strict).unwrap();
     c.set_transport_factory(Box::new(move |_| {
         Ok(Box::new(MemTransport {
             stream: stream.clone(),

@@ -179,7 +179,9 @@ fn with_conn_request(
 /// `timeout`); `seconds <= 0` means none (the default). Applies to every later (re)connect
 /// and at once to an open connection.
 ///
-/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a NaN or too large value.
+/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a NaN or too large value;
+/// HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
+/// HC_ERR_WOULD_BLOCK is unfinished (repeat it, or close the connection, first).
 ///
 /// Does not apply in non-blocking mode (hc_connection_set_blocking), where nothing waits.
 #[no_mangle]
@@ -194,7 +196,9 @@ pub extern "C" fn hc_connection_set_timeout(conn: *mut hc_connection, seconds: f
 /// timeout; `seconds <= 0` means: use the timeout of hc_connection_set_timeout. It applies to
 /// every (re)connect, also one made on its own when a kept-alive connection was closed.
 ///
-/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a NaN or too large value.
+/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a NaN or too large value;
+/// HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
+/// HC_ERR_WOULD_BLOCK is unfinished (repeat it, or close the connection, first).
 #[no_mangle]
 pub extern "C" fn hc_connection_set_connect_timeout(
     conn: *mut hc_connection,
@@ -222,7 +226,9 @@ pub extern "C" fn hc_connection_set_connect_timeout(
 ///
 /// `conn` is borrowed for the call only.
 ///
-/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a NaN or too large value.
+/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a NaN or too large value;
+/// HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
+/// HC_ERR_WOULD_BLOCK is unfinished (repeat it, or close the connection, first).
 ///
 /// In non-blocking mode the deadline is checked at each call; hc_connection_timeout_ms says when
 /// it passes.
@@ -237,25 +243,25 @@ pub extern "C" fn hc_connection_set_deadline(conn: *mut hc_connection, seconds: 
 /// HC_ERR_BAD_STATUS_LINE. Lenient (false): such a reply, as the first response on a fresh
 /// connection, is taken as an HTTP/0.9 body (status 200, version 9, read until close).
 ///
-/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn`.
+/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn`;
+/// HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
+/// HC_ERR_WOULD_BLOCK is unfinished (repeat it, or close the connection, first).
 #[no_mangle]
 pub extern "C" fn hc_connection_set_strict(conn: *mut hc_connection, strict: bool) -> hc_error {
-    with_conn("hc_connection_set_strict", conn, |c| {
-        c.set_strict(strict);
-        Ok(())
-    })
+    with_conn("hc_connection_set_strict", conn, |c| c.set_strict(strict))
 }
 
 /// `level > 0` prints httplib's trace to stderr ("send: ...", "reply: ...", "header: ...";
 /// level 2 adds body byte counts), unless a debug callback is set, which then receives the
 /// events instead.
 ///
-/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn`.
+/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn`;
+/// HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
+/// HC_ERR_WOULD_BLOCK is unfinished (repeat it, or close the connection, first).
 #[no_mangle]
 pub extern "C" fn hc_connection_set_debuglevel(conn: *mut hc_connection, level: c_int) -> hc_error {
     with_conn("hc_connection_set_debuglevel", conn, |c| {
-        c.set_debuglevel(level);
-        Ok(())
+        c.set_debuglevel(level)
     })
 }
 
@@ -264,7 +270,9 @@ pub extern "C" fn hc_connection_set_debuglevel(conn: *mut hc_connection, level: 
 /// report to it too. `userdata` is not touched by the library; it must stay valid while the
 /// connection or any of its responses exists, or until the callback is replaced.
 ///
-/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn`.
+/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn`;
+/// HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
+/// HC_ERR_WOULD_BLOCK is unfinished (repeat it, or close the connection, first).
 #[no_mangle]
 pub extern "C" fn hc_connection_set_debug_callback(
     conn: *mut hc_connection,
@@ -288,8 +296,7 @@ pub extern "C" fn hc_connection_set_debug_callback(
             });
             b
         });
-        c.set_debug_callback(cb);
-        Ok(())
+        c.set_debug_callback(cb)
     })
 }
 
@@ -302,9 +309,9 @@ fn tls_path<'a>(p: *const c_char, func: &str, name: &str) -> crate::Result<&'a s
 ///
 /// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or `pem_path`, or a plain HTTP
 /// connection; HC_ERR_OS when the file can't be read; HC_ERR_TLS when OpenSSL can't load it;
-/// HC_ERR_IMPROPER_CONNECTION_STATE while a non-blocking opening is unfinished (a connect, or a
-/// request that opens the connection, returned HC_ERR_WOULD_BLOCK): the setting must not change
-/// under it; finish the call or close the connection first.
+/// HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
+/// HC_ERR_WOULD_BLOCK is unfinished (a connect, a request that opens the connection, a send):
+/// the setting must not change under it; finish the call or close the connection first.
 #[no_mangle]
 pub extern "C" fn hc_connection_set_ca_file(
     conn: *mut hc_connection,
@@ -323,9 +330,9 @@ pub extern "C" fn hc_connection_set_ca_file(
 /// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or `dir`, or a plain HTTP
 /// connection; HC_ERR_OS when the directory does not exist or is not a directory; HC_ERR_TLS
 /// when OpenSSL refuses it;
-/// HC_ERR_IMPROPER_CONNECTION_STATE while a non-blocking opening is unfinished (a connect, or a
-/// request that opens the connection, returned HC_ERR_WOULD_BLOCK): the setting must not change
-/// under it; finish the call or close the connection first.
+/// HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
+/// HC_ERR_WOULD_BLOCK is unfinished (a connect, a request that opens the connection, a send):
+/// the setting must not change under it; finish the call or close the connection first.
 #[no_mangle]
 pub extern "C" fn hc_connection_set_ca_path(
     conn: *mut hc_connection,
@@ -342,9 +349,9 @@ pub extern "C" fn hc_connection_set_ca_path(
 /// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL argument or a plain HTTP connection;
 /// HC_ERR_OS when a file can't be read; HC_ERR_TLS when a file can't be loaded or the key
 /// does not match the certificate;
-/// HC_ERR_IMPROPER_CONNECTION_STATE while a non-blocking opening is unfinished (a connect, or a
-/// request that opens the connection, returned HC_ERR_WOULD_BLOCK): the setting must not change
-/// under it; finish the call or close the connection first.
+/// HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
+/// HC_ERR_WOULD_BLOCK is unfinished (a connect, a request that opens the connection, a send):
+/// the setting must not change under it; finish the call or close the connection first.
 #[no_mangle]
 pub extern "C" fn hc_connection_set_client_cert(
     conn: *mut hc_connection,
@@ -364,9 +371,9 @@ pub extern "C" fn hc_connection_set_client_cert(
 /// when you mean it.
 ///
 /// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a plain HTTP connection;
-/// HC_ERR_IMPROPER_CONNECTION_STATE while a non-blocking opening is unfinished (a connect, or a
-/// request that opens the connection, returned HC_ERR_WOULD_BLOCK): the setting must not change
-/// under it; finish the call or close the connection first.
+/// HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
+/// HC_ERR_WOULD_BLOCK is unfinished (a connect, a request that opens the connection, a send):
+/// the setting must not change under it; finish the call or close the connection first.
 #[no_mangle]
 pub extern "C" fn hc_connection_set_verify(conn: *mut hc_connection, verify: bool) -> hc_error {
     with_conn("hc_connection_set_verify", conn, |c| c.set_verify(verify))
@@ -376,9 +383,9 @@ pub extern "C" fn hc_connection_set_verify(conn: *mut hc_connection, verify: boo
 /// (0: any) before connecting; NULL `ip` removes the setting. Applies to later connects.
 ///
 /// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or an `ip` that is not an address;
-/// HC_ERR_IMPROPER_CONNECTION_STATE while a non-blocking opening is unfinished (a connect, or a
-/// request that opens the connection, returned HC_ERR_WOULD_BLOCK): the setting must not change
-/// under it; finish the call or close the connection first.
+/// HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
+/// HC_ERR_WOULD_BLOCK is unfinished (a connect, a request that opens the connection, a send):
+/// the setting must not change under it; finish the call or close the connection first.
 #[no_mangle]
 pub extern "C" fn hc_connection_set_source_address(
     conn: *mut hc_connection,
@@ -964,7 +971,9 @@ pub extern "C" fn hc_send_chunk(conn: *mut hc_connection, data: *const u8, len: 
 /// The wait is also bounded by hc_connection_set_timeout. The step-by-step API
 /// (hc_putrequest ... hc_endheaders) does not wait.
 ///
-/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a NaN or too large value.
+/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a NaN or too large value;
+/// HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
+/// HC_ERR_WOULD_BLOCK is unfinished (repeat it, or close the connection, first).
 #[no_mangle]
 pub extern "C" fn hc_connection_set_continue_timeout(
     conn: *mut hc_connection,
@@ -1073,7 +1082,9 @@ pub extern "C" fn hc_connection_tunnel_header(
 /// of 8 KiB or more is filled directly. 1024 to 1048576; the default is 16384. Applies to
 /// the open connection at once (once what is buffered was consumed) and to every reconnect.
 ///
-/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a size out of range.
+/// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a size out of range;
+/// HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
+/// HC_ERR_WOULD_BLOCK is unfinished (repeat it, or close the connection, first).
 #[no_mangle]
 pub extern "C" fn hc_connection_set_blocksize(conn: *mut hc_connection, size: usize) -> hc_error {
     with_conn("hc_connection_set_blocksize", conn, |c| {

@@ -180,6 +180,17 @@ int main(void) {
     CHECK_MSG(strstr(msg, "repeat that request with the same arguments") != NULL, "message: %s",
               msg);
     CHECK_RC(hc_getresponse(c, &r), HC_ERR_IMPROPER_CONNECTION_STATE);
+    /* The setters too: nothing the unfinished request goes on with may change under it. */
+    CHECK_RC(hc_connection_set_continue_timeout(c, 0), HC_ERR_IMPROPER_CONNECTION_STATE);
+    CHECK_RC(hc_connection_set_deadline(c, 1), HC_ERR_IMPROPER_CONNECTION_STATE);
+    CHECK_RC(hc_connection_set_timeout(c, 1), HC_ERR_IMPROPER_CONNECTION_STATE);
+    CHECK_RC(hc_connection_set_strict(c, false), HC_ERR_IMPROPER_CONNECTION_STATE);
+    CHECK_RC(hc_connection_set_debuglevel(c, 1), HC_ERR_IMPROPER_CONNECTION_STATE);
+    CHECK_RC(hc_connection_set_blocksize(c, 4096), HC_ERR_IMPROPER_CONNECTION_STATE);
+    hc_last_error_message(msg, sizeof msg);
+    CHECK_MSG(strstr(msg, "set_blocksize called while a request that returned WouldBlock") !=
+                  NULL,
+              "message: %s", msg);
     CHECK(read_head(srv, head, sizeof head) == 0);
     CHECK(strstr(head, "Expect: 100-continue\r\n") != NULL);
     CHECK(send_text(srv, "HTTP/1.1 100 Continue\r\n\r\n"));
