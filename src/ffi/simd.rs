@@ -23,12 +23,7 @@ pub(crate) fn scan_line_sse2(input: &[u8]) -> Option<LineScan> {
             splat(b'\r'),
             _mm_setzero_si128(),
         );
-        let mut s = LineScan {
-            end: NONE,
-            colon: NONE,
-            space: NONE,
-            bad: NONE,
-        };
+        let mut s = LineScan::UNSEEN;
         // Sets `slot`, if unset, to the first set bit of `mask` within `limit`, from `base`.
         let first = |slot: &mut usize, mask: i32, limit: u32, base: usize| {
             let m = (mask as u32) & limit;

@@ -127,9 +127,9 @@ impl Head {
         Some((first, it.next().is_some()))
     }
 
-    /// Adds a field (used for trailers as well as headers): the field of `line`: its name is `line[..colon]`, its value `line[v0..v1]`
-    /// (after the colon). The line is copied once, up to the value's end; a NUL replaces the
-    /// colon and follows the value, so both read as C strings in place.
+    /// Adds the field of `line` (a header or a trailer): its name is `line[..colon]`, its
+    /// value `line[v0..v1]` (after the colon). The line is copied once, up to the value's end;
+    /// a NUL replaces the colon and follows the value, so both read as C strings in place.
     fn push_field(&mut self, line: &[u8], colon: usize, (v0, v1): (usize, usize)) {
         let start = self.store.len();
         self.store.extend_from_slice(&line[..v1]);
@@ -286,22 +286,29 @@ pub enum Status {
 }
 
 /// Finds the end of the line starting at `input[0]`: the index after its LF. `scanned` bytes
-/// of it were searched by an earlier call and hold no LF. A line (terminator included) longer
-/// than `MAX_LINE` is `LineTooLong`, found as soon as that many bytes came without a LF.
+/// of it were searched by an earlier call and hold no LF.
 fn line_end(input: &[u8], scanned: &mut usize) -> Result<Option<usize>> {
     let from = (*scanned).min(input.len());
-    match memchr::memchr(b'\n', &input[from..]) {
-        Some(i) => {
+    let end = memchr::memchr(b'\n', &input[from..]).map(|i| from + i + 1);
+    checked_line_end(end, input.len(), scanned)
+}
+
+/// The verdict on a line search over `len` bytes that found its end at `end` (the index after
+/// its LF) or found none: a line (terminator included) longer than `MAX_LINE` is
+/// `LineTooLong`, found as soon as that many bytes came without a LF. Records in `scanned`
+/// how much of an unended line was searched.
+fn checked_line_end(end: Option<usize>, len: usize, scanned: &mut usize) -> Result<Option<usize>> {
+    match end {
+        Some(end) => {
             *scanned = 0;
-            let end = from + i + 1;
             if end > MAX_LINE {
                 return Err(crate::wire::line_too_long(MAX_LINE));
             }
             Ok(Some(end))
         }
         None => {
-            *scanned = input.len();
-            if input.len() >= MAX_LINE {
+            *scanned = len;
+            if len >= MAX_LINE {
                 return Err(crate::wire::line_too_long(MAX_LINE));
             }
             Ok(None)
@@ -387,17 +394,9 @@ impl FieldsParser {
             };
             return Ok(scan_line(&rest[..end]));
         }
-        match scan_line(rest) {
-            Some(scan) if scan.end > MAX_LINE => Err(crate::wire::line_too_long(MAX_LINE)),
-            Some(scan) => Ok(Some(scan)),
-            None => {
-                self.scanned = rest.len();
-                if rest.len() >= MAX_LINE {
-                    return Err(crate::wire::line_too_long(MAX_LINE));
-                }
-                Ok(None)
-            }
-        }
+        let scan = scan_line(rest);
+        checked_line_end(scan.map(|s| s.end), rest.len(), &mut self.scanned)?;
+        Ok(scan)
     }
 
     /// The stream ended; `rest` is what the last [`FieldsParser::parse`] left unconsumed.

@@ -25,6 +25,16 @@ pub(crate) struct LineScan {
     pub bad: usize,
 }
 
+impl LineScan {
+    /// Nothing found yet: where a scan starts.
+    pub(crate) const UNSEEN: LineScan = LineScan {
+        end: NONE,
+        colon: NONE,
+        space: NONE,
+        bad: NONE,
+    };
+}
+
 /// Scans `input` for its first line; `None` when it holds no LF.
 #[inline]
 pub(crate) fn scan_line(input: &[u8]) -> Option<LineScan> {
@@ -41,12 +51,7 @@ pub(crate) fn scan_line(input: &[u8]) -> Option<LineScan> {
 /// The byte-at-a-time scan: the reference, and the scan on architectures without SSE2.
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 pub(crate) fn scan_line_bytes(input: &[u8]) -> Option<LineScan> {
-    let mut s = LineScan {
-        end: NONE,
-        colon: NONE,
-        space: NONE,
-        bad: NONE,
-    };
+    let mut s = LineScan::UNSEEN;
     for (i, &b) in input.iter().enumerate() {
         let slot = match b {
             b'\n' => {
@@ -102,9 +107,9 @@ mod tests {
 
     #[test]
     fn the_two_scans_agree_on_every_position_and_length() {
-        // Each special byte at each position of lines from 0 to 140 bytes, with and without
-        // their LF, and bytes after it: the 16-byte block edges, the 64-byte chunk edges and
-        // the short tail all get crossed.
+        // Each special byte at each position of lines of 0 to 139 bytes, with and without
+        // their LF, and bytes after it: every 16-byte block edge up to the ninth, and every
+        // length of the short tail, get crossed.
         let specials = [b'\n', b':', b' ', b'\t', b'\r', 0, 0x80, 0xff];
         for len in 0..140 {
             for at in 0..len {
