@@ -657,7 +657,7 @@ impl Connection {
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                     Err(e) => {
                         self.abandon(Some("a streamed request body failed"));
-                        return Err(super::body_source_error(e));
+                        return Err(super::request_stream::body_source_error(e));
                     }
                 }
             }
