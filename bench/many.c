@@ -3,9 +3,10 @@
  * scenario; see README.md, "Many connections from one thread").
  *
  * Driver mode (the default): starts hcbench_server pinned to one core, then runs every client
- * N times, interleaved (A,B,C,A,B,C,...), each run in its own process (this program again,
- * with --client) pinned to another core, and prints medians with [min..max] and the ratios
- * against issue 12's targets.
+ * N times, interleaved and rotated (A,B,C, B,C,A, C,A,B, ...: each client runs first, second
+ * and last in a round equally often, so what a run leaves behind falls on every client alike),
+ * each run in its own process (this program again, with --client) pinned to another core, and
+ * prints medians with [min..max] and the ratios against issue 12's targets.
  *
  * Client mode (--client NAME): one measured run; prints one "RESULT ..." line.  The run opens
  * --conns connections at once from one thread and does --requests GETs on each; client CPU
@@ -253,6 +254,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: hcbench_many [--scale F] [--runs N] [--clients a,b] [--conns N] [--requests N]\n"
                     "                    [--server PATH] [--server-cpu N] [--client-cpu N] [--limit SECONDS]\n"
+                    "                    [--verbose]\n"
                     "clients:");
     for (size_t i = 0; i < N_CLIENTS; i++)
         fprintf(stderr, " %s", all_clients[i]->name);
@@ -266,7 +268,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     const char *client = NULL, *client_list = NULL;
     double scale = 1.0;
-    int runs = 5, server_cpu = 0, client_cpu = 1;
+    int runs = 5, server_cpu = 0, client_cpu = 1, verbose = 0;
     struct many_opts o = {.conns = 10000, .requests = 10, .body = 1000, .bufsz = 64 * 1024, .limit_s = 300};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -297,6 +299,8 @@ int main(int argc, char **argv)
             server_cpu = atoi(v);
         else if (ARG("--client-cpu"))
             client_cpu = atoi(v);
+        else if (!strcmp(a, "--verbose"))
+            verbose = 1;
         else
             usage();
 #undef ARG
@@ -342,14 +346,22 @@ int main(int argc, char **argv)
     }
     fclose(sf);
     printf("hcbench_many: %d connections x %d GETs of %zu-byte bodies from one thread, %d runs per "
-           "client (interleaved), server on cpu %d, clients on cpu %d\n",
+           "client (interleaved, order rotated each round), server on cpu %d, clients on cpu %d\n",
            o.conns, o.requests, o.body, runs, server_cpu, client_cpu);
     static struct sample res[N_CLIENTS][MAX_RUNS];
     for (int r = 0; r < runs; r++)
-        for (size_t ci = 0; ci < ncl; ci++) {
+        for (size_t k = 0; k < ncl; k++) {
+            /* Rotated: round r starts with client r mod ncl. A run leaves the machine changed
+               for the next one (10,000 sockets in TIME_WAIT, caches, clock speed); in a fixed
+               order the same client would always follow the same one. */
+            size_t ci = (k + (size_t)r) % ncl;
             if (run_one(cl[ci]->name, &o, client_cpu, &res[ci][r]) != 0)
                 fprintf(stderr, "\nhcbench_many: %s run %d failed\n", cl[ci]->name, r + 1);
-            printf(".");
+            if (verbose)
+                printf("round %d, position %zu: %-10s %.2f us per request, %.2f s\n", r + 1, k + 1,
+                       cl[ci]->name, res[ci][r].cpu_us, res[ci][r].wall);
+            else
+                printf(".");
             fflush(stdout);
         }
     printf("\n");
