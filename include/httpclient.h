@@ -915,7 +915,8 @@ hc_error hc_connection_set_debug_callback(struct hc_connection *conn, hc_debug_c
  * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or `pem_path`, or a plain HTTP
  * connection; HC_ERR_OS when the file can't be read; HC_ERR_TLS when OpenSSL can't load it;
  * HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
- * HC_ERR_WOULD_BLOCK is unfinished (a connect, a request that opens the connection, a send):
+ * HC_ERR_WOULD_BLOCK is unfinished (a connect, a request that opens the connection, a send,
+ * a response's hc_response_readline or hc_response_read_all holding what it read):
  * the setting must not change under it; finish the call or close the connection first.
  */
 hc_error hc_connection_set_ca_file(struct hc_connection *conn, const char *pem_path);
@@ -929,7 +930,8 @@ hc_error hc_connection_set_ca_file(struct hc_connection *conn, const char *pem_p
  * connection; HC_ERR_OS when the directory does not exist or is not a directory; HC_ERR_TLS
  * when OpenSSL refuses it;
  * HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
- * HC_ERR_WOULD_BLOCK is unfinished (a connect, a request that opens the connection, a send):
+ * HC_ERR_WOULD_BLOCK is unfinished (a connect, a request that opens the connection, a send,
+ * a response's hc_response_readline or hc_response_read_all holding what it read):
  * the setting must not change under it; finish the call or close the connection first.
  */
 hc_error hc_connection_set_ca_path(struct hc_connection *conn, const char *dir);
@@ -943,7 +945,8 @@ hc_error hc_connection_set_ca_path(struct hc_connection *conn, const char *dir);
  * HC_ERR_OS when a file can't be read; HC_ERR_TLS when a file can't be loaded or the key
  * does not match the certificate;
  * HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
- * HC_ERR_WOULD_BLOCK is unfinished (a connect, a request that opens the connection, a send):
+ * HC_ERR_WOULD_BLOCK is unfinished (a connect, a request that opens the connection, a send,
+ * a response's hc_response_readline or hc_response_read_all holding what it read):
  * the setting must not change under it; finish the call or close the connection first.
  */
 hc_error hc_connection_set_client_cert(struct hc_connection *conn, const char *cert_file, const char *key_file);
@@ -955,7 +958,8 @@ hc_error hc_connection_set_client_cert(struct hc_connection *conn, const char *c
  *
  * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a plain HTTP connection;
  * HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
- * HC_ERR_WOULD_BLOCK is unfinished (a connect, a request that opens the connection, a send):
+ * HC_ERR_WOULD_BLOCK is unfinished (a connect, a request that opens the connection, a send,
+ * a response's hc_response_readline or hc_response_read_all holding what it read):
  * the setting must not change under it; finish the call or close the connection first.
  */
 hc_error hc_connection_set_verify(struct hc_connection *conn, bool verify);
@@ -966,7 +970,8 @@ hc_error hc_connection_set_verify(struct hc_connection *conn, bool verify);
  *
  * Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or an `ip` that is not an address;
  * HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
- * HC_ERR_WOULD_BLOCK is unfinished (a connect, a request that opens the connection, a send):
+ * HC_ERR_WOULD_BLOCK is unfinished (a connect, a request that opens the connection, a send,
+ * a response's hc_response_readline or hc_response_read_all holding what it read):
  * the setting must not change under it; finish the call or close the connection first.
  */
 hc_error hc_connection_set_source_address(struct hc_connection *conn, const char *ip, uint16_t port);
@@ -1448,7 +1453,10 @@ hc_error hc_response_read(struct hc_response *resp, uint8_t *buf, size_t cap, si
  * partial body, which the caller frees; on other errors they are untouched.
  *
  * Non-blocking mode: HC_ERR_WOULD_BLOCK (`*out`, `*out_len` untouched) keeps what was read so far
- * inside; repeat the call with the same `out` and `out_len` (docs/nonblocking.md).
+ * inside; repeat the call with the same `out` and `out_len` (docs/nonblocking.md). Until then
+ * another read of `resp`, and every call on its connection except the getters, `_want`,
+ * `_fileno`, `_timeout_ms`, close and free, is HC_ERR_IMPROPER_CONNECTION_STATE; freeing
+ * `resp` gives the kept bytes up.
  */
 hc_error hc_response_read_all(struct hc_response *resp, uint8_t **out, size_t *out_len);
 
@@ -1509,7 +1517,10 @@ void hc_response_free(struct hc_response *resp);
  *
  * Non-blocking mode: HC_ERR_WOULD_BLOCK with `*n_read == 0` keeps the part of the line read so
  * far inside; repeat the call with the same `buf` and `cap`, which gets it first; another read in
- * between is HC_ERR_IMPROPER_CONNECTION_STATE (docs/nonblocking.md).
+ * between, and every call on its connection except the getters, `_want`, `_fileno`,
+ * `_timeout_ms`, close and free, is HC_ERR_IMPROPER_CONNECTION_STATE (docs/nonblocking.md);
+ * freeing `resp` gives the kept part up. A WOULD_BLOCK with nothing read keeps nothing and
+ * binds nothing.
  */
 hc_error hc_response_readline(struct hc_response *resp, uint8_t *buf, size_t cap, size_t *n_read);
 

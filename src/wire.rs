@@ -132,6 +132,10 @@ pub struct Wire {
     closed_why: &'static str,
     /// The read buffer's usual size (BUF_SIZE unless the connection chose another).
     block: usize,
+    /// Non-blocking mode: the response call (readline, read_all) that returned `WouldBlock`
+    /// holding bytes read so far, which must be repeated before the connection is used
+    /// (docs/nonblocking.md, rule 2). Counts only while the response is active.
+    held_by: Option<&'static str>,
 }
 
 pub type SharedWire = Arc<Mutex<Wire>>;
@@ -248,6 +252,7 @@ impl Wire {
             timeout_shortened: false,
             nonblocking: false,
             want: 0,
+            held_by: None,
         }
     }
 
@@ -433,6 +438,7 @@ impl Wire {
     /// request awaits; otherwise it is free for the next request. Returns whether it closed.
     pub fn end_response(&mut self, will_close: bool) -> bool {
         self.response_active = false;
+        self.held_by = None;
         self.deadline = None;
         self.last_used = Instant::now();
         let awaited = !self.outstanding.is_empty();
@@ -450,6 +456,7 @@ impl Wire {
     /// A response failed or was given up before its end: the wire can't be trusted any more.
     pub fn fail_response(&mut self, why: &'static str) {
         self.response_active = false;
+        self.held_by = None;
         self.deadline = None;
         self.close(why);
     }
@@ -546,6 +553,19 @@ impl Wire {
     /// Closes the stream; the wire is never used again. In non-blocking mode the socket is
     /// released at once, its descriptor number kept by a placeholder until the wire is dropped
     /// (docs/nonblocking.md, "The descriptor changes").
+    /// Records (`Some`) or clears the response call that holds bytes between its `WouldBlock`
+    /// and its repeat.
+    pub fn set_held_by(&mut self, call: Option<&'static str>) {
+        self.held_by = call;
+    }
+
+    /// The response call that must be repeated before this wire's connection is used again:
+    /// set by that call, and only while its response is being read on an open wire.
+    pub fn held_by(&self) -> Option<&'static str> {
+        self.held_by
+            .filter(|_| self.response_active && !self.closed)
+    }
+
     pub fn close(&mut self, why: &'static str) {
         if !self.closed {
             self.closed = true;

@@ -157,6 +157,108 @@ fn readline_keeps_its_partial_line_and_refuses_other_reads() {
     assert_eq!(n, 0);
 }
 
+/// While a readline or read_all that returned WouldBlock holds the bytes it read, the
+/// connection's calls other than the getters are refused too (rule 2: any other call on that
+/// connection), with a message naming the call to repeat; once it is repeated, or the
+/// response is freed, they are accepted again.
+#[test]
+fn a_held_response_call_refuses_the_connections_calls() {
+    let gate = Gate::new();
+    let server_gate = gate.clone();
+    let srv = ScriptedServer::start(move |conn, _| {
+        use std::io::Write;
+        conn.read_request().unwrap();
+        let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\npart");
+        // The rest once the client made its calls below.
+        std::thread::sleep(Duration::from_millis(200));
+        let _ = conn.drip(b"ial\nend\n", &server_gate);
+        conn.read_request().unwrap();
+        // Half a body, and the rest never: the client frees the response.
+        let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nabcd");
+        conn.drain(Duration::from_secs(5));
+    });
+    let mut conn = Connection::new("127.0.0.1", srv.port()).unwrap();
+    conn.set_blocking(false).unwrap();
+    let mut stats = Stats::default();
+    conn_call(&mut stats, &gate, &mut conn, |c| {
+        c.request(b"GET", b"/", None, &[])
+    })
+    .unwrap();
+    let mut resp = conn_call(&mut stats, &gate, &mut conn, |c| c.getresponse()).unwrap();
+    let mut line = [0u8; 32];
+    loop {
+        match resp.readline_counted(&mut line) {
+            (0, Err(e)) if e.kind() == ErrorKind::WouldBlock && resp.bytes_read() == 4 => break,
+            (0, Err(e)) if e.kind() == ErrorKind::WouldBlock => {
+                wait_ready(resp.fileno().unwrap(), resp.want())
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    let refused = |conn: &mut Connection, what: &str| -> Vec<Error> {
+        let v = vec![
+            common::err(conn.request(b"GET", b"/", None, &[])),
+            common::err(conn.putrequest(b"GET", b"/", false, false)),
+            common::err(conn.getresponse()),
+            common::err(conn.connect()),
+            common::err(conn.set_timeout(1.0)),
+            common::err(conn.set_deadline(1.0)),
+            common::err(conn.set_strict(true)),
+            common::err(conn.set_debuglevel(1)),
+            common::err(conn.set_blocksize(1024)),
+            common::err(conn.set_tunnel("origin.example", 80, &[])),
+            common::err(conn.set_blocking(true)),
+        ];
+        for e in &v {
+            assert_eq!(e.kind(), ErrorKind::ImproperConnectionState, "{e}");
+            assert!(
+                e.message().contains(&format!(
+                    "a response's {what} that returned WouldBlock holds the bytes it read: \
+                     repeat that {what} with the same buffer and length first"
+                )),
+                "{e}"
+            );
+        }
+        v
+    };
+    refused(&mut conn, "readline");
+    // The getters stay open.
+    assert!(conn.fileno().is_some());
+    assert_eq!(conn.timeout_ms(), -1);
+    let _ = conn.want();
+    // The repeated readline ends the hold: the connection takes settings again, while the
+    // rest of the body is still to read.
+    let n = resp_call(&mut stats, &gate, &mut resp, |r| r.readline(&mut line)).unwrap();
+    assert_eq!(&line[..n], b"partial\n");
+    conn.set_debuglevel(0).unwrap();
+    conn.set_timeout(5.0).unwrap();
+    let mut rest = Vec::new();
+    resp_call(&mut stats, &gate, &mut resp, |r| r.read_to_end(&mut rest)).unwrap();
+    assert_eq!(rest, b"end\n");
+    drop(resp);
+
+    // read_all holds what it read the same way; freeing its response ends the hold.
+    conn_call(&mut stats, &gate, &mut conn, |c| {
+        c.request(b"GET", b"/2", None, &[])
+    })
+    .unwrap();
+    let mut resp = conn_call(&mut stats, &gate, &mut conn, |c| c.getresponse()).unwrap();
+    let mut all = Vec::new();
+    loop {
+        match resp.read_to_end(&mut all) {
+            Err(e) if e.kind() == ErrorKind::WouldBlock && resp.bytes_read() == 4 => break,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                wait_ready(resp.fileno().unwrap(), resp.want())
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    refused(&mut conn, "read_all");
+    drop(resp);
+    conn.set_timeout(1.0).unwrap();
+    conn.set_blocking(true).unwrap();
+}
+
 /// The server closes a keep-alive connection after reading the second request without
 /// answering: getresponse sends the (idempotent, in-memory) request once more on a new
 /// connection, without blocking, on a new socket.

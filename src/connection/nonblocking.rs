@@ -172,6 +172,23 @@ impl Flight {
     }
 }
 
+/// The refusal of `nb_refuse_held`, when a response shares the wire.
+#[cold]
+#[inline(never)]
+fn held_refusal(wire: &crate::wire::SharedWire, name: &str) -> Result<()> {
+    let Some(held) = lock(wire).held_by() else {
+        return Ok(());
+    };
+    Err(Error::new(
+        ErrorKind::ImproperConnectionState,
+        format!(
+            "{name} called while a response's {held} that returned WouldBlock holds the bytes \
+             it read: repeat that {held} with the same buffer and length first, or close the \
+             connection"
+        ),
+    ))
+}
+
 /// The body source of request_stream: fills a buffer and returns the count, 0 at the end.
 pub(super) type Source<'a> = &'a mut dyn FnMut(&mut [u8]) -> std::io::Result<usize>;
 
@@ -182,6 +199,7 @@ impl Connection {
     pub(super) fn nb_enter(&mut self, call: Call) -> Result<bool> {
         self.want = 0;
         let Some(f) = &self.flight else {
+            self.nb_refuse_held(|| call.kind.name())?;
             return Ok(false);
         };
         if f.call == call {
@@ -206,6 +224,7 @@ impl Connection {
     /// A call other than the sending ones (putrequest, putheader, set_tunnel ...) while a
     /// call is unfinished: refused the same way.
     pub(super) fn nb_refuse_other(&mut self, name: &'static str) -> Result<()> {
+        self.nb_refuse_held(|| name)?;
         if let Some(f) = &self.flight {
             let theirs = f.call.kind.name();
             return Err(Error::new(
@@ -217,6 +236,19 @@ impl Connection {
             ));
         }
         Ok(())
+    }
+
+    /// A call on the connection while a response's readline or read_all that returned
+    /// `WouldBlock` holds the bytes it read: refused, as a call other than a repeat is. (The
+    /// response tells the wire they share; the wire forgets it when the response ends.)
+    #[inline]
+    fn nb_refuse_held(&self, name: impl FnOnce() -> &'static str) -> Result<()> {
+        // Only a response can hold: while none shares the wire, no lock is taken (the usual
+        // case in an event loop, whose responses end before the next request).
+        match &self.wire {
+            Some(w) if std::sync::Arc::strong_count(w) > 1 => held_refusal(w, name()),
+            _ => Ok(()),
+        }
     }
 
     /// Notes what a `WouldBlock` waits for (unless the opening already said) and passes the

@@ -310,7 +310,8 @@ fn tls_path<'a>(p: *const c_char, func: &str, name: &str) -> crate::Result<&'a s
 /// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or `pem_path`, or a plain HTTP
 /// connection; HC_ERR_OS when the file can't be read; HC_ERR_TLS when OpenSSL can't load it;
 /// HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
-/// HC_ERR_WOULD_BLOCK is unfinished (a connect, a request that opens the connection, a send):
+/// HC_ERR_WOULD_BLOCK is unfinished (a connect, a request that opens the connection, a send,
+/// a response's hc_response_readline or hc_response_read_all holding what it read):
 /// the setting must not change under it; finish the call or close the connection first.
 #[no_mangle]
 pub extern "C" fn hc_connection_set_ca_file(
@@ -331,7 +332,8 @@ pub extern "C" fn hc_connection_set_ca_file(
 /// connection; HC_ERR_OS when the directory does not exist or is not a directory; HC_ERR_TLS
 /// when OpenSSL refuses it;
 /// HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
-/// HC_ERR_WOULD_BLOCK is unfinished (a connect, a request that opens the connection, a send):
+/// HC_ERR_WOULD_BLOCK is unfinished (a connect, a request that opens the connection, a send,
+/// a response's hc_response_readline or hc_response_read_all holding what it read):
 /// the setting must not change under it; finish the call or close the connection first.
 #[no_mangle]
 pub extern "C" fn hc_connection_set_ca_path(
@@ -350,7 +352,8 @@ pub extern "C" fn hc_connection_set_ca_path(
 /// HC_ERR_OS when a file can't be read; HC_ERR_TLS when a file can't be loaded or the key
 /// does not match the certificate;
 /// HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
-/// HC_ERR_WOULD_BLOCK is unfinished (a connect, a request that opens the connection, a send):
+/// HC_ERR_WOULD_BLOCK is unfinished (a connect, a request that opens the connection, a send,
+/// a response's hc_response_readline or hc_response_read_all holding what it read):
 /// the setting must not change under it; finish the call or close the connection first.
 #[no_mangle]
 pub extern "C" fn hc_connection_set_client_cert(
@@ -372,7 +375,8 @@ pub extern "C" fn hc_connection_set_client_cert(
 ///
 /// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or a plain HTTP connection;
 /// HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
-/// HC_ERR_WOULD_BLOCK is unfinished (a connect, a request that opens the connection, a send):
+/// HC_ERR_WOULD_BLOCK is unfinished (a connect, a request that opens the connection, a send,
+/// a response's hc_response_readline or hc_response_read_all holding what it read):
 /// the setting must not change under it; finish the call or close the connection first.
 #[no_mangle]
 pub extern "C" fn hc_connection_set_verify(conn: *mut hc_connection, verify: bool) -> hc_error {
@@ -384,7 +388,8 @@ pub extern "C" fn hc_connection_set_verify(conn: *mut hc_connection, verify: boo
 ///
 /// Returns HC_OK; HC_ERR_INVALID_ARGUMENT for a NULL `conn` or an `ip` that is not an address;
 /// HC_ERR_IMPROPER_CONNECTION_STATE in non-blocking mode while a call that returned
-/// HC_ERR_WOULD_BLOCK is unfinished (a connect, a request that opens the connection, a send):
+/// HC_ERR_WOULD_BLOCK is unfinished (a connect, a request that opens the connection, a send,
+/// a response's hc_response_readline or hc_response_read_all holding what it read):
 /// the setting must not change under it; finish the call or close the connection first.
 #[no_mangle]
 pub extern "C" fn hc_connection_set_source_address(

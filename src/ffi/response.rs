@@ -218,7 +218,10 @@ pub extern "C" fn hc_response_read(
 /// partial body, which the caller frees; on other errors they are untouched.
 ///
 /// Non-blocking mode: HC_ERR_WOULD_BLOCK (`*out`, `*out_len` untouched) keeps what was read so far
-/// inside; repeat the call with the same `out` and `out_len` (docs/nonblocking.md).
+/// inside; repeat the call with the same `out` and `out_len` (docs/nonblocking.md). Until then
+/// another read of `resp`, and every call on its connection except the getters, `_want`,
+/// `_fileno`, `_timeout_ms`, close and free, is HC_ERR_IMPROPER_CONNECTION_STATE; freeing
+/// `resp` gives the kept bytes up.
 #[no_mangle]
 pub extern "C" fn hc_response_read_all(
     resp: *mut hc_response,
@@ -415,7 +418,10 @@ pub extern "C" fn hc_response_free(resp: *mut hc_response) {
 ///
 /// Non-blocking mode: HC_ERR_WOULD_BLOCK with `*n_read == 0` keeps the part of the line read so
 /// far inside; repeat the call with the same `buf` and `cap`, which gets it first; another read in
-/// between is HC_ERR_IMPROPER_CONNECTION_STATE (docs/nonblocking.md).
+/// between, and every call on its connection except the getters, `_want`, `_fileno`,
+/// `_timeout_ms`, close and free, is HC_ERR_IMPROPER_CONNECTION_STATE (docs/nonblocking.md);
+/// freeing `resp` gives the kept part up. A WOULD_BLOCK with nothing read keeps nothing and
+/// binds nothing.
 #[no_mangle]
 pub extern "C" fn hc_response_readline(
     resp: *mut hc_response,

@@ -546,6 +546,14 @@ impl Response {
         }
     }
 
+    /// Tells the connection, through the wire, that `call` keeps bytes until its repeat: the
+    /// connection's calls are refused until then (docs/nonblocking.md, rule 2).
+    fn hold(&self, call: KeptCall) {
+        if let Some(w) = &self.wire {
+            lock(w).set_held_by(Some(call.name()));
+        }
+    }
+
     /// A readline or read_all that returned `WouldBlock` keeps bytes inside: only the same
     /// call, with the same buffer, may come next. Refuses any other (OpenSSL's "bad write
     /// retry"); gives the kept bytes to the right one.
@@ -554,6 +562,9 @@ impl Response {
             return Ok(Vec::new());
         };
         if call == Some((k.call, k.key)) {
+            if let Some(w) = &self.wire {
+                lock(w).set_held_by(None);
+            }
             return Ok(self.kept.take().map(|k| k.bytes).unwrap_or_default());
         }
         let what = match call {
@@ -615,6 +626,7 @@ impl Response {
         }
         let r = self.read_to_end_inner(out);
         if matches!(&r, Err(e) if e.is_would_block()) {
+            self.hold(KeptCall::ReadAll);
             self.kept = Some(Box::new(Kept {
                 call: KeptCall::ReadAll,
                 key,
@@ -660,6 +672,7 @@ impl Response {
         match self.readline_from(buf, &mut total) {
             Err(e) if e.is_would_block() => {
                 if total > 0 {
+                    self.hold(KeptCall::Readline);
                     self.kept = Some(Box::new(Kept {
                         call: KeptCall::Readline,
                         key,

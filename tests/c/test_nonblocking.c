@@ -147,11 +147,21 @@ int main(void) {
     hc_last_error_message(msg, sizeof msg);
     CHECK_MSG(strstr(msg, "same buffer") != NULL, "message: %s", msg);
     CHECK_RC(hc_response_read(r, buf, sizeof buf, &n), HC_ERR_IMPROPER_CONNECTION_STATE);
+    /* The connection's calls too, while the readline holds "ab"; its getters stay open. */
+    CHECK_RC(hc_connection_set_timeout(c, 1), HC_ERR_IMPROPER_CONNECTION_STATE);
+    hc_last_error_message(msg, sizeof msg);
+    CHECK_MSG(strstr(msg, "set_timeout called while a response's readline that returned "
+                          "WouldBlock holds the bytes it read") != NULL,
+              "message: %s", msg);
+    CHECK_RC(hc_request(c, "GET", "/x", NULL, 0, NULL, 0), HC_ERR_IMPROPER_CONNECTION_STATE);
+    CHECK(hc_connection_fileno(c) == hc_response_fileno(r));
+    CHECK(hc_connection_timeout_ms(c) == -1);
     CHECK(send_text(srv, "c\nrest"));
     while ((rc = hc_response_readline(r, line, sizeof line, &n)) == HC_ERR_WOULD_BLOCK)
         CHECK(wait_fd(hc_response_fileno(r), hc_response_want(r)));
     CHECK_OK(rc);
     CHECK(n == 4 && memcmp(line, "abc\n", 4) == 0);
+    CHECK_OK(hc_connection_set_debuglevel(c, 0)); /* the repeat ended the hold */
     uint8_t *all = NULL;
     size_t all_len = 0;
     while ((rc = hc_response_read_all(r, &all, &all_len)) == HC_ERR_WOULD_BLOCK)
