@@ -1,16 +1,26 @@
 //! One open connection: the transport and its read buffer, shared by the connection handle
 //! and the response being read from it.
+//!
+//! This file holds the [`Wire`] struct and its companion types, locking it, building it and
+//! what it knows; the rest is split by responsibility:
+//! - `exchange`: the exchange (a request queued, a response begun, ended or failed, the
+//!   deadline that bounds it, the response call holding bytes) and closing the wire;
+//! - `read_write`: reading and writing the stream (filling the buffer, finding lines,
+//!   writing), each bounded by the deadline, and the wait for a server's early answer;
+//! - `buffer`: the read buffer (its size, consuming its bytes) and the buffers kept for reuse.
 
-use std::cell::Cell;
 use std::collections::VecDeque;
-use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::debug::{DebugKind, DebugSink};
 use crate::error::{Error, ErrorKind, Result};
-use crate::spare;
 use crate::transport::{Stream, Transport};
+use buffer::spare_buffer;
+
+mod buffer;
+mod exchange;
+mod read_write;
 
 /// The read buffer's usual size. It grows only to hold one long head line, and shrinks back.
 pub(crate) const BUF_SIZE: usize = 16 * 1024;
@@ -140,61 +150,6 @@ pub struct Wire {
 
 pub type SharedWire = Arc<Mutex<Wire>>;
 
-thread_local! {
-    /// The read buffer of the last connection dropped on this thread, for the next one: a
-    /// program that opens a connection per request does not allocate and zero 16 KiB each
-    /// time.
-    static SPARE_BUFFER: Cell<Option<Vec<u8>>> = const { Cell::new(None) };
-}
-
-/// The read buffer of a wire that borrows one only while bytes are buffered (a non-blocking
-/// connection): an event loop with thousands of connections keeps a few buffers, in cache,
-/// rather than one per connection, as a hand-written loop reads every socket into one buffer.
-pub(crate) const LENT_BUFFER: usize = 4 * 1024;
-
-/// The most lent buffers a thread keeps for the next borrower.
-const LENT_KEPT: usize = 16;
-
-thread_local! {
-    /// Lent buffers given back on this thread, the last given back on top (still in cache).
-    static LENT: std::cell::RefCell<Vec<Vec<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-fn borrow_buffer() -> Vec<u8> {
-    LENT.try_with(|l| l.borrow_mut().pop())
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| vec![0; LENT_BUFFER])
-}
-
-/// Gives a lent buffer back (one of another size, grown for a large response, is freed).
-fn give_back(buf: Vec<u8>) {
-    if buf.len() == LENT_BUFFER {
-        let _ = LENT.try_with(|l| {
-            let mut l = l.borrow_mut();
-            if l.len() < LENT_KEPT {
-                l.push(buf);
-            }
-        });
-    }
-}
-
-fn spare_buffer() -> Vec<u8> {
-    spare::take(&SPARE_BUFFER)
-        .filter(|b| b.len() == BUF_SIZE)
-        .unwrap_or_else(|| vec![0; BUF_SIZE])
-}
-
-impl Drop for Wire {
-    fn drop(&mut self) {
-        if self.lends {
-            self.give_back_buffer();
-        } else if self.buf.len() == BUF_SIZE {
-            spare::keep(&SPARE_BUFFER, std::mem::take(&mut self.buf));
-        }
-    }
-}
-
 /// Locks a wire; a poisoned lock (a panic while it was held) gives the wire back closed.
 // Inlined: a request takes it about ten times, and whether the compiler inlined it on its own
 // changed from one build to the next.
@@ -319,6 +274,12 @@ impl Wire {
         self.debug = debug;
     }
 
+    pub fn debug(&self, kind: DebugKind, data: &[u8]) {
+        if let Some(d) = &self.debug {
+            d.event(kind, data);
+        }
+    }
+
     /// The transport's descriptor.
     pub fn fd(&self) -> Option<i32> {
         self.io.fd()
@@ -350,468 +311,10 @@ impl Wire {
         self.want
     }
 
-    /// The error of a read (`dir` WANT_READ) or write (WANT_WRITE) that would block, noting
-    /// what it waits for: the transport's own answer (TLS may read for a write), else `dir`.
-    fn would_block(&mut self, what: &str, dir: u8) -> Error {
-        let want = self.io.want();
-        self.want = if want == 0 { dir } else { want };
-        Error::would_block_at(what, &self.peer)
-    }
-
-    /// Maps a read error: `WouldBlock` in non-blocking mode, else as [`Wire::read_error`].
-    fn map_read_error(&mut self, e: &io::Error) -> Error {
-        if self.nonblocking && e.kind() == io::ErrorKind::WouldBlock {
-            self.would_block("read from", crate::transport::WANT_READ)
-        } else {
-            self.read_error(e)
-        }
-    }
-
     /// The limit of each read and write (the connection's timeout option), applied now.
     pub fn set_io_timeout(&mut self, t: Option<Duration>) {
         self.io_timeout = t;
         let _ = self.io.set_io_timeout(t);
-    }
-
-    /// An idle wire the server may have closed: checked without blocking once it sat idle
-    /// `after`, and closed when the server did (or when a read already met the end of the
-    /// stream). Returns whether it is still open.
-    pub fn check_idle(&mut self, after: Duration) -> bool {
-        if !self.closed && self.is_idle() {
-            if self.peer_closed {
-                self.close("the server closed the connection");
-            } else if self.responses > 0 && self.last_used.elapsed() >= after {
-                let closed = self.io.closed_while_idle();
-                // The check may have put the socket back in blocking mode (TLS peeks by
-                // switching it): non-blocking mode stays.
-                if self.nonblocking && self.io.set_nonblocking(true).is_err() {
-                    self.close("the connection could not be put back in non-blocking mode");
-                } else if closed {
-                    self.close("the server closed the connection while it was idle");
-                }
-            }
-        }
-        !self.closed
-    }
-
-    /// Reads more bytes as [`Wire::fill`] does, waiting at most `wait` (and at most the
-    /// timeout option) for them.
-    pub fn fill_within(&mut self, wait: Duration, limit: usize) -> Result<usize> {
-        let t = self.io_timeout.map_or(wait, |t| t.min(wait));
-        let _ = self.io.set_io_timeout(Some(t));
-        let r = self.fill(limit);
-        let _ = self.io.set_io_timeout(self.io_timeout);
-        r
-    }
-
-    // ----- the exchange -----
-
-    /// A request was written whose response has not begun.
-    pub fn queue(&mut self, sent: Sent) {
-        self.outstanding.push_back(sent);
-    }
-
-    /// Bounds the exchange in progress by `deadline` (a request about to be written), unless
-    /// a response is being read: its own deadline stays in force.
-    pub fn set_deadline(&mut self, deadline: Option<Instant>) {
-        if !self.response_active {
-            self.deadline = deadline;
-        }
-    }
-
-    /// The next response begins: the request it answers (None when none was sent), whose
-    /// deadline now bounds the reads.
-    pub fn begin_response(&mut self) -> Option<Sent> {
-        let sent = self.outstanding.pop_front();
-        self.deadline = sent.and_then(|s| s.deadline);
-        sent
-    }
-
-    /// The head of a response was read: its body is being read from the wire now.
-    pub fn response_started(&mut self) {
-        self.responses += 1;
-        self.response_active = true;
-    }
-
-    /// A response's body ended. The wire closes when `will_close` (the response said so),
-    /// when the server closed the stream, or when it sent bytes past the response that no
-    /// request awaits; otherwise it is free for the next request. Returns whether it closed.
-    pub fn end_response(&mut self, will_close: bool) -> bool {
-        self.response_active = false;
-        self.held_by = None;
-        self.deadline = None;
-        self.last_used = Instant::now();
-        let awaited = !self.outstanding.is_empty();
-        if will_close {
-            self.close("the server said it would close the connection");
-        } else if self.peer_closed && !awaited {
-            // A head or trailer section ended by the close (docs/cut-responses.md).
-            self.close("the server closed the connection");
-        } else if !self.available().is_empty() && !awaited {
-            self.close("the server sent bytes after the end of a response");
-        }
-        self.closed
-    }
-
-    /// A response failed or was given up before its end: the wire can't be trusted any more.
-    pub fn fail_response(&mut self, why: &'static str) {
-        self.response_active = false;
-        self.held_by = None;
-        self.deadline = None;
-        self.close(why);
-    }
-
-    /// Marks the wire closed without shutting the stream down: for a plain stream nobody
-    /// else holds, which dropping closes anyway (a shutdown first would only cost a system
-    /// call).
-    pub fn close_by_dropping(&mut self) {
-        self.closed = true;
-        self.closed_why = "the connection was freed";
-    }
-
-    /// Before each read or write: limits the transport's timeout to what is left of the
-    /// deadline, or fails with `Timeout` when it passed; with no deadline, puts the timeout
-    /// option back if a deadline had shortened it.
-    fn apply_deadline(&mut self) -> Result<()> {
-        if self.nonblocking {
-            // Nothing waits: the deadline is only checked, at each call.
-            return match self.deadline {
-                Some(d) if Instant::now() >= d => Err(self.deadline_passed()),
-                _ => Ok(()),
-            };
-        }
-        let Some(deadline) = self.deadline else {
-            if self.timeout_shortened {
-                self.timeout_shortened = false;
-                let _ = self.io.set_io_timeout(self.io_timeout);
-            }
-            return Ok(());
-        };
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(self.deadline_passed());
-        }
-        let t = match self.io_timeout {
-            Some(io) if io < left => io,
-            _ => left,
-        };
-        self.timeout_shortened = true;
-        self.io
-            .set_io_timeout(Some(t))
-            .map_err(|e| self.io_error("set the timeout of", &e))
-    }
-
-    fn deadline_passed(&self) -> Error {
-        Error::new(
-            ErrorKind::Timeout,
-            format!(
-                "the request's deadline passed before its response from {} ended",
-                self.peer
-            ),
-        )
-    }
-
-    /// When the exchange in progress must be over, if it is timed.
-    pub fn deadline(&self) -> Option<Instant> {
-        self.deadline
-    }
-
-    /// Maps a transport error; a timeout is the deadline's when the deadline has passed.
-    fn read_error(&self, e: &io::Error) -> Error {
-        let err = self.io_error("read from", e);
-        self.deadline_error(err)
-    }
-
-    fn deadline_error(&self, err: Error) -> Error {
-        match self.deadline {
-            Some(d) if err.kind() == ErrorKind::Timeout && Instant::now() >= d => Error::new(
-                ErrorKind::Timeout,
-                format!(
-                    "the request's deadline passed before its response from {} ended",
-                    self.peer
-                ),
-            ),
-            _ => err,
-        }
-    }
-
-    /// Sets the read buffer's usual size (clamped to MIN_BLOCK..=MAX_BLOCK): at once when
-    /// nothing is buffered, else once the buffered bytes are consumed (a smaller size), or
-    /// when the buffer next fills (a larger one).
-    pub fn set_block(&mut self, n: usize) {
-        self.block = n.clamp(MIN_BLOCK, MAX_BLOCK);
-        // A size of its own: the buffer is the wire's from now on.
-        self.lends = false;
-        if self.pos == self.end {
-            self.pos = 0;
-            self.end = 0;
-            self.buf.resize(self.block, 0);
-            self.buf.shrink_to_fit();
-        }
-    }
-
-    /// Closes the stream; the wire is never used again. In non-blocking mode the socket is
-    /// released at once, its descriptor number kept by a placeholder until the wire is dropped
-    /// (docs/nonblocking.md, "The descriptor changes").
-    /// Records (`Some`) or clears the response call that holds bytes between its `WouldBlock`
-    /// and its repeat.
-    pub fn set_held_by(&mut self, call: Option<&'static str>) {
-        self.held_by = call;
-    }
-
-    /// The response call that must be repeated before this wire's connection is used again:
-    /// set by that call, and only while its response is being read on an open wire.
-    pub fn held_by(&self) -> Option<&'static str> {
-        self.held_by
-            .filter(|_| self.response_active && !self.closed)
-    }
-
-    pub fn close(&mut self, why: &'static str) {
-        if !self.closed {
-            self.closed = true;
-            self.closed_why = why;
-            self.io.shutdown();
-            if self.nonblocking {
-                if let Some(fd) = self.io.fd() {
-                    crate::ffi::park::park(fd);
-                }
-            }
-        }
-        self.pos = 0;
-        self.end = 0;
-        if self.lends {
-            self.give_back_buffer();
-        }
-    }
-
-    pub fn debug(&self, kind: DebugKind, data: &[u8]) {
-        if let Some(d) = &self.debug {
-            d.event(kind, data);
-        }
-    }
-
-    /// The bytes received and not yet consumed.
-    pub fn available(&self) -> &[u8] {
-        &self.buf[self.pos..self.end]
-    }
-
-    pub fn slice(&self, start: usize, end: usize) -> &[u8] {
-        &self.buf[start..end]
-    }
-
-    pub fn consume(&mut self, n: usize) {
-        debug_assert!(self.pos + n <= self.end);
-        self.pos += n;
-        if self.pos == self.end {
-            self.pos = 0;
-            self.end = 0;
-            if self.lends {
-                self.give_back_buffer();
-            } else if self.buf.len() > self.block {
-                self.buf.truncate(self.block);
-                self.buf.shrink_to_fit();
-            }
-        }
-    }
-
-    /// Puts bytes read past what a reader needed back in front of the buffer, which must be
-    /// empty (they were read straight into a caller's buffer).
-    pub fn unread(&mut self, bytes: &[u8]) {
-        debug_assert_eq!(self.pos, self.end, "unread into a non-empty buffer");
-        if bytes.len() > self.buf.len() {
-            self.buf.resize(bytes.len(), 0);
-        }
-        self.buf[..bytes.len()].copy_from_slice(bytes);
-        self.pos = 0;
-        self.end = bytes.len();
-    }
-
-    /// Sets the start of unconsumed bytes to `pos` (a position returned by a line search).
-    pub fn consume_to(&mut self, pos: usize) {
-        let n = pos - self.pos;
-        self.consume(n);
-    }
-
-    fn io_error(&self, what: &str, e: &io::Error) -> Error {
-        Error::io(&format!("{what} {}", self.peer), e)
-    }
-
-    /// Reads from the transport into `out`, mapping errors; `Ok(0)` is a clean end.
-    pub fn read_raw(&mut self, out: &mut [u8]) -> Result<usize> {
-        loop {
-            self.apply_deadline()?;
-            match self.io.read(out) {
-                Ok(n) => {
-                    self.peer_closed |= n == 0 && !out.is_empty();
-                    return Ok(n);
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                    self.unclean_eof = true;
-                    self.peer_closed = true;
-                    return Ok(0);
-                }
-                Err(e) => return Err(self.map_read_error(&e)),
-            }
-        }
-    }
-
-    /// A lending wire's buffer, emptied, goes back to its thread.
-    fn give_back_buffer(&mut self) {
-        give_back(std::mem::take(&mut self.buf));
-    }
-
-    /// Reads more bytes into the buffer, making room (at most `limit` bytes unconsumed).
-    /// Returns the count read, 0 at the end of the stream.
-    pub fn fill(&mut self, limit: usize) -> Result<usize> {
-        if self.lends && self.buf.is_empty() {
-            self.buf = borrow_buffer();
-        }
-        if self.pos > 0 && self.end == self.buf.len() {
-            self.buf.copy_within(self.pos..self.end, 0);
-            self.end -= self.pos;
-            self.pos = 0;
-        }
-        if self.end == self.buf.len() {
-            let want = (self.buf.len() * 2).min(limit.max(self.block));
-            if want <= self.buf.len() {
-                return Err(Error::new(ErrorKind::Internal, "read buffer full"));
-            }
-            self.buf.resize(want, 0);
-        }
-        let mut end = self.end;
-        let n = loop {
-            self.apply_deadline()?;
-            match self.io.read(&mut self.buf[end..]) {
-                Ok(n) => break Ok(n),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => break Err(e),
-            }
-        };
-        match n {
-            Ok(n) => {
-                end += n;
-                self.end = end;
-                self.peer_closed |= n == 0;
-                Ok(n)
-            }
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                self.unclean_eof = true;
-                self.peer_closed = true;
-                Ok(0)
-            }
-            Err(e) => Err(self.map_read_error(&e)),
-        }
-    }
-
-    /// Finds the next line (up to LF) of at most `max` bytes, reading as needed.
-    /// A longer line is `LineTooLong`. Does not consume.
-    pub fn line(&mut self, max: usize) -> Result<Line> {
-        let mut searched = 0;
-        loop {
-            let avail = &self.buf[self.pos + searched..self.end];
-            if let Some(i) = avail.iter().position(|&b| b == b'\n') {
-                let end = self.pos + searched + i + 1;
-                if end - self.pos > max {
-                    return Err(line_too_long(max));
-                }
-                return Ok(Line::Complete(self.pos, end));
-            }
-            searched = self.end - self.pos;
-            if searched >= max {
-                return Err(line_too_long(max));
-            }
-            // Room for the longest line and its terminator.
-            if self.fill(max + 1)? == 0 {
-                return Ok(Line::Eof(self.pos, self.end));
-            }
-        }
-    }
-
-    /// Writes `data[*done..]`, advancing `*done` past each byte written, until all is written
-    /// or (non-blocking mode) the transport would block, which is `WouldBlock` with `*done`
-    /// saying how far it got: the next call goes on from there.
-    pub fn write_from(&mut self, data: &[u8], done: &mut usize) -> Result<()> {
-        while *done < data.len() {
-            self.apply_deadline()?;
-            match self.io.write(&data[*done..]) {
-                Ok(0) => {
-                    let e = io::Error::from(io::ErrorKind::WriteZero);
-                    return Err(self.io_error("write to", &e));
-                }
-                Ok(n) => {
-                    *done += n;
-                    self.bytes_out += n as u64;
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if self.nonblocking && e.kind() == io::ErrorKind::WouldBlock => {
-                    return Err(self.would_block("write to", crate::transport::WANT_WRITE));
-                }
-                Err(e) => return Err(self.deadline_error(self.io_error("write to", &e))),
-            }
-        }
-        Ok(())
-    }
-
-    /// Writes all of `data` (each write limited by the deadline, when there is one). In
-    /// non-blocking mode a write that would block is `WouldBlock` and what was written is
-    /// not remembered: calls that must resume use [`Wire::write_from`].
-    pub fn write_all(&mut self, data: &[u8]) -> Result<()> {
-        let mut done = 0;
-        self.write_from(data, &mut done)
-    }
-}
-
-impl Wire {
-    /// Bytes written since the stream opened.
-    pub fn bytes_out(&self) -> u64 {
-        self.bytes_out
-    }
-
-    /// After a write failed because the peer closed or reset the stream: whether the peer's
-    /// final answer already arrived, i.e. what it sent before closing holds a whole response
-    /// head that is not an interim (1xx) one. Reads what the transport still holds (bytes
-    /// received before a reset stay readable), each read limited to EARLY_ANSWER_WAIT, and
-    /// keeps every byte read for the response.
-    pub fn holds_final_head(&mut self) -> bool {
-        const EARLY_ANSWER_WAIT: Duration = Duration::from_millis(200);
-        if self.closed {
-            return false;
-        }
-        let _ = self.io.set_io_timeout(Some(EARLY_ANSWER_WAIT));
-        let found = loop {
-            match final_head_in(self.available()) {
-                Some(found) => break found,
-                None => match self.fill(2 * MAX_LINE) {
-                    Ok(n) if n > 0 => {}
-                    _ => break false,
-                },
-            }
-        };
-        let _ = self.io.set_io_timeout(self.io_timeout);
-        found
-    }
-}
-
-/// Whether `bytes` begin with a whole final response head, after any whole interim (1xx but
-/// 101) ones: Some(true) or Some(false) when that is known, None when more bytes could tell.
-/// The heads are read by the response's own parser, so what counts as a head here is what
-/// getresponse will accept.
-fn final_head_in(mut bytes: &[u8]) -> Option<bool> {
-    use crate::response::head::{Head, HeadParser, Status};
-    let mut head = Head::default();
-    loop {
-        if bytes.len() >= 5 && !bytes.starts_with(b"HTTP/") {
-            return Some(false);
-        }
-        match HeadParser::new().parse(bytes, &mut head, None) {
-            Err(_) => return Some(false),
-            Ok(Status::Partial(_)) => return None,
-            Ok(Status::Complete(n)) if (100..200).contains(&head.status) && head.status != 101 => {
-                bytes = &bytes[n..];
-            }
-            Ok(Status::Complete(_)) => return Some(true),
-        }
     }
 }
 
@@ -820,29 +323,4 @@ pub(crate) fn line_too_long(max: usize) -> Error {
         ErrorKind::LineTooLong,
         format!("got more than {max} bytes when reading a status, header or chunk line"),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::final_head_in;
-
-    #[test]
-    fn final_heads() {
-        assert_eq!(
-            final_head_in(b"HTTP/1.1 413 Too Large\r\n\r\nbody"),
-            Some(true)
-        );
-        assert_eq!(final_head_in(b"HTTP/1.0 401 X\nA: b\n\n"), Some(true));
-        assert_eq!(
-            final_head_in(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 417 No\r\n\r\n"),
-            Some(true)
-        );
-        assert_eq!(final_head_in(b"HTTP/1.1 101 Switching\r\n\r\n"), Some(true));
-        assert_eq!(final_head_in(b"HTTP/1.1 100 Continue\r\n\r\n"), None);
-        assert_eq!(final_head_in(b"HTTP/1.1 413 Too Large\r\nContent-Le"), None);
-        assert_eq!(final_head_in(b""), None);
-        assert_eq!(final_head_in(b"HTT"), None);
-        assert_eq!(final_head_in(b"garbage\r\n\r\n"), Some(false));
-        assert_eq!(final_head_in(b"HTTP/1.1 abc\r\n\r\n"), Some(false));
-    }
 }
