@@ -77,9 +77,6 @@ impl Wire {
         self.deadline
     }
 
-    /// Closes the stream; the wire is never used again. In non-blocking mode the socket is
-    /// released at once, its descriptor number kept by a placeholder until the wire is dropped
-    /// (docs/nonblocking.md, "The descriptor changes").
     /// Records (`Some`) or clears the response call that holds bytes between its `WouldBlock`
     /// and its repeat.
     pub fn set_held_by(&mut self, call: Option<&'static str>) {
@@ -93,6 +90,9 @@ impl Wire {
             .filter(|_| self.response_active && !self.closed)
     }
 
+    /// Closes the stream; the wire is never used again. In non-blocking mode the socket is
+    /// released at once, its descriptor number kept by a placeholder until the wire is dropped
+    /// (docs/nonblocking.md, "The descriptor changes").
     pub fn close(&mut self, why: &'static str) {
         if !self.closed {
             self.closed = true;
