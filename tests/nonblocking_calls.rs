@@ -13,7 +13,7 @@ use common::event_loop::{
 };
 use common::scripted::{Gate, ScriptedServer};
 use httpclient::transport::{WANT_READ, WANT_WRITE};
-use httpclient::{Connection, Error, ErrorKind};
+use httpclient::{Connection, Error, ErrorKind, Response};
 
 /// A request body larger than the socket buffers, to a server that reads nothing for a
 /// while: the request call returns WouldBlock wanting WRITE; another call in between (a
@@ -97,8 +97,20 @@ fn a_mismatched_repeat_is_refused_and_the_repeat_resends_nothing() {
     assert!(stats.longest < CALL_LIMIT, "{stats:?}");
 }
 
+/// A non-blocking connection to `port` and the response to its `GET /`.
+fn first_response(stats: &mut Stats, gate: &Gate, port: u16) -> (Connection, Response) {
+    let mut conn = Connection::new("127.0.0.1", port).unwrap();
+    conn.set_blocking(false).unwrap();
+    conn_call(stats, gate, &mut conn, |c| {
+        c.request(b"GET", b"/", None, &[])
+    })
+    .unwrap();
+    let resp = conn_call(stats, gate, &mut conn, |c| c.getresponse()).unwrap();
+    (conn, resp)
+}
+
 /// readline keeps a partial line inside across WouldBlock; only the same readline (same
-/// buffer) may come next.
+/// buffer) may come next, on the response and on its connection.
 #[test]
 fn readline_keeps_its_partial_line_and_refuses_other_reads() {
     let gate = Gate::new();
@@ -111,14 +123,8 @@ fn readline_keeps_its_partial_line_and_refuses_other_reads() {
         std::thread::sleep(Duration::from_millis(200));
         let _ = conn.drip(b"ial\nend\n", &server_gate);
     });
-    let mut conn = Connection::new("127.0.0.1", srv.port()).unwrap();
-    conn.set_blocking(false).unwrap();
     let mut stats = Stats::default();
-    conn_call(&mut stats, &gate, &mut conn, |c| {
-        c.request(b"GET", b"/", None, &[])
-    })
-    .unwrap();
-    let mut resp = conn_call(&mut stats, &gate, &mut conn, |c| c.getresponse()).unwrap();
+    let (mut conn, mut resp) = first_response(&mut stats, &gate, srv.port());
     let mut line = [0u8; 32];
     // Wait until "part" is readable, then readline takes it and would block.
     let e = loop {
@@ -149,100 +155,65 @@ fn readline_keeps_its_partial_line_and_refuses_other_reads() {
         ErrorKind::ImproperConnectionState,
         "{refused}"
     );
+    // The connection's calls too, but its getters.
+    refused_while_held(&mut conn, "readline");
     let n = resp_call(&mut stats, &gate, &mut resp, |r| r.readline(&mut line)).unwrap();
     assert_eq!(&line[..n], b"partial\n");
+    // The repeat ended the hold: the connection takes settings again, with the body unread.
+    conn.set_debuglevel(0).unwrap();
+    conn.set_timeout(5.0).unwrap();
     let n = resp_call(&mut stats, &gate, &mut resp, |r| r.readline(&mut line)).unwrap();
     assert_eq!(&line[..n], b"end\n");
     let n = resp_call(&mut stats, &gate, &mut resp, |r| r.readline(&mut line)).unwrap();
     assert_eq!(n, 0);
 }
 
-/// While a readline or read_all that returned WouldBlock holds the bytes it read, the
-/// connection's calls other than the getters are refused too (rule 2: any other call on that
-/// connection), with a message naming the call to repeat; once it is repeated, or the
-/// response is freed, they are accepted again.
-#[test]
-fn a_held_response_call_refuses_the_connections_calls() {
-    let gate = Gate::new();
-    let server_gate = gate.clone();
-    let srv = ScriptedServer::start(move |conn, _| {
-        use std::io::Write;
-        conn.read_request().unwrap();
-        let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\npart");
-        // The rest once the client made its calls below.
-        std::thread::sleep(Duration::from_millis(200));
-        let _ = conn.drip(b"ial\nend\n", &server_gate);
-        conn.read_request().unwrap();
-        // Half a body, and the rest never: the client frees the response.
-        let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nabcd");
-        conn.drain(Duration::from_secs(5));
-    });
-    let mut conn = Connection::new("127.0.0.1", srv.port()).unwrap();
-    conn.set_blocking(false).unwrap();
-    let mut stats = Stats::default();
-    conn_call(&mut stats, &gate, &mut conn, |c| {
-        c.request(b"GET", b"/", None, &[])
-    })
-    .unwrap();
-    let mut resp = conn_call(&mut stats, &gate, &mut conn, |c| c.getresponse()).unwrap();
-    let mut line = [0u8; 32];
-    loop {
-        match resp.readline_counted(&mut line) {
-            (0, Err(e)) if e.kind() == ErrorKind::WouldBlock && resp.bytes_read() == 4 => break,
-            (0, Err(e)) if e.kind() == ErrorKind::WouldBlock => {
-                wait_ready(resp.fileno().unwrap(), resp.want())
-            }
-            other => panic!("unexpected {other:?}"),
-        }
+/// The connection's calls while a response's readline or read_all holds the bytes it read
+/// (rule 2: any other call on that connection): each refused, naming the call to repeat; the
+/// getters still answer.
+fn refused_while_held(conn: &mut Connection, what: &str) {
+    let refused = [
+        common::err(conn.request(b"GET", b"/", None, &[])),
+        common::err(conn.putrequest(b"GET", b"/", false, false)),
+        common::err(conn.getresponse()),
+        common::err(conn.connect()),
+        common::err(conn.set_timeout(1.0)),
+        common::err(conn.set_deadline(1.0)),
+        common::err(conn.set_strict(true)),
+        common::err(conn.set_debuglevel(1)),
+        common::err(conn.set_blocksize(1024)),
+        common::err(conn.set_tunnel("origin.example", 80, &[])),
+        common::err(conn.set_blocking(true)),
+    ];
+    for e in &refused {
+        assert_eq!(e.kind(), ErrorKind::ImproperConnectionState, "{e}");
+        assert!(
+            e.message().contains(&format!(
+                "a response's {what} that returned WouldBlock holds the bytes it read: repeat \
+                 that {what} with the same buffer and length first"
+            )),
+            "{e}"
+        );
     }
-    let refused = |conn: &mut Connection, what: &str| -> Vec<Error> {
-        let v = vec![
-            common::err(conn.request(b"GET", b"/", None, &[])),
-            common::err(conn.putrequest(b"GET", b"/", false, false)),
-            common::err(conn.getresponse()),
-            common::err(conn.connect()),
-            common::err(conn.set_timeout(1.0)),
-            common::err(conn.set_deadline(1.0)),
-            common::err(conn.set_strict(true)),
-            common::err(conn.set_debuglevel(1)),
-            common::err(conn.set_blocksize(1024)),
-            common::err(conn.set_tunnel("origin.example", 80, &[])),
-            common::err(conn.set_blocking(true)),
-        ];
-        for e in &v {
-            assert_eq!(e.kind(), ErrorKind::ImproperConnectionState, "{e}");
-            assert!(
-                e.message().contains(&format!(
-                    "a response's {what} that returned WouldBlock holds the bytes it read: \
-                     repeat that {what} with the same buffer and length first"
-                )),
-                "{e}"
-            );
-        }
-        v
-    };
-    refused(&mut conn, "readline");
-    // The getters stay open.
     assert!(conn.fileno().is_some());
     assert_eq!(conn.timeout_ms(), -1);
     let _ = conn.want();
-    // The repeated readline ends the hold: the connection takes settings again, while the
-    // rest of the body is still to read.
-    let n = resp_call(&mut stats, &gate, &mut resp, |r| r.readline(&mut line)).unwrap();
-    assert_eq!(&line[..n], b"partial\n");
-    conn.set_debuglevel(0).unwrap();
-    conn.set_timeout(5.0).unwrap();
-    let mut rest = Vec::new();
-    resp_call(&mut stats, &gate, &mut resp, |r| r.read_to_end(&mut rest)).unwrap();
-    assert_eq!(rest, b"end\n");
-    drop(resp);
+}
 
-    // read_all holds what it read the same way; freeing its response ends the hold.
-    conn_call(&mut stats, &gate, &mut conn, |c| {
-        c.request(b"GET", b"/2", None, &[])
-    })
-    .unwrap();
-    let mut resp = conn_call(&mut stats, &gate, &mut conn, |c| c.getresponse()).unwrap();
+/// read_all holds what it read as readline does; freeing its response gives that up and
+/// ends the hold on the connection.
+#[test]
+fn a_held_read_all_binds_the_connection_until_its_response_is_freed() {
+    let srv = ScriptedServer::start(|conn, _| {
+        use std::io::Write;
+        conn.read_request().unwrap();
+        // Half a body, and the rest never.
+        let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nabcd");
+        conn.drain(Duration::from_secs(5));
+    });
+    let gate = Gate::new();
+    let mut stats = Stats::default();
+    let (mut conn, mut resp) = first_response(&mut stats, &gate, srv.port());
     let mut all = Vec::new();
     loop {
         match resp.read_to_end(&mut all) {
@@ -253,7 +224,7 @@ fn a_held_response_call_refuses_the_connections_calls() {
             other => panic!("unexpected {other:?}"),
         }
     }
-    refused(&mut conn, "read_all");
+    refused_while_held(&mut conn, "read_all");
     drop(resp);
     conn.set_timeout(1.0).unwrap();
     conn.set_blocking(true).unwrap();
