@@ -144,7 +144,7 @@ pub struct Wire {
     block: usize,
     /// Non-blocking mode: the response call (readline, read_all) that returned `WouldBlock`
     /// holding bytes read so far, which must be repeated before the connection is used
-    /// (docs/nonblocking.md, rule 2). Counts only while the response is active.
+    /// (docs/nonblocking.md, rule 2). Cleared when the response ends and when the wire closes.
     held_by: Option<&'static str>,
 }
 

@@ -201,7 +201,7 @@ fn refused_while_held(conn: &mut Connection, what: &str) {
 }
 
 /// read_all holds what it read as readline does; freeing its response gives that up and
-/// ends the hold on the connection.
+/// ends the hold on the connection, and so does closing the connection.
 #[test]
 fn a_held_read_all_binds_the_connection_until_its_response_is_freed() {
     let srv = ScriptedServer::start(|conn, _| {
@@ -213,21 +213,27 @@ fn a_held_read_all_binds_the_connection_until_its_response_is_freed() {
     });
     let gate = Gate::new();
     let mut stats = Stats::default();
-    let (mut conn, mut resp) = first_response(&mut stats, &gate, srv.port());
-    let mut all = Vec::new();
-    loop {
-        match resp.read_to_end(&mut all) {
-            Err(e) if e.kind() == ErrorKind::WouldBlock && resp.bytes_read() == 4 => break,
-            Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                wait_ready(resp.fileno().unwrap(), resp.want())
+    for end_by_closing in [false, true] {
+        let (mut conn, mut resp) = first_response(&mut stats, &gate, srv.port());
+        let mut all = Vec::new();
+        loop {
+            match resp.read_to_end(&mut all) {
+                Err(e) if e.kind() == ErrorKind::WouldBlock && resp.bytes_read() == 4 => break,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    wait_ready(resp.fileno().unwrap(), resp.want())
+                }
+                other => panic!("unexpected {other:?}"),
             }
-            other => panic!("unexpected {other:?}"),
         }
+        refused_while_held(&mut conn, "read_all");
+        if end_by_closing {
+            conn.close();
+        } else {
+            drop(resp);
+        }
+        conn.set_timeout(1.0).unwrap();
+        conn.set_blocking(true).unwrap();
     }
-    refused_while_held(&mut conn, "read_all");
-    drop(resp);
-    conn.set_timeout(1.0).unwrap();
-    conn.set_blocking(true).unwrap();
 }
 
 /// The server closes a keep-alive connection after reading the second request without

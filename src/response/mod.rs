@@ -546,11 +546,17 @@ impl Response {
         }
     }
 
-    /// Tells the connection, through the wire, that `call` keeps bytes until its repeat: the
-    /// connection's calls are refused until then (docs/nonblocking.md, rule 2).
-    fn hold(&self, call: KeptCall) {
+    /// Keeps `bytes` for the repeat of `call` (same `key`), and tells the connection, through
+    /// the wire, that its calls are refused until then (docs/nonblocking.md, rule 2).
+    fn keep(&mut self, call: KeptCall, key: (usize, usize), bytes: Vec<u8>) {
+        self.hold(Some(call));
+        self.kept = Some(Box::new(Kept { call, key, bytes }));
+    }
+
+    /// Records on the wire which call holds bytes (`None`: none any more).
+    fn hold(&self, call: Option<KeptCall>) {
         if let Some(w) = &self.wire {
-            lock(w).set_held_by(Some(call.name()));
+            lock(w).set_held_by(call.map(KeptCall::name));
         }
     }
 
@@ -562,9 +568,7 @@ impl Response {
             return Ok(Vec::new());
         };
         if call == Some((k.call, k.key)) {
-            if let Some(w) = &self.wire {
-                lock(w).set_held_by(None);
-            }
+            self.hold(None);
             return Ok(self.kept.take().map(|k| k.bytes).unwrap_or_default());
         }
         let what = match call {
@@ -626,12 +630,7 @@ impl Response {
         }
         let r = self.read_to_end_inner(out);
         if matches!(&r, Err(e) if e.is_would_block()) {
-            self.hold(KeptCall::ReadAll);
-            self.kept = Some(Box::new(Kept {
-                call: KeptCall::ReadAll,
-                key,
-                bytes: std::mem::take(out),
-            }));
+            self.keep(KeptCall::ReadAll, key, std::mem::take(out));
         }
         r
     }
@@ -672,12 +671,7 @@ impl Response {
         match self.readline_from(buf, &mut total) {
             Err(e) if e.is_would_block() => {
                 if total > 0 {
-                    self.hold(KeptCall::Readline);
-                    self.kept = Some(Box::new(Kept {
-                        call: KeptCall::Readline,
-                        key,
-                        bytes: buf[..total].to_vec(),
-                    }));
+                    self.keep(KeptCall::Readline, key, buf[..total].to_vec());
                 }
                 (0, Err(e))
             }

@@ -59,7 +59,6 @@ impl Wire {
     /// A response failed or was given up before its end: the wire can't be trusted any more.
     pub fn fail_response(&mut self, why: &'static str) {
         self.response_active = false;
-        self.held_by = None;
         self.deadline = None;
         self.close(why);
     }
@@ -84,16 +83,17 @@ impl Wire {
     }
 
     /// The response call that must be repeated before this wire's connection is used again:
-    /// set by that call, and only while its response is being read on an open wire.
+    /// set by that call, cleared by its repeat, by the end of its response and by the close
+    /// (which a failed or freed response makes).
     pub fn held_by(&self) -> Option<&'static str> {
         self.held_by
-            .filter(|_| self.response_active && !self.closed)
     }
 
     /// Closes the stream; the wire is never used again. In non-blocking mode the socket is
     /// released at once, its descriptor number kept by a placeholder until the wire is dropped
     /// (docs/nonblocking.md, "The descriptor changes").
     pub fn close(&mut self, why: &'static str) {
+        self.held_by = None;
         if !self.closed {
             self.closed = true;
             self.closed_why = why;
